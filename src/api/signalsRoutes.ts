@@ -1,0 +1,39 @@
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import { z } from 'zod';
+import type { Pool } from '../db/makePool.js';
+import { SIGNAL_STATUSES } from '../domain/types.js';
+import { WebhookError } from '../http/errors.js';
+import { getSignal } from './getSignal.js';
+import { listExecutions } from './listExecutions.js';
+import { executionJson } from './executionJson.js';
+import { listSignals } from './listSignals.js';
+import { parseQuery } from './parseQuery.js';
+import { signalJson } from './signalJson.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const listQuery = z.object({
+  status: z.enum(SIGNAL_STATUSES).optional(),
+  ticker: z.string().trim().min(1).max(40).transform((s) => s.toUpperCase()).optional(),
+  since: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
+  cursor: z.string().regex(UUID, 'must be a signal id (nextCursor of the previous page)').optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export function registerSignalsRoutes(app: FastifyInstance, deps: { pool: Pool; requireAdmin: preHandlerAsyncHookHandler }): void {
+  app.get('/api/signals', { preHandler: deps.requireAdmin }, async (request) => {
+    const filter = parseQuery(listQuery, request.query);
+    const rows = await listSignals(deps.pool, filter);
+    const last = rows.at(-1);
+    return { signals: rows.map(signalJson), nextCursor: rows.length === filter.limit && last ? last.id : null };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/signals/:id', { preHandler: deps.requireAdmin }, async (request) => {
+    const { id } = request.params;
+    if (!UUID.test(id)) throw new WebhookError('WH_ERR_BAD_REQUEST', 'The signal id must be a UUID.');
+    const row = await getSignal(deps.pool, id);
+    if (!row) throw new WebhookError('WH_ERR_NOT_FOUND', `No signal ${id}.`);
+    const executions = await listExecutions(deps.pool, { signalId: id, limit: 100 });
+    return { signal: signalJson(row), executions: executions.map(executionJson) };
+  });
+}

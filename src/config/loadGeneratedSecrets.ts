@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface ResolvedSecrets {
+  webhookSecrets: string[];
+  adminToken: string;
+  /** Which values were generated on this start (so the banner can say "new"). */
+  generated: { webhookSecret: boolean; adminToken: boolean };
+}
+
+interface StoredSecrets {
+  webhookSecret?: string;
+  adminToken?: string;
+}
+
+const FILE_NAME = 'secrets.json';
+
+/** 32 random bytes, URL-safe: 256 bits, safe to put in a query string. */
+function generateToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Configured values always win. A value that is not configured is read from DATA_DIR/secrets.json, or generated
+ * there (mode 0600) on the first start, so that the URL pasted into TradingView keeps working across restarts.
+ */
+export async function loadGeneratedSecrets(
+  dataDir: string,
+  configured: { webhookSecrets: string[] | undefined; adminToken: string | undefined },
+): Promise<ResolvedSecrets> {
+  const file = path.join(dataDir, FILE_NAME);
+  let stored: StoredSecrets = {};
+  try {
+    stored = JSON.parse(await readFile(file, 'utf8')) as StoredSecrets;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new Error(`Cannot read ${file}: ${(err as Error).message}. Fix or delete the file.`);
+    }
+  }
+  const generated = { webhookSecret: false, adminToken: false };
+  if (!configured.webhookSecrets && !stored.webhookSecret) {
+    stored.webhookSecret = generateToken();
+    generated.webhookSecret = true;
+  }
+  if (!configured.adminToken && !stored.adminToken) {
+    stored.adminToken = generateToken();
+    generated.adminToken = true;
+  }
+  if (generated.webhookSecret || generated.adminToken) {
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 });
+  }
+  return {
+    webhookSecrets: configured.webhookSecrets ?? [stored.webhookSecret as string],
+    adminToken: configured.adminToken ?? (stored.adminToken as string),
+    generated,
+  };
+}

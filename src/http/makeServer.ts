@@ -1,0 +1,80 @@
+import helmet from '@fastify/helmet';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { uuidv7 } from 'uuidv7';
+import { registerSignalsRoutes } from '../api/signalsRoutes.js';
+import type { Config } from '../config/parseConfig.js';
+import type { Pool } from '../db/makePool.js';
+import type { Lifecycle } from '../lifecycle.js';
+import { makeAuthenticator } from '../pipeline/authenticate.js';
+import { makeRateLimiter } from '../pipeline/makeRateLimiter.js';
+import { WebhookError } from './errors.js';
+import { registerHealthRoutes } from './healthRoutes.js';
+import { makeRequireAdmin } from './requireAdmin.js';
+import { sendError } from './sendError.js';
+import { registerWebhookRoute } from './webhookRoute.js';
+
+export interface ServerDeps {
+  config: Config;
+  webhookSecrets: string[];
+  adminToken: string;
+  pool: Pool;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  expectedMigrations: number;
+  /** Routes added by other concerns (monitoring API, metrics), registered after ours. */
+  extraRoutes?: (app: FastifyInstance) => void;
+}
+
+export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Every request, accepted or not, gets a time-ordered id: it is the webhookId in answers, logs and records.
+    genReqId: () => uuidv7(),
+    requestIdHeader: false,
+    // One outcome line per webhook is logged by the pipeline instead of Fastify's two lines per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    // A number means "trust that many hops"; Fastify accepts it at run time though its types omit it.
+    trustProxy: config.trustProxy as boolean | string[],
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.server.headersTimeout = config.headersTimeoutMs;
+
+  await app.register(helmet, { global: true });
+
+  // The raw bytes are kept: a Standard Webhooks signature covers them, and the media type is ours to check.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new WebhookError('WH_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+
+  const requireAdmin = makeRequireAdmin(deps.adminToken);
+  registerWebhookRoute(app, {
+    pool: deps.pool,
+    authenticate: makeAuthenticator({ secrets: deps.webhookSecrets, signingSecret: config.webhookSigningSecret }),
+    policy: {
+      allowedSymbols: config.allowedSymbols,
+      maxQuantity: config.maxQuantity,
+      maxNotional: config.maxNotional,
+      maxAlertAgeSeconds: config.maxAlertAgeSeconds,
+    },
+    dedupeWindowSeconds: config.dedupeWindowSeconds,
+    executionMaxAttempts: config.executionMaxAttempts,
+    rateLimit: makeRateLimiter(config.rateLimitPerMinute),
+    ipAllowlist: config.ipAllowlist,
+    bodyLimitBytes: config.bodyLimitBytes,
+  });
+  registerSignalsRoutes(app, { pool: deps.pool, requireAdmin });
+  registerHealthRoutes(app, { pool: deps.pool, lifecycle: deps.lifecycle, expectedMigrations: deps.expectedMigrations });
+  deps.extraRoutes?.(app);
+  return app;
+}

@@ -1,0 +1,45 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { type ErrorBody, WebhookError, toError } from './errors.js';
+
+/** Errors Fastify raises before our handler runs, mapped onto our codes. */
+const FASTIFY_CODES: Record<string, (err: Error & { code?: string }) => WebhookError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () =>
+    new WebhookError('WH_ERR_PAYLOAD_TOO_LARGE', 'The body is larger than BODY_LIMIT_BYTES: shorten the alert message.'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+    new WebhookError('WH_ERR_UNSUPPORTED_MEDIA_TYPE', 'Send application/json or text/plain.'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
+    new WebhookError('WH_ERR_MALFORMED_BODY', 'Content-Length does not match the body.'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => new WebhookError('WH_ERR_MALFORMED_BODY', 'The body is empty.'),
+  FST_ERR_CTP_INVALID_TYPE: () => new WebhookError('WH_ERR_UNSUPPORTED_MEDIA_TYPE', 'Send application/json or text/plain.'),
+};
+
+/** Turns anything thrown into a WebhookError; unknown errors become WH_ERR_INTERNAL with an error id. */
+export function toWebhookError(thrown: unknown): WebhookError {
+  if (thrown instanceof WebhookError) return thrown;
+  const err = toError(thrown) as Error & { code?: string; statusCode?: number };
+  const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
+  if (mapped) return mapped(err);
+  if (err.statusCode === 400) return new WebhookError('WH_ERR_BAD_REQUEST', 'The request could not be read.', { cause: err });
+  return new WebhookError('WH_ERR_INTERNAL', 'Internal error. Quote the error id when reporting it.', {
+    cause: err,
+    details: undefined,
+  });
+}
+
+/** Sends the error answer: code, message, details, the webhook id; never a stack or an internal message. */
+export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
+  const error = toWebhookError(thrown);
+  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  if (error.details !== undefined) body.error.details = error.details;
+  if (error.code === 'WH_ERR_INTERNAL') {
+    const errorId = randomUUID();
+    body.error.errorId = errorId;
+    request.log.error({ err: error.cause ?? error, errorId }, 'internal error');
+  } else if (error.code === 'WH_ERR_UNAVAILABLE') {
+    request.log.error({ err: error.cause ?? error }, 'database unavailable; answered 503');
+  }
+  body.webhookId = request.id;
+  if (error.headers) void reply.headers(error.headers);
+  return reply.code(error.statusCode).send(body);
+}

@@ -1,0 +1,29 @@
+import type { Pool } from '../db/makePool.js';
+import type { AcceptedAnswer } from '../domain/types.js';
+import { WebhookError } from '../http/errors.js';
+import { findDuplicateSignal } from './findDuplicateSignal.js';
+import { insertSignal, type NewSignal } from './insertSignal.js';
+
+/**
+ * Persist and enqueue: the promise behind a 200. Any database failure here becomes 503 WH_ERR_UNAVAILABLE,
+ * so that TradingView resends (5 s later, up to 3 times) instead of the alert being lost.
+ */
+export async function storeSignal(pool: Pool, s: NewSignal): Promise<AcceptedAnswer> {
+  try {
+    const { inserted } = await insertSignal(pool, s);
+    if (inserted) {
+      return s.status === 'declined'
+        ? { status: 'declined', webhookId: s.webhookId, signalId: s.id, reason: s.declineReason as AcceptedAnswer['reason'] }
+        : { status: 'accepted', webhookId: s.webhookId, signalId: s.id };
+    }
+    const original = await findDuplicateSignal(pool, s.dedupe, s.receivedAt);
+    if (!original) throw new Error('dedupe conflict reported but no original signal found');
+    return { status: 'duplicate', webhookId: s.webhookId, signalId: original.id };
+  } catch (err) {
+    throw new WebhookError(
+      'WH_ERR_UNAVAILABLE',
+      'The signal could not be stored, so it was not accepted. TradingView resends on this answer; other senders should retry.',
+      { cause: err },
+    );
+  }
+}

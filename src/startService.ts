@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import { readdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { loadGeneratedSecrets, type ResolvedSecrets } from './config/loadGeneratedSecrets.js';
+import type { Config } from './config/parseConfig.js';
+import { makePool, type Pool } from './db/makePool.js';
+import { migrate, MIGRATIONS_DIR } from './db/migrate.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/startEmbeddedPostgres.js';
+import { toError } from './http/errors.js';
+import { makeServer } from './http/makeServer.js';
+import { makeLifecycle, type Lifecycle } from './lifecycle.js';
+
+export interface Service {
+  url: string;
+  app: FastifyInstance;
+  pool: Pool;
+  secrets: ResolvedSecrets;
+  databaseUrl: string;
+  lifecycle: Lifecycle;
+  /** Graceful stop, bounded by SHUTDOWN_TIMEOUT_MS: stop accepting, finish in-flight work, close, stop Postgres. */
+  stop(): Promise<void>;
+}
+
+/** Connection string: DATABASE_URL, or the embedded server started here (stopped again by `stop`). */
+async function resolveDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+  if (config.databaseUrl) return { url: config.databaseUrl };
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, logger });
+  return { url: embedded.url, embedded };
+}
+
+export async function startService(config: Config, logger: Logger): Promise<Service> {
+  const lifecycle = makeLifecycle();
+  const secrets = await loadGeneratedSecrets(config.dataDir, { webhookSecrets: config.webhookSecrets, adminToken: config.adminToken });
+  const database = await resolveDatabase(config, logger);
+  const cleanups: Array<() => Promise<void>> = [];
+  if (database.embedded) cleanups.push(() => database.embedded!.stop());
+  try {
+    await migrate(database.url, logger);
+    const pool = makePool({ connectionString: database.url, max: config.dbPoolMax, timeoutMs: config.dbTimeoutMs, logger });
+    cleanups.unshift(() => pool.end());
+    const expectedMigrations = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
+    const app = await makeServer({
+      config,
+      webhookSecrets: secrets.webhookSecrets,
+      adminToken: secrets.adminToken,
+      pool,
+      logger,
+      lifecycle,
+      expectedMigrations,
+    });
+    await app.listen({ port: config.port, host: config.host });
+    cleanups.unshift(() => app.close());
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+    lifecycle.set('ready');
+
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        lifecycle.set('draining');
+        await runBounded(cleanups, config.shutdownTimeoutMs, logger);
+        lifecycle.set('stopped');
+      })();
+      return stopping;
+    };
+    return { url, app, pool, secrets, databaseUrl: database.url, lifecycle, stop };
+  } catch (err) {
+    await runBounded(cleanups, config.shutdownTimeoutMs, logger);
+    throw err;
+  }
+}
+
+/**
+ * Runs the cleanups in order within one overall deadline. A cleanup past the deadline is abandoned (logged),
+ * and the rest still run, so that Postgres is stopped even if a request never finishes.
+ */
+async function runBounded(cleanups: Array<() => Promise<void>>, timeoutMs: number, logger: Logger): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const cleanup of cleanups) {
+    const remaining = Math.max(100, deadline - Date.now());
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        cleanup(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`shutdown step timed out after ${remaining} ms`)), remaining);
+        }),
+      ]);
+    } catch (err) {
+      logger.warn({ err: toError(err) }, 'shutdown step did not finish cleanly');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
