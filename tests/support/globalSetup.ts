@@ -1,0 +1,9 @@
+import { startTestServer, stopTestServer } from './testDatabase.js';
+
+export async function mochaGlobalSetup(): Promise<void> {
+  await startTestServer();
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  await stopTestServer();
+}
