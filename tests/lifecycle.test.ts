@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../src/config/parseConfig.js';
+import { startEmbeddedPostgres } from '../src/db/startEmbeddedPostgres.js';
+import { startService } from '../src/startService.js';
+import { freePort } from './support/freePort.js';
+import { alert, startTestService, TEST_SECRET } from './support/startTestService.js';
+import { quietLogger } from './support/testDatabase.js';
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tvw-life-'));
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+describe('lifecycle: embedded database, outages, shutdown', function () {
+  this.timeout(120_000);
+
+  it('keeps signals and generated secrets across a restart on the embedded server', async () => {
+    const dataDir = await tempDir();
+    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', WORKER_ENABLED: 'false' };
+    try {
+      const first = await startService(parseConfig(env), quietLogger);
+      assert.equal(first.secrets.generated.webhookSecret, true);
+      const secret = first.secrets.webhookSecrets[0]!;
+      assert.ok(secret.length >= 40, 'a strong generated secret');
+      const stored = JSON.parse(await readFile(path.join(dataDir, 'secrets.json'), 'utf8'));
+      assert.equal(stored.webhookSecret, secret);
+      const res = await fetch(`${first.url}/api/webhooks/tradingview`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(alert({ secret })),
+      });
+      const answer = (await res.json()) as any;
+      assert.equal(answer.status, 'accepted');
+      await first.stop();
+
+      const second = await startService(parseConfig(env), quietLogger);
+      try {
+        assert.equal(second.secrets.generated.webhookSecret, false);
+        assert.equal(second.secrets.webhookSecrets[0], secret);
+        const got = await fetch(`${second.url}/api/signals/${answer.signalId}`, {
+          headers: { authorization: `Bearer ${second.secrets.adminToken}` },
+        });
+        assert.equal(got.status, 200);
+        assert.equal(((await got.json()) as any).signal.status, 'queued');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 503 while the database is stopped and recovers without a restart', async () => {
+    const dataDir = await tempDir();
+    const port = await freePort();
+    let pg = await startEmbeddedPostgres({ dataDir, port, logger: quietLogger });
+    const svc = await startTestService({ DB_TIMEOUT_MS: '500' }, { db: { url: pg.url, name: 'postgres', drop: async () => undefined } });
+    try {
+      assert.equal((await svc.post(alert({ price: 1 }))).status, 200);
+      await pg.stop();
+      const down = await svc.post(alert({ price: 2 }));
+      assert.equal(down.status, 503);
+      assert.equal(down.body.error.code, 'WH_ERR_UNAVAILABLE');
+      assert.equal((await svc.api('/readyz', { token: null })).status, 503);
+      pg = await startEmbeddedPostgres({ dataDir, port, logger: quietLogger });
+      const back = await svc.post(alert({ price: 2 }));
+      assert.equal(back.status, 200, JSON.stringify(back.body));
+      assert.equal(back.body.status, 'accepted');
+      const { rows } = await svc.pool.query('SELECT price FROM signals ORDER BY id');
+      assert.deepEqual(rows.map((r) => r.price), [1, 2]);
+    } finally {
+      await svc.close();
+      await pg.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('finishes a request in flight on shutdown, then refuses new connections', async () => {
+    const svc = await startTestService();
+    const body = JSON.stringify(alert({ price: 77 }));
+    const { port } = new URL(svc.url);
+    const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/webhooks/tradingview', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 10));
+      // The rest of the body arrives only after shutdown has begun.
+      setTimeout(() => req.end(body.slice(10)), 300);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const stopped = svc.stop();
+    const res = await answer;
+    assert.equal(res.status, 200);
+    assert.equal(res.body.status, 'accepted');
+    await stopped;
+    assert.equal(svc.lifecycle.state, 'stopped');
+    await assert.rejects(fetch(`${svc.url}/healthz`));
+    await svc.db.drop();
+  });
+
+  it('bounds shutdown by SHUTDOWN_TIMEOUT_MS when a request never completes', async () => {
+    const svc = await startTestService({ SHUTDOWN_TIMEOUT_MS: '800' });
+    const { port } = new URL(svc.url);
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/webhooks/tradingview', headers: { 'content-type': 'application/json', 'content-length': 1000 } });
+    req.on('error', () => undefined);
+    req.write('{"ticker":');
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await svc.stop();
+    const tookMs = Date.now() - started;
+    assert.ok(tookMs < 3000, `stop took ${tookMs} ms`);
+    req.destroy();
+    await svc.db.drop();
+  });
+});
+
+describe('configuration', () => {
+  it('names the wrong variable and what is allowed', () => {
+    assert.throws(() => parseConfig({ PORT: 'eighty' }), /PORT="eighty"/);
+    assert.throws(() => parseConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL="loud".*(fatal|info)/s);
+    assert.throws(() => parseConfig({ IP_ALLOWLIST: '10.0.0.0/33' }), /IP_ALLOWLIST.*prefix/);
+    assert.throws(() => parseConfig({ EXECUTOR: 'forward' }), /FORWARD_URL: required/);
+    assert.throws(() => parseConfig({ WEBHOOK_SIGNING_SECRET: 'abc' }), /WEBHOOK_SIGNING_SECRET.*whsec_/);
+  });
+
+  it('uses configured secrets over generated ones', async () => {
+    const svc = await startTestService();
+    try {
+      assert.deepEqual(svc.secrets.webhookSecrets, [TEST_SECRET]);
+      assert.equal(svc.secrets.generated.webhookSecret, false);
+    } finally {
+      await svc.close();
+    }
+  });
+});
