@@ -9,6 +9,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/startEmbedded
 import { toError } from './http/errors.js';
 import { makeServer } from './http/makeServer.js';
 import { makeLifecycle, type Lifecycle } from './lifecycle.js';
+import { makeExecutor } from './execution/makeExecutor.js';
+import { startWorker, type RunningWorker } from './execution/startWorker.js';
 
 export interface Service {
   url: string;
@@ -17,6 +19,8 @@ export interface Service {
   secrets: ResolvedSecrets;
   databaseUrl: string;
   lifecycle: Lifecycle;
+  /** The in-process worker, when WORKER_ENABLED. */
+  worker: RunningWorker | undefined;
   /** Graceful stop, bounded by SHUTDOWN_TIMEOUT_MS: stop accepting, finish in-flight work, close, stop Postgres. */
   stop(): Promise<void>;
 }
@@ -32,12 +36,15 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const lifecycle = makeLifecycle();
   const secrets = await loadGeneratedSecrets(config.dataDir, { webhookSecrets: config.webhookSecrets, adminToken: config.adminToken });
   const database = await resolveDatabase(config, logger);
-  const cleanups: Array<() => Promise<void>> = [];
-  if (database.embedded) cleanups.push(() => database.embedded!.stop());
+  // Stopped in this order: HTTP (no new webhooks, in-flight ones finish), worker (running jobs finish),
+  // pool, embedded Postgres.
+  const steps: { app?: () => Promise<void>; worker?: () => Promise<void>; pool?: () => Promise<void>; database?: () => Promise<void> } = {};
+  const cleanups = () => [steps.app, steps.worker, steps.pool, steps.database].filter((f): f is () => Promise<void> => f !== undefined);
+  if (database.embedded) steps.database = () => database.embedded!.stop();
   try {
     await migrate(database.url, logger);
     const pool = makePool({ connectionString: database.url, max: config.dbPoolMax, timeoutMs: config.dbTimeoutMs, logger });
-    cleanups.unshift(() => pool.end());
+    steps.pool = () => pool.end();
     const expectedMigrations = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
     const app = await makeServer({
       config,
@@ -49,7 +56,18 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       expectedMigrations,
     });
     await app.listen({ port: config.port, host: config.host });
-    cleanups.unshift(() => app.close());
+    steps.app = () => app.close();
+    let worker: RunningWorker | undefined;
+    if (config.workerEnabled) {
+      worker = await startWorker({
+        connectionString: database.url,
+        concurrency: config.workerConcurrency,
+        executor: makeExecutor(config),
+        logger,
+        pollIntervalMs: config.workerPollIntervalMs,
+      });
+      steps.worker = () => worker!.stop();
+    }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
@@ -59,14 +77,14 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const stop = () => {
       stopping ??= (async () => {
         lifecycle.set('draining');
-        await runBounded(cleanups, config.shutdownTimeoutMs, logger);
+        await runBounded(cleanups(), config.shutdownTimeoutMs, logger);
         lifecycle.set('stopped');
       })();
       return stopping;
     };
-    return { url, app, pool, secrets, databaseUrl: database.url, lifecycle, stop };
+    return { url, app, pool, secrets, databaseUrl: database.url, lifecycle, worker, stop };
   } catch (err) {
-    await runBounded(cleanups, config.shutdownTimeoutMs, logger);
+    await runBounded(cleanups(), config.shutdownTimeoutMs, logger);
     throw err;
   }
 }

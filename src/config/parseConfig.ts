@@ -50,6 +50,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
   WORKER_ENABLED: bool.default(true),
   WORKER_CONCURRENCY: int(1, 100).default(4),
+  WORKER_POLL_INTERVAL_MS: int(50, 60_000).default(2_000),
   EXECUTION_MAX_ATTEMPTS: int(1, 25).default(5),
   EXECUTOR: z.enum(EXECUTORS).default('paper'),
   FORWARD_URL: optionalString.refine((s) => s === undefined || /^https?:\/\//.test(s), 'must be an http(s) URL'),
@@ -85,6 +86,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   workerEnabled: boolean;
   workerConcurrency: number;
+  workerPollIntervalMs: number;
   executionMaxAttempts: number;
   executor: (typeof EXECUTORS)[number];
   forwardUrl: string | undefined;
@@ -163,6 +165,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     workerEnabled: e.WORKER_ENABLED,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    workerPollIntervalMs: e.WORKER_POLL_INTERVAL_MS,
     executionMaxAttempts: e.EXECUTION_MAX_ATTEMPTS,
     executor: e.EXECUTOR,
     forwardUrl: e.FORWARD_URL,

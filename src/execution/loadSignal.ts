@@ -1,0 +1,38 @@
+import type { Pool } from '../db/makePool.js';
+import type { Action } from '../domain/types.js';
+import type { ExecutableSignal } from './executor.js';
+
+export interface StoredSignal extends ExecutableSignal {
+  status: string;
+  traceId: string | null;
+}
+
+export async function loadSignal(pool: Pool, id: string): Promise<StoredSignal | undefined> {
+  const { rows } = await pool.query(
+    `SELECT id, webhook_id, ticker, exchange, action, quantity, price, strategy, interval, alert_time, alert_id, order_id,
+            market_position, position_size, received_at, status, trace_id
+       FROM signals WHERE id = $1`,
+    [id],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    id: r.id,
+    webhookId: r.webhook_id,
+    ticker: r.ticker,
+    exchange: r.exchange,
+    action: r.action as Action,
+    quantity: r.quantity,
+    price: r.price,
+    strategy: r.strategy,
+    interval: r.interval,
+    alertTime: r.alert_time,
+    alertId: r.alert_id,
+    orderId: r.order_id,
+    marketPosition: r.market_position,
+    positionSize: r.position_size,
+    receivedAt: r.received_at,
+    status: r.status,
+    traceId: r.trace_id,
+  };
+}

@@ -1,0 +1,77 @@
+import { Logger as WorkerLogger, run, type Runner, type Task } from 'graphile-worker';
+import type { Logger } from 'pino';
+import { makePool, type Pool } from '../db/makePool.js';
+import { executeSignal } from './executeSignal.js';
+import type { Executor } from './executor.js';
+
+export const EXECUTE_SIGNAL_TASK = 'execute_signal';
+
+export interface WorkerOptions {
+  connectionString: string;
+  concurrency: number;
+  executor: Executor;
+  logger: Logger;
+  /** How often to look for jobs whose retry time has come (new jobs arrive by LISTEN/NOTIFY at once). */
+  pollIntervalMs?: number;
+  /** How often a worker looks for jobs locked by a dead worker (graphile-worker's lock timeout is 4 hours). */
+  resetLockedIntervalMs?: { min: number; max: number };
+}
+
+export interface RunningWorker {
+  pool: Pool;
+  /** Stops taking jobs and lets running ones finish. */
+  stop(): Promise<void>;
+}
+
+/** Adapts graphile-worker's logger to ours. */
+function makeWorkerLogger(logger: Logger): WorkerLogger {
+  return new WorkerLogger((scope) => {
+    const child = logger.child({ component: 'worker', ...(scope.jobId ? { jobId: scope.jobId } : {}) });
+    return (level, message, meta) => {
+      const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'info' : 'debug';
+      child[method]({ ...meta }, message);
+    };
+  });
+}
+
+/** Starts the background worker in this process: graphile-worker running `execute_signal` jobs. */
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  // Its own pool: the request pool's short statement timeout is for the request path, and jobs must not
+  // compete with requests for connections. Statements here are bounded at 30 s.
+  const pool = makePool({
+    connectionString: options.connectionString,
+    max: options.concurrency + 2,
+    timeoutMs: 30_000,
+    logger: options.logger,
+    applicationName: 'tv-webhook-worker',
+  });
+  const deps = { pool, executor: options.executor, logger: options.logger.child({ component: 'executor' }) };
+  const task: Task = async (payload, helpers) => {
+    const { signalId } = payload as { signalId: string };
+    await executeSignal(deps, { signalId, attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts });
+  };
+  let runner: Runner;
+  try {
+    runner = await run({
+      pgPool: pool,
+      concurrency: options.concurrency,
+      noHandleSignals: true,
+      pollInterval: options.pollIntervalMs ?? 2000,
+      taskList: { [EXECUTE_SIGNAL_TASK]: task },
+      logger: makeWorkerLogger(options.logger),
+      ...(options.resetLockedIntervalMs
+        ? { minResetLockedInterval: options.resetLockedIntervalMs.min, maxResetLockedInterval: options.resetLockedIntervalMs.max }
+        : {}),
+    });
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  return {
+    pool,
+    stop: async () => {
+      await runner.stop();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { ConfigError, parseConfig } from './config/parseConfig.js';
+import { migrate } from './db/migrate.js';
+import { embeddedUrl } from './db/startEmbeddedPostgres.js';
+import { makeExecutor } from './execution/makeExecutor.js';
+import { startWorker } from './execution/startWorker.js';
+import { toError } from './http/errors.js';
+import { makeLogger } from './makeLogger.js';
+
+/**
+ * `npm run worker`: the background worker alone, so that web and worker scale separately. It uses
+ * DATABASE_URL, or else the embedded Postgres that a web process started with the same settings.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = makeLogger(config.logLevel);
+  const url = config.databaseUrl ?? embeddedUrl(config.embeddedPgPort);
+  try {
+    await migrate(url, logger);
+  } catch (err) {
+    throw new Error(
+      config.databaseUrl
+        ? `cannot reach DATABASE_URL: ${toError(err).message}`
+        : `cannot reach the embedded Postgres on 127.0.0.1:${config.embeddedPgPort}: start the web process first (npm start, it runs the embedded server; WORKER_ENABLED=false there) or set DATABASE_URL`,
+      { cause: err },
+    );
+  }
+  const worker = await startWorker({
+    connectionString: url,
+    concurrency: config.workerConcurrency,
+    executor: makeExecutor(config),
+    logger,
+    pollIntervalMs: config.workerPollIntervalMs,
+  });
+  logger.info({ executor: config.executor, concurrency: config.workerConcurrency }, 'worker ready');
+  const stop = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'worker stopping: running jobs finish first');
+    const timer = setTimeout(() => {
+      logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'worker did not stop in time; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    worker.stop().then(
+      () => {
+        clearTimeout(timer);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err: toError(err) }, 'worker stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Worker start-up failed: ${toError(err).message}\n`);
+  process.exit(1);
+});
