@@ -53,6 +53,11 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
+  // While draining, answer with Connection: close, so that keep-alive clients do not hold the shutdown open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (deps.lifecycle.state === 'draining') void reply.header('connection', 'close');
+  });
+
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.setNotFoundHandler((request, reply) =>
     sendError(request, reply, new WebhookError('WH_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
+import { alert, startTestService, type TestService } from './support/startTestService.js';
+import { startTargetServer, type Reply } from './support/startTargetServer.js';
+import { waitFor } from './support/waitFor.js';
+
+const SIGNING = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+describe('forward executor', () => {
+  async function setup(replies: Reply[], env: Record<string, string> = {}) {
+    const target = await startTargetServer(replies);
+    const svc = await startTestService({
+      WORKER_ENABLED: 'true',
+      EXECUTOR: 'forward',
+      FORWARD_URL: target.url,
+      FORWARD_TIMEOUT_MS: '300',
+      FORWARD_SIGNING_SECRET: SIGNING,
+      WORKER_POLL_INTERVAL_MS: '100',
+      ...env,
+    });
+    return { target, svc, close: async () => (await svc.close(), await target.close()) };
+  }
+
+  async function settle(svc: TestService, signalId: string) {
+    return waitFor(async () => {
+      const r = await svc.api(`/api/signals/${signalId}`);
+      return ['executed', 'failed'].includes(r.body.signal.status) ? r.body : undefined;
+    }, { what: 'signal to settle' });
+  }
+
+  /** Moves the retry time of the signal's job to now, instead of waiting out the backoff. */
+  async function retryNow(svc: TestService, signalId: string, attempt: number) {
+    await waitFor(async () => {
+      const { rows } = await svc.pool.query('SELECT attempts, locked_at FROM graphile_worker._private_jobs WHERE key = $1', [signalId]);
+      return rows[0]?.attempts === attempt && rows[0]?.locked_at === null;
+    }, { what: `attempt ${attempt} to end` });
+    await svc.pool.query('UPDATE graphile_worker._private_jobs SET run_at = now() WHERE key = $1', [signalId]);
+  }
+
+  it('POSTs the normalised signal with Idempotency-Key and a verifiable signature; 2xx = executed', async () => {
+    const { target, svc, close } = await setup([{ status: 201, body: '{"orderId":"B-1"}' }]);
+    try {
+      const res = await svc.post(alert({ price: 101, quantity: 3 }));
+      const settled = await settle(svc, res.body.signalId);
+      assert.equal(settled.signal.status, 'executed');
+      assert.equal(settled.signal.attempts, 1);
+      assert.equal(settled.executions[0].outcome, 'forwarded');
+      assert.deepEqual(settled.executions[0].response, { status: 201, body: '{"orderId":"B-1"}', truncated: false });
+      const call = target.calls[0]!;
+      assert.equal(call.headers['idempotency-key'], res.body.signalId);
+      const sent = JSON.parse(call.body);
+      assert.deepEqual([sent.signalId, sent.ticker, sent.exchange, sent.action, sent.quantity, sent.price], [res.body.signalId, 'BTCUSDT', 'BINANCE', 'buy', 3, 101]);
+      assert.doesNotThrow(() => new Webhook(SIGNING).verify(call.body, call.headers as Record<string, string>));
+    } finally {
+      await close();
+    }
+  });
+
+  it('retries after a 503, then succeeds (backoff skipped by moving the job time)', async () => {
+    const { target, svc, close } = await setup([{ status: 503 }, { status: 200 }]);
+    try {
+      const res = await svc.post(alert({ price: 102 }));
+      await retryNow(svc, res.body.signalId, 1);
+      const queued = await svc.api(`/api/signals/${res.body.signalId}`);
+      assert.match(queued.body.signal.lastError ?? '', /answered 503/);
+      const settled = await settle(svc, res.body.signalId);
+      assert.equal(settled.signal.status, 'executed');
+      assert.equal(settled.signal.attempts, 2);
+      assert.equal(settled.signal.lastError, null);
+      assert.equal(target.calls.length, 2);
+      assert.equal(target.calls[1]!.headers['idempotency-key'], res.body.signalId);
+    } finally {
+      await close();
+    }
+  });
+
+  it('fails at once on a 400 (retrying cannot help)', async () => {
+    const { target, svc, close } = await setup([{ status: 400, body: '{"error":"unknown symbol"}' }]);
+    try {
+      const res = await svc.post(alert({ price: 103 }));
+      const settled = await settle(svc, res.body.signalId);
+      assert.equal(settled.signal.status, 'failed');
+      assert.equal(settled.signal.attempts, 1);
+      assert.match(settled.signal.lastError, /answered 400: \{"error":"unknown symbol"\}/);
+      assert.equal(settled.executions[0].outcome, 'failed');
+      assert.equal(target.calls.length, 1);
+    } finally {
+      await close();
+    }
+  });
+
+  it('treats a timeout as transient and fails the signal when the attempts run out', async () => {
+    const { svc, close } = await setup(['hang'], { EXECUTION_MAX_ATTEMPTS: '2' });
+    try {
+      const res = await svc.post(alert({ price: 104 }));
+      await retryNow(svc, res.body.signalId, 1);
+      const settled = await settle(svc, res.body.signalId);
+      assert.equal(settled.signal.status, 'failed');
+      assert.equal(settled.signal.attempts, 2);
+      assert.match(settled.signal.lastError, /did not answer within FORWARD_TIMEOUT_MS \(300 ms\)/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('keeps at most 4 KiB of the answer', async () => {
+    const { svc, close } = await setup([{ status: 200, body: 'x'.repeat(10_000) }]);
+    try {
+      const res = await svc.post(alert({ price: 105 }));
+      const settled = await settle(svc, res.body.signalId);
+      assert.equal(settled.executions[0].response.truncated, true);
+      assert.equal(settled.executions[0].response.body.length, 4096);
+    } finally {
+      await close();
+    }
+  });
+});
