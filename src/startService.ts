@@ -11,6 +11,7 @@ import { makeServer } from './http/makeServer.js';
 import { makeLifecycle, type Lifecycle } from './lifecycle.js';
 import { makeExecutor } from './execution/makeExecutor.js';
 import { startWorker, type RunningWorker } from './execution/startWorker.js';
+import { makeTelemetry, type Telemetry } from './telemetry/makeTelemetry.js';
 
 export interface Service {
   url: string;
@@ -19,6 +20,7 @@ export interface Service {
   secrets: ResolvedSecrets;
   databaseUrl: string;
   lifecycle: Lifecycle;
+  telemetry: Telemetry;
   /** The in-process worker, when WORKER_ENABLED. */
   worker: RunningWorker | undefined;
   /** Graceful stop, bounded by SHUTDOWN_TIMEOUT_MS: stop accepting, finish in-flight work, close, stop Postgres. */
@@ -37,14 +39,17 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const secrets = await loadGeneratedSecrets(config.dataDir, { webhookSecrets: config.webhookSecrets, adminToken: config.adminToken });
   const database = await resolveDatabase(config, logger);
   // Stopped in this order: HTTP (no new webhooks, in-flight ones finish), worker (running jobs finish),
-  // pool, embedded Postgres.
-  const steps: { app?: () => Promise<void>; worker?: () => Promise<void>; pool?: () => Promise<void>; database?: () => Promise<void> } = {};
-  const cleanups = () => [steps.app, steps.worker, steps.pool, steps.database].filter((f): f is () => Promise<void> => f !== undefined);
+  // telemetry (the last records and spans are flushed), pool, embedded Postgres.
+  type Step = () => Promise<void>;
+  const steps: { app?: Step; worker?: Step; telemetry?: Step; pool?: Step; database?: Step } = {};
+  const cleanups = () => [steps.app, steps.worker, steps.telemetry, steps.pool, steps.database].filter((f): f is Step => f !== undefined);
   if (database.embedded) steps.database = () => database.embedded!.stop();
   try {
     await migrate(database.url, logger);
     const pool = makePool({ connectionString: database.url, max: config.dbPoolMax, timeoutMs: config.dbTimeoutMs, logger });
     steps.pool = () => pool.end();
+    const telemetry = makeTelemetry(config, database.url, logger);
+    steps.telemetry = () => telemetry.stop(Math.max(500, Math.floor(config.shutdownTimeoutMs / 3)));
     const expectedMigrations = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
     const app = await makeServer({
       config,
@@ -54,6 +59,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       logger,
       lifecycle,
       expectedMigrations,
+      telemetry,
     });
     await app.listen({ port: config.port, host: config.host });
     steps.app = () => app.close();
@@ -65,6 +71,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         executor: makeExecutor(config),
         logger,
         pollIntervalMs: config.workerPollIntervalMs,
+        tracer: telemetry.tracer,
       });
       steps.worker = () => worker!.stop();
     }
@@ -82,7 +89,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       })();
       return stopping;
     };
-    return { url, app, pool, secrets, databaseUrl: database.url, lifecycle, worker, stop };
+    return { url, app, pool, secrets, databaseUrl: database.url, lifecycle, telemetry, worker, stop };
   } catch (err) {
     await runBounded(cleanups(), config.shutdownTimeoutMs, logger);
     throw err;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { trace } from '@opentelemetry/api';
 import pg from 'pg';
 import { executeSignal } from '../src/execution/executeSignal.js';
 import { makePaperExecutor } from '../src/execution/paperExecutor.js';
@@ -22,7 +23,7 @@ describe('worker: exactly-once effects, recovery, concurrency, shutdown', functi
     const pool = makePool({ connectionString: svc.db.url, max: 4, timeoutMs: 5000, logger: quietLogger });
     try {
       const res = await svc.post(alert({ ticker: 'ONCE', quantity: 2, price: 10 }));
-      const deps = { pool, executor: makePaperExecutor(), logger: quietLogger };
+      const deps = { pool, executor: makePaperExecutor(), logger: quietLogger, tracer: trace.getTracer('test') };
       const job = { signalId: res.body.signalId, attempt: 1, maxAttempts: 5 };
       const results = await Promise.all([executeSignal(deps, job), executeSignal(deps, job)]);
       assert.deepEqual(results.sort(), ['already_settled', 'executed']);

@@ -55,6 +55,21 @@ const envSchema = z.object({
   EXECUTOR: z.enum(EXECUTORS).default('paper'),
   FORWARD_URL: optionalString.refine((s) => s === undefined || /^https?:\/\//.test(s), 'must be an http(s) URL'),
   FORWARD_TIMEOUT_MS: int(100, 60_000).default(5_000),
+  MONITORING_ENABLED: bool.default(true),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.refine((s) => s === undefined || /^https?:\/\//.test(s), 'must be an http(s) URL'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.refine((s) => s === undefined || /^https?:\/\//.test(s), 'must be an http(s) URL'),
+  MONITORING_BATCH_SIZE: int(1, 10_000).default(500),
+  MONITORING_FLUSH_INTERVAL_MS: int(10, 60_000).default(200),
+  MONITORING_BUFFER_MAX_RECORDS: int(100, 10_000_000).default(100_000),
+  MONITORING_WRITE_TIMEOUT_MS: int(100, 60_000).default(2_000),
+  MONITORING_MAX_ATTEMPTS: int(1, 1000).default(10),
+  MONITORING_REJECTED_PER_MINUTE: int(0, 1_000_000).default(600),
+  RETENTION_DAYS: int(1, 3650).default(30),
+  RETENTION_INTERVAL_MS: int(1_000, 7 * 24 * 3600 * 1000).default(3_600_000),
+  TRACE_UI_URL: optionalString.refine((s) => s === undefined || /^https?:\/\//.test(s), 'must be an http(s) URL'),
+  HEALTH_QUEUE_MAX_AGE_SECONDS: int(1, 86_400).default(60),
+  HEALTH_QUEUE_MAX_DEPTH: int(1, 10_000_000).default(1_000),
+  HEALTH_DB_LATENCY_WARN_MS: int(1, 60_000).default(100),
   FORWARD_SIGNING_SECRET: optionalString.refine((s) => s === undefined || s.startsWith('whsec_'), 'must start with whsec_'),
 });
 
@@ -92,6 +107,21 @@ export interface Config {
   forwardUrl: string | undefined;
   forwardTimeoutMs: number;
   forwardSigningSecret: string | undefined;
+  monitoringEnabled: boolean;
+  /** OTLP/HTTP traces URL, from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
+  otlpTracesUrl: string | undefined;
+  sinkBatchSize: number;
+  sinkFlushIntervalMs: number;
+  sinkMaxBufferRecords: number;
+  sinkWriteTimeoutMs: number;
+  sinkMaxAttempts: number;
+  rejectedRecordsPerMinute: number;
+  retentionDays: number;
+  retentionIntervalMs: number;
+  traceUiUrl: string | undefined;
+  healthQueueMaxAgeSeconds: number;
+  healthQueueMaxDepth: number;
+  healthDbLatencyWarnMs: number;
 }
 
 export class ConfigError extends Error {
@@ -171,5 +201,21 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     forwardUrl: e.FORWARD_URL,
     forwardTimeoutMs: e.FORWARD_TIMEOUT_MS,
     forwardSigningSecret: e.FORWARD_SIGNING_SECRET,
+    monitoringEnabled: e.MONITORING_ENABLED,
+    otlpTracesUrl:
+      e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+      (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
+    sinkBatchSize: e.MONITORING_BATCH_SIZE,
+    sinkFlushIntervalMs: e.MONITORING_FLUSH_INTERVAL_MS,
+    sinkMaxBufferRecords: e.MONITORING_BUFFER_MAX_RECORDS,
+    sinkWriteTimeoutMs: e.MONITORING_WRITE_TIMEOUT_MS,
+    sinkMaxAttempts: e.MONITORING_MAX_ATTEMPTS,
+    rejectedRecordsPerMinute: e.MONITORING_REJECTED_PER_MINUTE,
+    retentionDays: e.RETENTION_DAYS,
+    retentionIntervalMs: e.RETENTION_INTERVAL_MS,
+    traceUiUrl: e.TRACE_UI_URL?.replace(/\/+$/, ''),
+    healthQueueMaxAgeSeconds: e.HEALTH_QUEUE_MAX_AGE_SECONDS,
+    healthQueueMaxDepth: e.HEALTH_QUEUE_MAX_DEPTH,
+    healthDbLatencyWarnMs: e.HEALTH_DB_LATENCY_WARN_MS,
   };
 }

@@ -1,4 +1,7 @@
+import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { ATTR, EXECUTION_SPAN } from '../telemetry/attributes.js';
+import { contextFromTraceparent } from '../telemetry/webhookTrace.js';
 import type { Pool } from '../db/makePool.js';
 import { toError } from '../http/errors.js';
 import { type Executor, PermanentExecutionError } from './executor.js';
@@ -12,6 +15,7 @@ export interface ExecuteDeps {
   pool: Pool;
   executor: Executor;
   logger: Logger;
+  tracer: Tracer;
 }
 
 export type ExecuteResult = 'executed' | 'already_settled' | 'failed' | 'missing';
@@ -23,17 +27,45 @@ export type ExecuteResult = 'executed' | 'already_settled' | 'failed' | 'missing
  */
 export async function executeSignal(
   deps: ExecuteDeps,
-  job: { signalId: string; attempt: number; maxAttempts: number },
+  job: { signalId: string; attempt: number; maxAttempts: number; traceparent?: string | null },
 ): Promise<ExecuteResult> {
+  // A child of the webhook's root span: Jaeger shows the alert from arrival to fill in one trace.
+  const span = deps.tracer.startSpan(
+    EXECUTION_SPAN,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: { [ATTR.signalId]: job.signalId, [ATTR.executor]: deps.executor.name, [ATTR.attempt]: job.attempt },
+    },
+    contextFromTraceparent(job.traceparent),
+  );
+  try {
+    const result = await runAttempt(deps, job);
+    span.setAttribute(ATTR.executionOutcome, result.outcome);
+    if (result.outcome === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
+    return result.result;
+  } catch (err) {
+    span.setAttribute(ATTR.executionOutcome, 'retry');
+    span.recordException(toError(err));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: toError(err).message });
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+async function runAttempt(
+  deps: ExecuteDeps,
+  job: { signalId: string; attempt: number; maxAttempts: number },
+): Promise<{ result: ExecuteResult; outcome: string; error?: string }> {
   const log = deps.logger.child({ signalId: job.signalId, attempt: job.attempt });
   const signal = await loadSignal(deps.pool, job.signalId);
   if (!signal) {
     log.error('job for a signal that does not exist; dropping it');
-    return 'missing';
+    return { result: 'missing', outcome: 'missing' };
   }
   if (!(await markSignalExecuting(deps.pool, signal.id, job.attempt))) {
     log.info({ status: signal.status }, 'signal already settled; nothing to do');
-    return 'already_settled';
+    return { result: 'already_settled', outcome: 'already_settled' };
   }
   const startedAt = new Date();
   const base = { signal, executor: deps.executor.name, attempt: job.attempt, startedAt, traceId: signal.traceId };
@@ -41,14 +73,14 @@ export async function executeSignal(
     const effect = await deps.executor.execute(signal);
     const recorded = await recordExecution(deps.pool, { ...base, effect });
     log.info({ executor: deps.executor.name, outcome: effect.outcome, recorded }, 'signal executed');
-    return recorded ? 'executed' : 'already_settled';
+    return recorded ? { result: 'executed', outcome: effect.outcome } : { result: 'already_settled', outcome: 'already_settled' };
   } catch (thrown) {
     const err = toError(thrown);
     const permanent = err instanceof PermanentExecutionError;
     if (permanent || job.attempt >= job.maxAttempts) {
       await recordFailure(deps.pool, { ...base, error: err.message });
       log.warn({ err, permanent }, 'signal failed');
-      return 'failed';
+      return { result: 'failed', outcome: 'failed', error: err.message };
     }
     await recordRetry(deps.pool, signal.id, err.message);
     log.warn({ err, nextAttempt: job.attempt + 1, maxAttempts: job.maxAttempts }, 'execution failed; will retry');

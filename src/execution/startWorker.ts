@@ -1,3 +1,4 @@
+import { type Tracer, trace } from '@opentelemetry/api';
 import { Logger as WorkerLogger, run, type Runner, type Task } from 'graphile-worker';
 import type { Logger } from 'pino';
 import { makePool, type Pool } from '../db/makePool.js';
@@ -15,6 +16,8 @@ export interface WorkerOptions {
   pollIntervalMs?: number;
   /** How often a worker looks for jobs locked by a dead worker (graphile-worker's lock timeout is 4 hours). */
   resetLockedIntervalMs?: { min: number; max: number };
+  /** Execution spans join the webhook's trace through the traceparent stored with the job. */
+  tracer?: Tracer;
 }
 
 export interface RunningWorker {
@@ -45,10 +48,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     logger: options.logger,
     applicationName: 'tv-webhook-worker',
   });
-  const deps = { pool, executor: options.executor, logger: options.logger.child({ component: 'executor' }) };
+  const deps = {
+    pool,
+    executor: options.executor,
+    logger: options.logger.child({ component: 'executor' }),
+    tracer: options.tracer ?? trace.getTracer('tv-webhook'),
+  };
   const task: Task = async (payload, helpers) => {
-    const { signalId } = payload as { signalId: string };
-    await executeSignal(deps, { signalId, attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts });
+    const { signalId, traceparent } = payload as { signalId: string; traceparent?: string | null };
+    await executeSignal(deps, { signalId, attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts, traceparent });
   };
   let runner: Runner;
   try {

@@ -11,6 +11,8 @@ import { makeAuthenticator } from '../pipeline/authenticate.js';
 import { makeRateLimiter } from '../pipeline/makeRateLimiter.js';
 import { WebhookError } from './errors.js';
 import { registerHealthRoutes } from './healthRoutes.js';
+import { registerMetricsRoute } from './metricsRoute.js';
+import type { Telemetry } from '../telemetry/makeTelemetry.js';
 import { makeRequireAdmin } from './requireAdmin.js';
 import { sendError } from './sendError.js';
 import { registerWebhookRoute } from './webhookRoute.js';
@@ -23,6 +25,7 @@ export interface ServerDeps {
   logger: Logger;
   lifecycle: Lifecycle;
   expectedMigrations: number;
+  telemetry: Telemetry;
   /** Routes added by other concerns (monitoring API, metrics), registered after ours. */
   extraRoutes?: (app: FastifyInstance) => void;
 }
@@ -78,7 +81,10 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     rateLimit: makeRateLimiter(config.rateLimitPerMinute),
     ipAllowlist: config.ipAllowlist,
     bodyLimitBytes: config.bodyLimitBytes,
+    tracer: deps.telemetry.tracer,
+    metrics: deps.telemetry.metrics,
   });
+  if (deps.telemetry.metrics) registerMetricsRoute(app, { metrics: deps.telemetry.metrics, pool: deps.pool });
   registerSignalsRoutes(app, { pool: deps.pool, requireAdmin });
   registerExecutionRoutes(app, { pool: deps.pool, requireAdmin });
   registerHealthRoutes(app, { pool: deps.pool, lifecycle: deps.lifecycle, expectedMigrations: deps.expectedMigrations });

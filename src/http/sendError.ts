@@ -30,6 +30,7 @@ export function toWebhookError(thrown: unknown): WebhookError {
 /** Sends the error answer: code, message, details, the webhook id; never a stack or an internal message. */
 export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
   const error = toWebhookError(thrown);
+  request.webhookError = error;
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
   if (error.details !== undefined) body.error.details = error.details;
   if (error.code === 'WH_ERR_INTERNAL') {

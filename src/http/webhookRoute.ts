@@ -1,9 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import type { Tracer } from '@opentelemetry/api';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IpAllowlist } from '../config/parseIpAllowlist.js';
+import type { AcceptedAnswer } from '../domain/types.js';
 import { checkIpAllowlist } from '../pipeline/checkIpAllowlist.js';
 import type { RateLimiter } from '../pipeline/makeRateLimiter.js';
-import { processWebhook, type PipelineDeps } from '../pipeline/processWebhook.js';
-import { WebhookError } from './errors.js';
+import { processWebhook, type PipelineDeps, type WebhookContext } from '../pipeline/processWebhook.js';
+import { ATTR } from '../telemetry/attributes.js';
+import type { Metrics } from '../telemetry/makeMetrics.js';
+import { extractParent, WebhookTrace } from '../telemetry/webhookTrace.js';
+import { REJECTION_CODES, WebhookError } from './errors.js';
+import { redactHeaders } from './redactHeaders.js';
 
 export const WEBHOOK_PATH = '/api/webhooks/tradingview';
 
@@ -11,11 +17,21 @@ export interface WebhookRouteDeps extends PipelineDeps {
   rateLimit: RateLimiter;
   ipAllowlist: IpAllowlist | undefined;
   bodyLimitBytes: number;
+  tracer: Tracer;
+  metrics: Metrics | undefined;
+}
+
+interface WebhookState extends WebhookContext {
+  answer?: AcceptedAnswer;
+  finished: boolean;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     receivedAt: Date;
+    webhook?: WebhookState;
+    /** The error answered, set by sendError, for the webhook's record and trace. */
+    webhookError?: WebhookError;
   }
 }
 
@@ -27,25 +43,52 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     // Rate limit and allowlist run before the body is read: refusing a flood must cost as little as possible.
     onRequest: async (request) => {
       request.receivedAt = new Date();
+      deps.metrics?.inFlight.inc();
+      const trace = new WebhookTrace(deps.tracer, {
+        name: `POST ${WEBHOOK_PATH}`,
+        webhookId: request.id,
+        parent: extractParent(request.headers),
+        startTime: request.receivedAt.getTime(),
+        attributes: {
+          [ATTR.httpMethod]: 'POST',
+          [ATTR.httpRoute]: WEBHOOK_PATH,
+          [ATTR.urlPath]: WEBHOOK_PATH,
+          [ATTR.clientAddress]: request.ip,
+          [ATTR.userAgent]: request.headers['user-agent'],
+        },
+      });
+      trace.begin('received', request.receivedAt.getTime());
+      request.webhook = { trace, extras: {}, finished: false };
       await deps.rateLimit(request.ip);
       checkIpAllowlist(deps.ipAllowlist, request.ip);
+    },
+    handler: async (request) => {
+      const token = request.query.token;
+      const state = request.webhook!;
+      state.answer = await processWebhook(
+        deps,
+        {
+          webhookId: request.id,
+          receivedAt: request.receivedAt,
+          contentType: request.headers['content-type'],
+          raw: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+          headers: request.headers,
+          queryToken: typeof token === 'string' ? token : undefined,
+        },
+        state,
+      );
+      return state.answer;
+    },
+    // The answer is decided: end the trace (which feeds metrics and the monitoring record) before it is sent.
+    onSend: async (request, reply, payload) => {
+      finishWebhook(request, reply, deps.metrics);
+      return payload;
     },
     onResponse: async (request, reply) => {
       request.log.info(
         { webhookId: request.id, statusCode: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100, ip: request.ip },
         'webhook answered',
       );
-    },
-    handler: async (request) => {
-      const token = request.query.token;
-      return processWebhook(deps, {
-        webhookId: request.id,
-        receivedAt: request.receivedAt,
-        contentType: request.headers['content-type'],
-        raw: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-        headers: request.headers,
-        queryToken: typeof token === 'string' ? token : undefined,
-      });
     },
   });
   app.route({
@@ -56,5 +99,30 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
         headers: { Allow: 'POST' },
       });
     },
+  });
+}
+
+function finishWebhook(request: FastifyRequest, reply: FastifyReply, metrics: Metrics | undefined): void {
+  const state = request.webhook;
+  if (!state || state.finished) return;
+  state.finished = true;
+  metrics?.inFlight.dec();
+  const error = request.webhookError;
+  state.extras.headers = redactHeaders(request.headers);
+  if (!error) {
+    state.trace.finish({ status: 'success', httpStatus: reply.statusCode, outcome: state.answer?.status, rejection: false, extras: state.extras });
+    return;
+  }
+  const rejection = REJECTION_CODES.has(error.code);
+  if (error.code === 'WH_ERR_AUTH_INVALID') state.trace.attributes({ [ATTR.authValid]: false });
+  if (error.code === 'WH_ERR_INTERNAL') state.extras.errorStack = (error.cause as Error | undefined)?.stack;
+  state.trace.attributes({ [ATTR.errorMessage]: error.message });
+  state.trace.finish({
+    status: rejection ? 'rejected' : 'failed',
+    httpStatus: reply.statusCode,
+    errorCode: error.code,
+    errorMessage: error.message,
+    rejection,
+    extras: state.extras,
   });
 }

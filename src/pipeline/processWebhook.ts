@@ -1,12 +1,16 @@
 import { uuidv7 } from 'uuidv7';
 import type { Pool } from '../db/makePool.js';
 import type { AcceptedAnswer } from '../domain/types.js';
-import type { Authenticator } from './authenticate.js';
+import { ATTR } from '../telemetry/attributes.js';
+import type { RecordExtras } from '../telemetry/recordExtras.js';
+import type { WebhookTrace } from '../telemetry/webhookTrace.js';
+import { type Authenticator, stripSecretFields } from './authenticate.js';
 import { decide, type Policy } from './decide.js';
 import { enrich } from './enrich.js';
 import { makeDedupeKey } from './makeDedupeKey.js';
-import { parseBody } from './parseBody.js';
+import { parseBody, type BodyFields } from './parseBody.js';
 import { readBody } from './readBody.js';
+import { redactRawText } from './redactRawText.js';
 import { resolveAliases } from './resolveAliases.js';
 import { storeSignal } from './storeSignal.js';
 import { validateAlert } from './validateAlert.js';
@@ -28,27 +32,75 @@ export interface PipelineDeps {
   executionMaxAttempts: number;
 }
 
+/** What a webhook carries through the pipeline besides its input: its trace and what its record keeps. */
+export interface WebhookContext {
+  trace: WebhookTrace;
+  extras: RecordExtras;
+}
+
 /**
- * The webhook pipeline after rate limit and IP checks: read, authenticate, parse, enrich, decide, store.
- * Throws a WebhookError for every refusal; resolves with the 200 answer.
+ * The `received` stage after rate limit and IP checks (which the route runs before the body is read):
+ * read, parse, authenticate; then the rest of the pipeline. Throws a WebhookError for every refusal.
  */
-export async function processWebhook(deps: PipelineDeps, input: WebhookInput): Promise<AcceptedAnswer> {
+export async function processWebhook(deps: PipelineDeps, input: WebhookInput, ctx: WebhookContext): Promise<AcceptedAnswer> {
+  ctx.trace.attributes({ [ATTR.payloadSize]: input.raw.length });
   const body = readBody(input.contentType, input.raw);
-  const fields = parseBody(body);
+  let fields: BodyFields;
+  try {
+    fields = parseBody(body);
+  } catch (err) {
+    ctx.extras.payload = redactRawText(body.text);
+    throw err;
+  }
+  // The record keeps the payload without its secret fields, whether or not authentication succeeds.
+  ctx.extras.payload = stripSecretFields(fields).fields;
   const auth = deps.authenticate({ raw: input.raw, headers: input.headers, fields, queryToken: input.queryToken });
-  const alert = validateAlert(auth.fields, resolveAliases(auth.fields));
+  ctx.trace.attributes({ [ATTR.authScheme]: auth.scheme, [ATTR.authValid]: true });
+  return processFields(deps, { webhookId: input.webhookId, receivedAt: input.receivedAt, fields: auth.fields, trace: ctx.trace });
+}
+
+/**
+ * From authenticated fields to a stored signal: validate (end of `received`), `enriching`, `deciding`,
+ * `executing` (persist and enqueue). Replays of stored webhooks enter here.
+ */
+export async function processFields(
+  deps: PipelineDeps,
+  input: { webhookId: string; receivedAt: Date; fields: BodyFields; trace: WebhookTrace; bypassDedupe?: boolean },
+): Promise<AcceptedAnswer> {
+  const { trace } = input;
+  const alert = validateAlert(input.fields, resolveAliases(input.fields));
+
+  trace.begin('enriching');
   const signal = enrich(alert);
+  trace.attributes({
+    [ATTR.ticker]: signal.ticker,
+    [ATTR.exchange]: signal.exchange ?? undefined,
+    [ATTR.action]: signal.action,
+    [ATTR.strategy]: signal.strategy ?? undefined,
+    [ATTR.deliveryLagMs]: signal.alertTime ? input.receivedAt.getTime() - signal.alertTime.getTime() : undefined,
+  });
+
+  trace.begin('deciding');
   const decision = decide(signal, deps.policy, input.receivedAt);
-  return storeSignal(deps.pool, {
+  const dedupe = input.bypassDedupe
+    ? { key: `replay:${input.webhookId}`, until: null }
+    : makeDedupeKey(signal, input.receivedAt, deps.dedupeWindowSeconds);
+  trace.stageAttributes({ [ATTR.decision]: decision.kind, [ATTR.declineReason]: decision.kind === 'decline' ? decision.reason : undefined });
+
+  trace.begin('executing');
+  const answer = await storeSignal(deps.pool, {
     id: uuidv7(),
     webhookId: input.webhookId,
     signal,
-    dedupe: makeDedupeKey(signal, input.receivedAt, deps.dedupeWindowSeconds),
+    dedupe,
     status: decision.kind === 'accept' ? 'queued' : 'declined',
     declineReason: decision.kind === 'decline' ? decision.reason : null,
-    traceId: null,
+    traceId: trace.traceId,
     receivedAt: input.receivedAt,
-    traceparent: null,
+    traceparent: trace.traceparent(),
     maxAttempts: deps.executionMaxAttempts,
   });
+  trace.stageAttributes({ [ATTR.signalId]: answer.signalId, [ATTR.outcome]: answer.status });
+  trace.attributes({ [ATTR.signalId]: answer.signalId, [ATTR.declineReason]: answer.reason });
+  return answer;
 }

@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from '../db/makePool.js';
+import { getQueueStats } from '../monitoring/getQueueStats.js';
+import type { Metrics } from '../telemetry/makeMetrics.js';
+
+/**
+ * `GET /metrics` for Prometheus, as OpenMetrics (the format with exemplars). Queue gauges are read from
+ * Postgres at scrape time; a failing read is counted and leaves the previous values.
+ */
+export function registerMetricsRoute(app: FastifyInstance, deps: { metrics: Metrics; pool: Pool }): void {
+  app.get('/metrics', async (request, reply) => {
+    try {
+      const queue = await getQueueStats(deps.pool);
+      deps.metrics.queueDepth.set(queue.depth);
+      deps.metrics.queueOldestAgeSeconds.set(queue.oldestAgeSeconds);
+    } catch (err) {
+      deps.metrics.queueScrapeErrors.inc();
+      request.log.warn({ err }, 'queue metrics unavailable for this scrape');
+    }
+    return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+}

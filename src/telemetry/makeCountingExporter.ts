@@ -1,0 +1,39 @@
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+export interface ExportHealth {
+  exported: number;
+  failed: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
+
+/** Wraps an exporter to count delivered and failed spans (a dead collector must be visible, never fatal). */
+export function makeCountingExporter(inner: SpanExporter, onFailure: (spans: number) => void): { exporter: SpanExporter; health: ExportHealth } {
+  const health: ExportHealth = { exported: 0, failed: 0, lastError: null, lastErrorAt: null };
+  const exporter: SpanExporter = {
+    export(spans: ReadableSpan[], done: (result: ExportResult) => void) {
+      try {
+        inner.export(spans, (result) => {
+          if (result.code === ExportResultCode.SUCCESS) health.exported += spans.length;
+          else {
+            health.failed += spans.length;
+            health.lastError = result.error?.message ?? 'export failed';
+            health.lastErrorAt = new Date().toISOString();
+            onFailure(spans.length);
+          }
+          done(result);
+        });
+      } catch (err) {
+        health.failed += spans.length;
+        health.lastError = (err as Error).message;
+        health.lastErrorAt = new Date().toISOString();
+        onFailure(spans.length);
+        done({ code: ExportResultCode.FAILED, error: err as Error });
+      }
+    },
+    shutdown: () => inner.shutdown(),
+    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+  };
+  return { exporter, health };
+}

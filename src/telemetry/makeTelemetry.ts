@@ -1,0 +1,121 @@
+import { ProxyTracerProvider, type Tracer, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Logger } from 'pino';
+import { makePool } from '../db/makePool.js';
+import { toError } from '../http/errors.js';
+import { type ExportHealth, makeCountingExporter } from './makeCountingExporter.js';
+import { makeMetrics, type Metrics } from './makeMetrics.js';
+import { makeMetricsProcessor } from './makeMetricsProcessor.js';
+import { makeSinkProcessor } from './makeSinkProcessor.js';
+import { RecordSink } from './recordSink.js';
+import { getSpanHub } from './spanHub.js';
+import { startTracing } from './startTracing.js';
+
+export interface TelemetryConfig {
+  monitoringEnabled: boolean;
+  otlpTracesUrl: string | undefined;
+  sinkBatchSize: number;
+  sinkFlushIntervalMs: number;
+  sinkMaxBufferRecords: number;
+  sinkWriteTimeoutMs: number;
+  sinkMaxAttempts: number;
+  rejectedRecordsPerMinute: number;
+}
+
+export interface Telemetry {
+  enabled: boolean;
+  tracer: Tracer;
+  metrics: Metrics | undefined;
+  sink: RecordSink | undefined;
+  exportHealth: ExportHealth | undefined;
+  /** Detaches from the span hub and flushes the exporter and the sink, within `timeoutMs`. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+/** Counts and logs a consumer's error instead of letting it reach the request path. */
+function guard(name: string, consumer: SpanProcessor, metrics: Metrics, logger: Logger): SpanProcessor {
+  const failed = (err: unknown) => {
+    metrics.instrumentationErrors.inc({ component: name });
+    logger.warn({ err: toError(err), component: name }, 'instrumentation error (request unaffected)');
+  };
+  return {
+    onStart: (span, ctx) => {
+      try {
+        consumer.onStart(span, ctx);
+      } catch (err) {
+        failed(err);
+      }
+    },
+    onEnd: (span) => {
+      try {
+        consumer.onEnd(span);
+      } catch (err) {
+        failed(err);
+      }
+    },
+    forceFlush: () => consumer.forceFlush(),
+    shutdown: () => consumer.shutdown(),
+  };
+}
+
+const noopTracer = new ProxyTracerProvider().getTracer('disabled');
+
+/**
+ * Tracing, metrics and monitoring records for one service instance. Span ends feed three consumers through the
+ * span hub: Prometheus metrics, the Postgres sink, and (when an endpoint is set) the OTLP exporter.
+ * With MONITORING_ENABLED=false there are no spans, no records and no metrics: the tracer is a no-op.
+ */
+export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logger: Logger): Telemetry {
+  if (!config.monitoringEnabled) {
+    return { enabled: false, tracer: noopTracer, metrics: undefined, sink: undefined, exportHealth: undefined, stop: async () => undefined };
+  }
+  startTracing();
+  const metrics = makeMetrics();
+  const sinkPool = makePool({
+    connectionString: databaseUrl,
+    max: 2,
+    timeoutMs: config.sinkWriteTimeoutMs,
+    logger,
+    applicationName: 'tv-webhook-monitoring',
+  });
+  const sink = new RecordSink({
+    pool: sinkPool,
+    batchSize: config.sinkBatchSize,
+    flushIntervalMs: config.sinkFlushIntervalMs,
+    maxBufferRecords: config.sinkMaxBufferRecords,
+    maxAttempts: config.sinkMaxAttempts,
+    rejectedPerMinute: config.rejectedRecordsPerMinute,
+    metrics,
+    logger: logger.child({ component: 'monitoring-sink' }),
+  });
+  const consumers: SpanProcessor[] = [
+    guard('metrics', makeMetricsProcessor(metrics), metrics, logger),
+    guard('sink', makeSinkProcessor(sink), metrics, logger),
+  ];
+  let exportHealth: ExportHealth | undefined;
+  let batch: BatchSpanProcessor | undefined;
+  if (config.otlpTracesUrl) {
+    const counted = makeCountingExporter(new OTLPTraceExporter({ url: config.otlpTracesUrl }), (n) => metrics.exportFailures.inc(n));
+    exportHealth = counted.health;
+    // Bounded: at most 2048 spans wait for the collector; past that the batch processor drops them.
+    batch = new BatchSpanProcessor(counted.exporter, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 1000 });
+    consumers.push(guard('otlp', batch, metrics, logger));
+  }
+  const hub = getSpanHub();
+  const detach = consumers.map((c) => hub.attach(c));
+  return {
+    enabled: true,
+    tracer: trace.getTracer('tv-webhook'),
+    metrics,
+    sink,
+    exportHealth,
+    async stop(timeoutMs) {
+      detach.forEach((d) => d());
+      const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      if (batch) await bounded(batch.shutdown()).catch(() => undefined);
+      await sink.stop(timeoutMs);
+      await sinkPool.end().catch(() => undefined);
+    },
+  };
+}
