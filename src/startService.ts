@@ -12,6 +12,8 @@ import { makeLifecycle, type Lifecycle } from './lifecycle.js';
 import { makeExecutor } from './execution/makeExecutor.js';
 import { startWorker, type RunningWorker } from './execution/startWorker.js';
 import { makeTelemetry, type Telemetry } from './telemetry/makeTelemetry.js';
+import { makeEventLoopMonitor } from './monitoring/checkHealth.js';
+import { startRetention } from './monitoring/startRetention.js';
 
 export interface Service {
   url: string;
@@ -49,7 +51,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const pool = makePool({ connectionString: database.url, max: config.dbPoolMax, timeoutMs: config.dbTimeoutMs, logger });
     steps.pool = () => pool.end();
     const telemetry = makeTelemetry(config, database.url, logger);
-    steps.telemetry = () => telemetry.stop(Math.max(500, Math.floor(config.shutdownTimeoutMs / 3)));
+    const eventLoop = makeEventLoopMonitor();
+    const retention = config.monitoringEnabled
+      ? startRetention({ pool, days: config.retentionDays, intervalMs: config.retentionIntervalMs, logger })
+      : undefined;
+    steps.telemetry = async () => {
+      retention?.stop();
+      eventLoop.stop();
+      await telemetry.stop(Math.max(500, Math.floor(config.shutdownTimeoutMs / 3)));
+    };
+    let worker: RunningWorker | undefined;
     const expectedMigrations = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
     const app = await makeServer({
       config,
@@ -60,10 +71,21 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       lifecycle,
       expectedMigrations,
       telemetry,
+      health: {
+        pool,
+        thresholds: {
+          dbLatencyWarnMs: config.healthDbLatencyWarnMs,
+          queueMaxDepth: config.healthQueueMaxDepth,
+          queueMaxAgeSeconds: config.healthQueueMaxAgeSeconds,
+        },
+        worker: { enabled: config.workerEnabled, alive: () => worker?.alive() ?? false },
+        sink: () => telemetry.sink?.getStats(),
+        exporter: () => telemetry.exportHealth,
+        eventLoop,
+      },
     });
     await app.listen({ port: config.port, host: config.host });
     steps.app = () => app.close();
-    let worker: RunningWorker | undefined;
     if (config.workerEnabled) {
       worker = await startWorker({
         connectionString: database.url,

@@ -22,6 +22,8 @@ export interface WorkerOptions {
 
 export interface RunningWorker {
   pool: Pool;
+  /** False once the runner has stopped or crashed. */
+  alive(): boolean;
   /** Stops taking jobs and lets running ones finish. */
   stop(): Promise<void>;
 }
@@ -75,8 +77,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     await pool.end();
     throw err;
   }
+  let alive = true;
+  runner.promise.then(
+    () => (alive = false),
+    (err: unknown) => {
+      alive = false;
+      options.logger.error({ err }, 'worker stopped on an error');
+    },
+  );
   return {
     pool,
+    alive: () => alive,
     stop: async () => {
       await runner.stop();
       await pool.end();

@@ -3,6 +3,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { uuidv7 } from 'uuidv7';
 import { registerExecutionRoutes } from '../api/executionRoutes.js';
+import { registerMonitoringRoutes } from '../api/monitoringRoutes.js';
+import type { HealthDeps } from '../monitoring/checkHealth.js';
+import type { PipelineDeps } from '../pipeline/processWebhook.js';
 import { registerSignalsRoutes } from '../api/signalsRoutes.js';
 import type { Config } from '../config/parseConfig.js';
 import type { Pool } from '../db/makePool.js';
@@ -26,6 +29,7 @@ export interface ServerDeps {
   lifecycle: Lifecycle;
   expectedMigrations: number;
   telemetry: Telemetry;
+  health: HealthDeps;
   /** Routes added by other concerns (monitoring API, metrics), registered after ours. */
   extraRoutes?: (app: FastifyInstance) => void;
 }
@@ -67,7 +71,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   );
 
   const requireAdmin = makeRequireAdmin(deps.adminToken);
-  registerWebhookRoute(app, {
+  const pipeline: PipelineDeps = {
     pool: deps.pool,
     authenticate: makeAuthenticator({ secrets: deps.webhookSecrets, signingSecret: config.webhookSigningSecret }),
     policy: {
@@ -78,6 +82,9 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     dedupeWindowSeconds: config.dedupeWindowSeconds,
     executionMaxAttempts: config.executionMaxAttempts,
+  };
+  registerWebhookRoute(app, {
+    ...pipeline,
     rateLimit: makeRateLimiter(config.rateLimitPerMinute),
     ipAllowlist: config.ipAllowlist,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -87,6 +94,14 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (deps.telemetry.metrics) registerMetricsRoute(app, { metrics: deps.telemetry.metrics, pool: deps.pool });
   registerSignalsRoutes(app, { pool: deps.pool, requireAdmin });
   registerExecutionRoutes(app, { pool: deps.pool, requireAdmin });
+  registerMonitoringRoutes(app, {
+    pool: deps.pool,
+    requireAdmin,
+    telemetry: deps.telemetry,
+    health: deps.health,
+    replay: { pipeline, tracer: deps.telemetry.tracer, metrics: deps.telemetry.metrics },
+    traceUiUrl: config.traceUiUrl,
+  });
   registerHealthRoutes(app, { pool: deps.pool, lifecycle: deps.lifecycle, expectedMigrations: deps.expectedMigrations });
   deps.extraRoutes?.(app);
   return app;

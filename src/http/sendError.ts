@@ -40,7 +40,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
   } else if (error.code === 'WH_ERR_UNAVAILABLE') {
     request.log.error({ err: error.cause ?? error }, 'database unavailable; answered 503');
   }
-  body.webhookId = request.id;
+  // A replay answers with the id of the new webhook it created.
+  body.webhookId = (error as WebhookError & { webhookId?: string }).webhookId ?? request.id;
   if (error.headers) void reply.headers(error.headers);
   return reply.code(error.statusCode).send(body);
 }

@@ -8,8 +8,8 @@ import { processWebhook, type PipelineDeps, type WebhookContext } from '../pipel
 import { ATTR } from '../telemetry/attributes.js';
 import type { Metrics } from '../telemetry/makeMetrics.js';
 import { extractParent, WebhookTrace } from '../telemetry/webhookTrace.js';
-import { REJECTION_CODES, WebhookError } from './errors.js';
-import { redactHeaders } from './redactHeaders.js';
+import { WebhookError } from './errors.js';
+import { finishWebhookTrace } from './finishWebhookTrace.js';
 
 export const WEBHOOK_PATH = '/api/webhooks/tradingview';
 
@@ -42,13 +42,15 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     bodyLimit: deps.bodyLimitBytes,
     // Rate limit and allowlist run before the body is read: refusing a flood must cost as little as possible.
     onRequest: async (request) => {
-      request.receivedAt = new Date();
+      // Sub-millisecond start time: stage durations here are often well under a millisecond.
+      const startMs = performance.timeOrigin + performance.now();
+      request.receivedAt = new Date(startMs);
       deps.metrics?.inFlight.inc();
       const trace = new WebhookTrace(deps.tracer, {
         name: `POST ${WEBHOOK_PATH}`,
         webhookId: request.id,
         parent: extractParent(request.headers),
-        startTime: request.receivedAt.getTime(),
+        startTime: startMs,
         attributes: {
           [ATTR.httpMethod]: 'POST',
           [ATTR.httpRoute]: WEBHOOK_PATH,
@@ -57,7 +59,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
           [ATTR.userAgent]: request.headers['user-agent'],
         },
       });
-      trace.begin('received', request.receivedAt.getTime());
+      trace.begin('received', startMs);
       request.webhook = { trace, extras: {}, finished: false };
       await deps.rateLimit(request.ip);
       checkIpAllowlist(deps.ipAllowlist, request.ip);
@@ -107,22 +109,11 @@ function finishWebhook(request: FastifyRequest, reply: FastifyReply, metrics: Me
   if (!state || state.finished) return;
   state.finished = true;
   metrics?.inFlight.dec();
-  const error = request.webhookError;
-  state.extras.headers = redactHeaders(request.headers);
-  if (!error) {
-    state.trace.finish({ status: 'success', httpStatus: reply.statusCode, outcome: state.answer?.status, rejection: false, extras: state.extras });
-    return;
-  }
-  const rejection = REJECTION_CODES.has(error.code);
-  if (error.code === 'WH_ERR_AUTH_INVALID') state.trace.attributes({ [ATTR.authValid]: false });
-  if (error.code === 'WH_ERR_INTERNAL') state.extras.errorStack = (error.cause as Error | undefined)?.stack;
-  state.trace.attributes({ [ATTR.errorMessage]: error.message });
-  state.trace.finish({
-    status: rejection ? 'rejected' : 'failed',
+  finishWebhookTrace(state.trace, {
     httpStatus: reply.statusCode,
-    errorCode: error.code,
-    errorMessage: error.message,
-    rejection,
+    answer: state.answer,
+    error: request.webhookError,
+    headers: request.headers,
     extras: state.extras,
   });
 }

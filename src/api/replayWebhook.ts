@@ -1,0 +1,77 @@
+import { type Link, TraceFlags, type Tracer } from '@opentelemetry/api';
+import { uuidv7 } from 'uuidv7';
+import type { AcceptedAnswer } from '../domain/types.js';
+import { WebhookError } from '../http/errors.js';
+import { finishWebhookTrace } from '../http/finishWebhookTrace.js';
+import { toWebhookError } from '../http/sendError.js';
+import { getWebhookRecord, listStageRecords } from '../monitoring/getWebhookRecord.js';
+import { processFields, type PipelineDeps } from '../pipeline/processWebhook.js';
+import { ATTR } from '../telemetry/attributes.js';
+import type { Metrics } from '../telemetry/makeMetrics.js';
+import { extractParent, WebhookTrace } from '../telemetry/webhookTrace.js';
+
+export interface ReplayDeps {
+  pipeline: PipelineDeps;
+  tracer: Tracer;
+  metrics: Metrics | undefined;
+}
+
+/**
+ * Re-runs a stored webhook's payload through the pipeline as a new webhook (its own id, trace and record)
+ * linked to the original. The stored payload has no secret (it was removed before storage); the admin token
+ * authorises the replay. Dedupe applies unless `force`, so a replay of an accepted alert is a duplicate.
+ */
+export async function replayWebhook(
+  deps: ReplayDeps,
+  originalId: string,
+  request: { force: boolean; clientIp: string; headers: Record<string, string | string[] | undefined> },
+): Promise<AcceptedAnswer & { replayOf: string }> {
+  const original = await getWebhookRecord(deps.pipeline.pool, originalId);
+  if (!original) throw new WebhookError('WH_ERR_NOT_FOUND', `No webhook ${originalId}.`);
+  const payload = original.payload;
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || 'raw' in payload) {
+    throw new WebhookError('WH_ERR_CONFLICT', 'This webhook has no parsed payload to replay (its body could not be read).');
+  }
+  const stages = await listStageRecords(deps.pipeline.pool, originalId);
+  const links: Link[] =
+    original.trace_id && stages[0]?.span_id
+      ? [{ context: { traceId: original.trace_id, spanId: stages[0].span_id, traceFlags: TraceFlags.SAMPLED } }]
+      : [];
+  const webhookId = uuidv7();
+  const startMs = performance.timeOrigin + performance.now();
+  const trace = new WebhookTrace(deps.tracer, {
+    name: 'POST /api/webhooks/:id/replay',
+    webhookId,
+    parent: extractParent(request.headers),
+    startTime: startMs,
+    links,
+    attributes: {
+      [ATTR.httpMethod]: 'POST',
+      [ATTR.httpRoute]: '/api/webhooks/:id/replay',
+      [ATTR.clientAddress]: request.clientIp,
+      [ATTR.replayOf]: originalId,
+      [ATTR.authScheme]: 'admin-replay',
+      [ATTR.payloadSize]: Number(original.payload_size) || 0,
+    },
+  });
+  trace.begin('received', startMs);
+  deps.metrics?.inFlight.inc();
+  const extras = { payload };
+  try {
+    const answer = await processFields(deps.pipeline, {
+      webhookId,
+      receivedAt: new Date(startMs),
+      fields: payload as Record<string, unknown>,
+      trace,
+      bypassDedupe: request.force,
+    });
+    finishWebhookTrace(trace, { httpStatus: 200, answer, headers: request.headers, extras });
+    return { ...answer, replayOf: originalId };
+  } catch (thrown) {
+    const error = toWebhookError(thrown);
+    finishWebhookTrace(trace, { httpStatus: error.statusCode, error, headers: request.headers, extras });
+    throw Object.assign(error, { webhookId });
+  } finally {
+    deps.metrics?.inFlight.dec();
+  }
+}
