@@ -1,0 +1,85 @@
+import http from 'node:http';
+
+export interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  kind: number;
+  attributes: Record<string, string | number | boolean>;
+  statusCode: number;
+  links: Array<{ traceId: string; spanId: string }>;
+  resource: Record<string, string | number | boolean>;
+}
+
+type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean };
+type KeyValue = { key: string; value: AnyValue };
+
+function decodeAttributes(list: KeyValue[] | undefined): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const { key, value } of list ?? []) {
+    if (value.stringValue !== undefined) out[key] = value.stringValue;
+    else if (value.intValue !== undefined) out[key] = Number(value.intValue);
+    else if (value.doubleValue !== undefined) out[key] = value.doubleValue;
+    else if (value.boolValue !== undefined) out[key] = value.boolValue;
+  }
+  return out;
+}
+
+/**
+ * A local OTLP/HTTP traces receiver: decodes the real requests the service's exporter sends (OTLP JSON,
+ * the encoding of @opentelemetry/exporter-trace-otlp-http) and keeps the spans.
+ */
+export async function startOtlpReceiver() {
+  const spans: ReceivedSpan[] = [];
+  const raw: string[] = [];
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      requests += 1;
+      raw.push(body);
+      if (req.url !== '/v1/traces') {
+        res.writeHead(404).end();
+        return;
+      }
+      const message = JSON.parse(body);
+      for (const rs of message.resourceSpans ?? []) {
+        const resource = decodeAttributes(rs.resource?.attributes);
+        for (const ss of rs.scopeSpans ?? []) {
+          for (const s of ss.spans ?? []) {
+            spans.push({
+              traceId: s.traceId,
+              spanId: s.spanId,
+              parentSpanId: s.parentSpanId ?? '',
+              name: s.name,
+              kind: s.kind,
+              attributes: decodeAttributes(s.attributes),
+              statusCode: s.status?.code ?? 0,
+              links: (s.links ?? []).map((l: { traceId: string; spanId: string }) => ({ traceId: l.traceId, spanId: l.spanId })),
+              resource,
+            });
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    spans,
+    raw,
+    get requests() {
+      return requests;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
