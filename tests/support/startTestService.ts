@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { parseConfig, type Config } from '../../src/config/parseConfig.js';
 import { startService, type Service } from '../../src/startService.js';
 import { createTestDatabase, quietLogger, type TestDatabase } from './testDatabase.js';
@@ -19,7 +20,7 @@ export interface TestService extends Service {
 }
 
 /** Starts the real service on a fresh database, on a free port, with test settings plus `env` overrides. */
-export async function startTestService(env: Record<string, string> = {}, options: { db?: TestDatabase } = {}): Promise<TestService> {
+export async function startTestService(env: Record<string, string> = {}, options: { db?: TestDatabase; logger?: Logger } = {}): Promise<TestService> {
   const db = options.db ?? (await createTestDatabase());
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tvw-svc-'));
   const config = parseConfig({
@@ -35,7 +36,7 @@ export async function startTestService(env: Record<string, string> = {}, options
     SHUTDOWN_TIMEOUT_MS: '5000',
     ...env,
   });
-  const service = await startService(config, quietLogger);
+  const service = await startService(config, options.logger ?? quietLogger);
   const post: TestService['post'] = async (body, o = {}) => {
     const contentType = o.contentType ?? 'application/json';
     const payload = typeof body === 'string' ? body : JSON.stringify(body);
