@@ -55,6 +55,8 @@ export class RecordSink {
   private readonly pending = new Map<string, StageRecord[]>();
   private queue: Entry[] = [];
   private queuedRecords = 0;
+  /** Records of the batch being written: still in memory, not yet written. */
+  private inFlightRecords = 0;
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private consecutiveFailures = 0;
@@ -115,7 +117,7 @@ export class RecordSink {
   }
 
   getStats(): SinkStats {
-    return { ...this.stats, bufferedRecords: this.queuedRecords, maxBufferRecords: this.options.maxBufferRecords };
+    return { ...this.stats, bufferedRecords: this.queuedRecords + this.inFlightRecords, maxBufferRecords: this.options.maxBufferRecords };
   }
 
   /** Writes everything buffered (bounded by `timeoutMs`), then stops; later records are counted as dropped. */
@@ -144,8 +146,10 @@ export class RecordSink {
     const batch = this.queue.splice(0, this.options.batchSize);
     const records = batch.reduce((n, e) => n + 1 + e.stages.length, 0);
     this.queuedRecords -= records;
+    this.inFlightRecords = records;
     this.writing = this.write(batch, records).finally(() => {
       this.writing = undefined;
+      this.inFlightRecords = 0;
       this.updateBufferGauge();
     });
     return this.writing;
@@ -220,6 +224,6 @@ export class RecordSink {
   }
 
   private updateBufferGauge(): void {
-    this.options.metrics?.sinkBuffer.set(this.queuedRecords);
+    this.options.metrics?.sinkBuffer.set(this.queuedRecords + this.inFlightRecords);
   }
 }

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { freePort } from './support/freePort.js';
+import { sampleValue, scrape } from './support/metricsText.js';
+import { alert, startTestService } from './support/startTestService.js';
+import { waitFor } from './support/waitFor.js';
+
+describe('monitoring never slows or breaks webhook processing', function () {
+  this.timeout(60_000);
+
+  it('with the records table locked during a burst: answers go on, the sink retries, drops at its bound, counts everything, and resumes', async () => {
+    const svc = await startTestService({
+      MONITORING_WRITE_TIMEOUT_MS: '200',
+      MONITORING_FLUSH_INTERVAL_MS: '50',
+      MONITORING_BUFFER_MAX_RECORDS: '300',
+      MONITORING_MAX_ATTEMPTS: '1000',
+      MONITORING_REJECTED_PER_MINUTE: '0',
+    });
+    const locker = new pg.Client({ connectionString: svc.db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE webhook_requests IN ACCESS EXCLUSIVE MODE');
+      const answers = [];
+      for (let i = 0; i < 100; i++) answers.push(await svc.post(i % 4 === 3 ? alert({ secret: 'wrong' }) : alert({ price: 100 + i })));
+      // Every answer came back while the table was still locked: none of them waited for the sink.
+      assert.deepEqual(answers.map((a) => a.status), Array.from({ length: 100 }, (_, i) => (i % 4 === 3 ? 401 : 200)));
+      await waitFor(async () => svc.telemetry.sink!.getStats().retried > 0, { what: 'a retried write' });
+      const during = svc.telemetry.sink!.getStats();
+      assert.ok(during.dropped > 0, 'records dropped at the bound');
+      assert.ok(during.bufferedRecords <= 300, `buffer bounded (${during.bufferedRecords})`);
+      const health = await svc.api('/api/monitoring/health');
+      assert.equal(health.body.status, 'degraded');
+      assert.equal(health.body.checks.sink.status, 'degraded');
+      await locker.query('ROLLBACK');
+
+      await waitFor(async () => svc.telemetry.sink!.getStats().bufferedRecords === 0, { what: 'the buffer to drain' });
+      const stats = svc.telemetry.sink!.getStats();
+      const stored = (await svc.pool.query('SELECT (SELECT count(*) FROM webhook_requests) + (SELECT count(*) FROM processing_stages) AS n')).rows[0].n;
+      assert.equal(stats.written, stored, 'written = rows in the tables');
+      const stageRows = answers.reduce((n, a) => n + (a.status === 200 ? 5 : 2), 0);
+      assert.equal(stats.written + stats.dropped + stats.failed, answers.length + stageRows, 'every record accounted for');
+      const metrics = await scrape(svc.url);
+      assert.equal(sampleValue(metrics, 'monitoring_sink_records_total', { outcome: 'dropped' }), stats.dropped);
+      assert.ok(sampleValue(metrics, 'monitoring_sink_records_total', { outcome: 'retried' }) > 0);
+      // Records resume: a new webhook is written normally.
+      const later = await svc.post(alert({ price: 999 }));
+      await waitFor(async () => (await svc.api(`/api/webhooks/${later.body.webhookId}`)).status === 200, { what: 'a new record' });
+    } finally {
+      await locker.end();
+      await svc.close();
+    }
+  });
+
+  it('keeps rejected-request records to a rate bound and counts the rest', async () => {
+    const svc = await startTestService({ MONITORING_REJECTED_PER_MINUTE: '5' });
+    try {
+      for (let i = 0; i < 12; i++) assert.equal((await svc.post(alert({ secret: 'wrong' }))).status, 401);
+      await waitFor(async () => (await svc.pool.query("SELECT count(*)::int AS n FROM webhook_requests")).rows[0].n === 5, { what: '5 records' });
+      const stats = svc.telemetry.sink!.getStats();
+      assert.equal(stats.rateLimited, 7 * 3, '7 webhooks x 3 records not stored');
+      const metrics = await scrape(svc.url);
+      assert.equal(sampleValue(metrics, 'webhook_requests_total', { status: 'rejected', code: 'WH_ERR_AUTH_INVALID' }), 12, 'metrics count every request');
+      assert.equal(sampleValue(metrics, 'monitoring_sink_records_total', { outcome: 'rate_limited' }), 21);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('an exporter pointed at a dead endpoint changes nothing for requests, and is counted', async () => {
+    const svc = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}` });
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await svc.post(alert({ price: i + 1 }))).body.status, 'accepted');
+      await waitFor(async () => sampleValue(await scrape(svc.url), 'trace_export_failures_total') > 0, { what: 'export failures counted' });
+      const health = await svc.api('/api/monitoring/health');
+      assert.equal(health.body.checks.traceExporter.status, 'degraded');
+      await waitFor(async () => (await svc.pool.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n === 5, { what: 'records still written' });
+    } finally {
+      await svc.close();
+    }
+  });
+
+  for (const monitoring of ['true', 'false']) {
+    it(`the request path uses one database round trip for an accepted webhook, two for a duplicate, none for a rejection (MONITORING_ENABLED=${monitoring})`, async () => {
+      const svc = await startTestService({ MONITORING_ENABLED: monitoring });
+      try {
+        let statements = 0;
+        svc.pool.on('acquire', () => (statements += 1));
+        const count = async (body: unknown) => {
+          statements = 0;
+          await svc.post(body);
+          return statements;
+        };
+        assert.equal(await count(alert({ price: 5 })), 1);
+        assert.equal(await count(alert({ price: 5 })), 2);
+        assert.equal(await count(alert({ secret: 'wrong' })), 0);
+        assert.equal(await count(alert({ action: 'hodl' })), 0);
+        assert.equal(await count('{oops'), 0);
+      } finally {
+        await svc.close();
+      }
+    });
+  }
+
+  it('MONITORING_ENABLED=false: the same answers, no records, no /metrics', async () => {
+    const svc = await startTestService({ MONITORING_ENABLED: 'false' });
+    try {
+      assert.equal((await svc.post(alert())).body.status, 'accepted');
+      assert.equal((await svc.post(alert({ secret: 'x-wrong' }))).status, 401);
+      assert.equal((await fetch(`${svc.url}/metrics`)).status, 404);
+      await svc.telemetry.stop(1000);
+      assert.equal((await svc.pool.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n, 0);
+    } finally {
+      await svc.close();
+    }
+  });
+});
