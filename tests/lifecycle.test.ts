@@ -9,6 +9,7 @@ import { startService } from '../src/startService.js';
 import { freePort } from './support/freePort.js';
 import { alert, startTestService, TEST_SECRET } from './support/startTestService.js';
 import { quietLogger } from './support/testDatabase.js';
+import { waitFor } from './support/waitFor.js';
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tvw-life-'));
@@ -67,12 +68,23 @@ describe('lifecycle: embedded database, outages, shutdown', function () {
       assert.equal(down.status, 503);
       assert.equal(down.body.error.code, 'WH_ERR_UNAVAILABLE');
       assert.equal((await svc.api('/readyz', { token: null })).status, 503);
+      // Refusals need no database: they keep their normal answers during the outage.
+      const refused = await svc.post(alert({ secret: 'wrong-secret' }));
+      assert.equal(refused.status, 401);
+      const health = await svc.api('/api/monitoring/health');
+      assert.equal(health.status, 503);
+      assert.equal(health.body.status, 'unhealthy');
+      assert.equal(health.body.checks.database.status, 'unhealthy');
       pg = await startEmbeddedPostgres({ dataDir, port, logger: quietLogger });
       const back = await svc.post(alert({ price: 2 }));
       assert.equal(back.status, 200, JSON.stringify(back.body));
       assert.equal(back.body.status, 'accepted');
       const { rows } = await svc.pool.query('SELECT price FROM signals ORDER BY id');
       assert.deepEqual(rows.map((r) => r.price), [1, 2]);
+      // The monitoring records of the outage are written once the database is back.
+      await waitFor(async () => (await svc.pool.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n === 4, { what: 'records of all 4 webhooks' });
+      const statuses = (await svc.pool.query('SELECT status, http_status FROM webhook_requests ORDER BY id')).rows.map((r) => `${r.status}:${r.http_status}`);
+      assert.deepEqual(statuses, ['success:200', 'failed:503', 'rejected:401', 'success:200']);
     } finally {
       await svc.close();
       await pg.stop();
