@@ -1,25 +1,13 @@
 import type { PoolClient } from 'pg';
-import type { Action } from '../domain/types.js';
+import type { Signal } from '../domain/types.js';
 
 export const EXECUTOR_NAMES = ['paper', 'forward'] as const;
 export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
 
-/** The signal as an executor sees it. */
-export interface ExecutableSignal {
+/** The signal as an executor sees it: the normalised signal (without the sender's extra fields) and its ids. */
+export interface ExecutableSignal extends Omit<Signal, 'extra'> {
   id: string;
   webhookId: string;
-  ticker: string;
-  exchange: string | null;
-  action: Action;
-  quantity: number | null;
-  price: number | null;
-  strategy: string | null;
-  interval: string | null;
-  alertTime: Date | null;
-  alertId: string | null;
-  orderId: string | null;
-  marketPosition: string | null;
-  positionSize: number | null;
   receivedAt: Date;
 }
 

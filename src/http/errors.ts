@@ -59,10 +59,6 @@ export class WebhookError extends Error {
   }
 }
 
-export function statusForCode(code: ErrorCode): number {
-  return ERROR_STATUS[code];
-}
-
 /** Normalises anything thrown into an Error, so every catch can log and record it the same way. */
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;

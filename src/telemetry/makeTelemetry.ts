@@ -2,6 +2,7 @@ import { ProxyTracerProvider, type Tracer, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
+import type { Config } from '../config/parseConfig.js';
 import { makePool } from '../db/makePool.js';
 import { toError } from '../http/errors.js';
 import { type ExportHealth, makeCountingExporter } from './makeCountingExporter.js';
@@ -12,16 +13,17 @@ import { RecordSink } from './recordSink.js';
 import { getSpanHub } from './spanHub.js';
 import { startTracing } from './startTracing.js';
 
-export interface TelemetryConfig {
-  monitoringEnabled: boolean;
-  otlpTracesUrl: string | undefined;
-  sinkBatchSize: number;
-  sinkFlushIntervalMs: number;
-  sinkMaxBufferRecords: number;
-  sinkWriteTimeoutMs: number;
-  sinkMaxAttempts: number;
-  rejectedRecordsPerMinute: number;
-}
+export type TelemetryConfig = Pick<
+  Config,
+  | 'monitoringEnabled'
+  | 'otlpTracesUrl'
+  | 'sinkBatchSize'
+  | 'sinkFlushIntervalMs'
+  | 'sinkMaxBufferRecords'
+  | 'sinkWriteTimeoutMs'
+  | 'sinkMaxAttempts'
+  | 'rejectedRecordsPerMinute'
+>;
 
 export interface Telemetry {
   enabled: boolean;

@@ -178,7 +178,8 @@ export class RecordSink {
           retry.push(entry);
         }
       }
-      // Back at the front, in order: they are the oldest records.
+      // Back at the front, in order: they are the oldest records (and no longer in flight).
+      this.inFlightRecords = 0;
       this.queue.unshift(...retry);
       this.queuedRecords += retry.reduce((n, e) => n + 1 + e.stages.length, 0);
       this.enforceBound();
@@ -188,9 +189,9 @@ export class RecordSink {
     }
   }
 
-  /** Drops the oldest records past the bound (never those being written). */
+  /** Drops the oldest queued records while everything held (queued and in flight) is past the bound. */
   private enforceBound(): void {
-    while (this.queuedRecords > this.options.maxBufferRecords && this.queue.length > 0) {
+    while (this.queuedRecords + this.inFlightRecords > this.options.maxBufferRecords && this.queue.length > 0) {
       const oldest = this.queue.shift()!;
       const n = 1 + oldest.stages.length;
       this.queuedRecords -= n;
