@@ -1,18 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from '../db/makePool.js';
+import { getLastSignalTime } from '../monitoring/getLastSignalTime.js';
 import { getQueueStats } from '../monitoring/getQueueStats.js';
 import type { Metrics } from '../telemetry/makeMetrics.js';
 
 /**
- * `GET /metrics` for Prometheus, as OpenMetrics (the format with exemplars). Queue gauges are read from
- * Postgres at scrape time; a failing read is counted and leaves the previous values.
+ * `GET /metrics` for Prometheus, as OpenMetrics (the format with exemplars). Queue gauges and the latest
+ * signal's time are read from Postgres at scrape time; a failing read is counted and leaves the previous values.
  */
 export function registerMetricsRoute(app: FastifyInstance, deps: { metrics: Metrics; pool: Pool }): void {
   app.get('/metrics', async (request, reply) => {
     try {
-      const queue = await getQueueStats(deps.pool);
+      const [queue, lastSignal] = await Promise.all([getQueueStats(deps.pool), getLastSignalTime(deps.pool)]);
       deps.metrics.queueDepth.set(queue.depth);
       deps.metrics.queueOldestAgeSeconds.set(queue.oldestAgeSeconds);
+      if (lastSignal !== undefined) deps.metrics.lastSignalTimestampSeconds.set(lastSignal);
     } catch (err) {
       deps.metrics.queueScrapeErrors.inc();
       request.log.warn({ err }, 'queue metrics unavailable for this scrape');

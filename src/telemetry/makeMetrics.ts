@@ -80,6 +80,11 @@ export function makeMetrics() {
       help: 'Age of the oldest job that is due and not running (0 when none).',
       registers,
     }),
+    lastSignalTimestampSeconds: new client.Gauge({
+      name: 'tradingview_last_signal_timestamp_seconds',
+      help: 'Unix time at which the latest signal (an authenticated, valid alert) was received; read from the database at scrape time. Absent until the first signal.',
+      registers,
+    }),
     queueScrapeErrors: new client.Counter({ name: 'signal_queue_scrape_errors_total', help: 'Failed queue-depth queries at scrape time.', registers }),
     sinkRecords: new client.Counter({
       name: 'monitoring_sink_records_total',
