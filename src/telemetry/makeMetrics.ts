@@ -12,7 +12,36 @@ const EXECUTION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 const DELIVERY_LAG_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300];
 const SIZE_BUCKETS = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 65536];
 
+/**
+ * Label sets that exist from the start with the value 0. Without them a counter's first increment creates the
+ * series at 1, and `increase()`/`rate()` see no change, so "any failed execution" alerts would miss the first
+ * failure and dashboards would show no data for a healthy service.
+ */
+const KNOWN_LABELS = {
+  requests: [
+    { status: 'success', code: 'accepted' }, { status: 'success', code: 'duplicate' }, { status: 'success', code: 'declined' },
+    { status: 'failed', code: 'WH_ERR_UNAVAILABLE' }, { status: 'failed', code: 'WH_ERR_INTERNAL' },
+  ],
+  declines: ['stale_alert', 'symbol_not_allowed', 'quantity_above_limit', 'notional_above_limit'].map((reason) => ({ reason })),
+  executions: [
+    ...['filled', 'retry', 'failed'].map((outcome) => ({ executor: 'paper', outcome })),
+    ...['forwarded', 'retry', 'failed'].map((outcome) => ({ executor: 'forward', outcome })),
+  ],
+  sinkRecords: ['written', 'retried', 'dropped', 'rate_limited', 'failed'].map((outcome) => ({ outcome })),
+  instrumentationErrors: ['metrics', 'sink', 'otlp'].map((component) => ({ component })),
+};
+
 export function makeMetrics() {
+  const metrics = defineMetrics();
+  for (const labels of KNOWN_LABELS.requests) metrics.requests.inc(labels, 0);
+  for (const labels of KNOWN_LABELS.declines) metrics.declines.inc(labels, 0);
+  for (const labels of KNOWN_LABELS.executions) metrics.executions.inc(labels, 0);
+  for (const labels of KNOWN_LABELS.sinkRecords) metrics.sinkRecords.inc(labels, 0);
+  for (const labels of KNOWN_LABELS.instrumentationErrors) metrics.instrumentationErrors.inc(labels, 0);
+  return metrics;
+}
+
+function defineMetrics() {
   const registry = new client.Registry<typeof client.Registry.OPENMETRICS_CONTENT_TYPE>();
   registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
   const registers = [registry] as unknown as client.Registry[];
