@@ -5,20 +5,22 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { OVERVIEW_UID } from '../grafana/src/overviewDashboard.js';
 import { projectRoot } from '../src/db/projectRoot.js';
+import { requireTools, TOOLS } from './support/stackTools.js';
 
 const root = projectRoot();
 const read = (...p: string[]) => readFile(path.join(root, ...p), 'utf8');
 
 /** docker-compose (Debian's, installed by .ci/run) validates and normalises the file; no Docker engine needed. */
 function composeConfig(): { status: number | null; output: string; stdout: string } {
-  const r = spawnSync(process.env.DOCKER_COMPOSE_BIN ?? 'docker-compose', ['config'], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(TOOLS.dockerCompose, ['config'], { cwd: root, encoding: 'utf8' });
   if (r.error) throw new Error(`docker-compose could not run (${r.error.message}); .ci/run installs Debian's docker-compose package`);
   return { status: r.status, output: `${r.stdout}${r.stderr}`, stdout: r.stdout };
 }
 
-describe('docker compose stack: the file is valid and its parts agree with each other', () => {
+describe('docker compose stack: the file is valid and its parts agree with each other', function () {
   let services: Record<string, any>;
-  before(() => {
+  before(function () {
+    requireTools(this, TOOLS.dockerCompose);
     const r = composeConfig();
     assert.equal(r.status, 0, r.output);
     services = parseYaml(r.stdout).services;

@@ -4,11 +4,16 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { projectRoot } from '../src/db/projectRoot.js';
 import { runPromtool } from './support/startPrometheus.js';
+import { requireTools, TOOLS } from './support/stackTools.js';
 
 const dir = (...p: string[]) => path.join(projectRoot(), 'prometheus', ...p);
 const readYaml = async (...p: string[]) => parseYaml(await readFile(dir(...p), 'utf8'));
 
-describe('prometheus rules: promtool checks and unit tests', () => {
+describe('prometheus rules: promtool checks and unit tests', function () {
+  before(function () {
+    requireTools(this, TOOLS.promtool);
+  });
+
   it('promtool check config accepts prometheus.yml and the rule files it loads', () => {
     const r = runPromtool(['check', 'config', 'prometheus/prometheus.yml']);
     assert.equal(r.status, 0, r.output);

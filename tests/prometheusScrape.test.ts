@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { renderDashboards } from '../grafana/src/writeDashboards.js';
 import { projectRoot } from '../src/db/projectRoot.js';
 import { startPrometheus } from './support/startPrometheus.js';
+import { requireTools, TOOLS } from './support/stackTools.js';
 import { alert, startTestService, TEST_SECRET, type TestService } from './support/startTestService.js';
 import { waitFor } from './support/waitFor.js';
 
@@ -36,7 +37,8 @@ describe('prometheus: a real Prometheus scraping the service proves every dashbo
   const sent = new Map<string, number>();
   let executionsExpected = 0;
 
-  before(async () => {
+  before(async function () {
+    requireTools(this, TOOLS.prometheus);
     svc = await startTestService({ WORKER_ENABLED: 'true', WORKER_POLL_INTERVAL_MS: '100', ALLOWED_SYMBOLS: 'BTCUSDT,ETHUSDT', DB_TIMEOUT_MS: '300' });
     prom = await startPrometheus(new URL(svc.url).host);
   });

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../src/db/projectRoot.js';
 import { freePort } from './freePort.js';
+import { TOOLS } from './stackTools.js';
 import { waitFor } from './waitFor.js';
 
-/** Debian's `prometheus` package (installed by .ci/run); PROMETHEUS_BIN / PROMTOOL_BIN point elsewhere. */
-export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? 'prometheus';
-export const PROMTOOL_BIN = process.env.PROMTOOL_BIN ?? 'promtool';
+const PROMETHEUS_BIN = TOOLS.prometheus;
+const PROMTOOL_BIN = TOOLS.promtool;
 
 export function runPromtool(args: string[]): { status: number | null; output: string } {
   const r = spawnSync(PROMTOOL_BIN, args, { cwd: projectRoot(), encoding: 'utf8' });

@@ -1,0 +1,25 @@
+import { spawnSync } from 'node:child_process';
+
+/** Debian packages the observability-stack tests run; each can be overridden by an environment variable. */
+export const TOOLS = {
+  prometheus: process.env.PROMETHEUS_BIN ?? 'prometheus',
+  promtool: process.env.PROMTOOL_BIN ?? 'promtool',
+  dockerCompose: process.env.DOCKER_COMPOSE_BIN ?? 'docker-compose',
+};
+
+function available(bin: string): boolean {
+  return !spawnSync(bin, ['--version'], { stdio: 'ignore' }).error;
+}
+
+/**
+ * Skips the calling suite when a tool is missing, so `npm test` works on a machine with only Node.js, and says
+ * how to install it. .ci/run installs the tools and sets STACK_TOOLS_REQUIRED=1: there a missing tool fails.
+ */
+export function requireTools(ctx: Mocha.Context, ...bins: string[]): void {
+  const missing = bins.filter((b) => !available(b));
+  if (missing.length === 0) return;
+  const message = `${missing.join(', ')} not found: install Debian's prometheus and docker-compose packages (.ci/run does)`;
+  if (process.env.STACK_TOOLS_REQUIRED === '1') throw new Error(message);
+  console.warn(`  skipped: ${message}`);
+  ctx.skip();
+}
