@@ -5,6 +5,7 @@ import { uuidv7 } from 'uuidv7';
 import { registerExecutionRoutes } from '../api/executionRoutes.js';
 import { registerMonitoringRoutes } from '../api/monitoringRoutes.js';
 import type { HealthDeps } from '../monitoring/checkHealth.js';
+import { makeSignalWriter } from '../pipeline/makeSignalWriter.js';
 import type { PipelineDeps } from '../pipeline/processWebhook.js';
 import { registerSignalsRoutes } from '../api/signalsRoutes.js';
 import type { Config } from '../config/parseConfig.js';
@@ -73,6 +74,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   const requireAdmin = makeRequireAdmin(deps.adminToken);
   const pipeline: PipelineDeps = {
     pool: deps.pool,
+    signalWriter: makeSignalWriter(deps.pool),
     authenticate: makeAuthenticator({ secrets: deps.webhookSecrets, signingSecret: config.webhookSigningSecret }),
     policy: {
       allowedSymbols: config.allowedSymbols,

@@ -12,6 +12,7 @@ import { parseBody, type BodyFields } from './parseBody.js';
 import { readBody } from './readBody.js';
 import { redactRawText } from './redactRawText.js';
 import { resolveAliases } from './resolveAliases.js';
+import type { SignalWriter } from './makeSignalWriter.js';
 import { storeSignal } from './storeSignal.js';
 import { validateAlert } from './validateAlert.js';
 
@@ -26,6 +27,8 @@ export interface WebhookInput {
 
 export interface PipelineDeps {
   pool: Pool;
+  /** Writes signals and their jobs in batches (group commit). */
+  signalWriter: SignalWriter;
   authenticate: Authenticator;
   policy: Policy;
   dedupeWindowSeconds: number;
@@ -88,7 +91,7 @@ export async function processFields(
   trace.stageAttributes({ [ATTR.decision]: decision.kind, [ATTR.declineReason]: decision.kind === 'decline' ? decision.reason : undefined });
 
   trace.begin('executing');
-  const answer = await storeSignal(deps.pool, {
+  const answer = await storeSignal(deps.pool, deps.signalWriter, {
     id: uuidv7(),
     webhookId: input.webhookId,
     signal,

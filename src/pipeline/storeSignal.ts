@@ -2,15 +2,16 @@ import type { Pool } from '../db/makePool.js';
 import type { AcceptedAnswer } from '../domain/types.js';
 import { WebhookError } from '../http/errors.js';
 import { findDuplicateSignal } from './findDuplicateSignal.js';
-import { insertSignal, type NewSignal } from './insertSignal.js';
+import type { NewSignal } from './insertSignals.js';
+import type { SignalWriter } from './makeSignalWriter.js';
 
 /**
  * Persist and enqueue: the promise behind a 200. Any database failure here becomes 503 WH_ERR_UNAVAILABLE,
  * so that TradingView resends (5 s later, up to 3 times) instead of the alert being lost.
  */
-export async function storeSignal(pool: Pool, s: NewSignal): Promise<AcceptedAnswer> {
+export async function storeSignal(pool: Pool, writer: SignalWriter, s: NewSignal): Promise<AcceptedAnswer> {
   try {
-    const { inserted } = await insertSignal(pool, s);
+    const { inserted } = await writer.write(s);
     if (inserted) {
       return s.status === 'declined'
         ? { status: 'declined', webhookId: s.webhookId, signalId: s.id, reason: s.declineReason as AcceptedAnswer['reason'] }

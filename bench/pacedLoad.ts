@@ -1,0 +1,80 @@
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { percentile } from './stats.js';
+
+export interface PacedResult {
+  rate: number;
+  durationMs: number;
+  sent: number;
+  answered: number;
+  errors: number;
+  statuses: Record<string, number>;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+}
+
+/** Requests may wait at most this long; beyond it they count as errors (the bound on outstanding work). */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * Open-loop load: `rate` requests per second, evenly spaced, for `durationMs`. Each latency is timed from the
+ * request's SCHEDULED send time, not from when it went out, so a stalled server or a late generator shows up
+ * in the figures instead of silently lowering the rate (no coordinated omission). autocannon's fixed-rate
+ * mode sends each connection's quota in a burst at the start of every second, which measures the burst.
+ */
+export async function runPaced(url: string, rate: number, durationMs: number, nextBody: () => string): Promise<PacedResult> {
+  const target = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const total = Math.round((rate * durationMs) / 1000);
+  const intervalMs = 1000 / rate;
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  let errors = 0;
+  let settled = 0;
+  let sent = 0;
+
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      settled += 1;
+      if (settled === total) resolve();
+    };
+    const send = (scheduled: number) => {
+      const body = nextBody();
+      const req = http.request({
+        agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: REQUEST_TIMEOUT_MS,
+      }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(performance.now() - scheduled);
+          statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
+          done();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => {
+        errors += 1;
+        done();
+      });
+      req.end(body);
+    };
+    const start = performance.now() + 5;
+    // A 1 ms timer rather than a busy loop: the generator must not take the CPU the server needs. Requests
+    // that fall due between ticks go out together, and their wait counts in their latency.
+    const tick = () => {
+      const now = performance.now();
+      while (sent < total && start + sent * intervalMs <= now) {
+        send(start + sent * intervalMs);
+        sent += 1;
+      }
+      if (sent < total) setTimeout(tick, 1);
+    };
+    if (total === 0) resolve();
+    else setTimeout(tick, 5);
+  });
+  agent.destroy();
+  return {
+    rate, durationMs, sent, answered: latencies.length, errors, statuses,
+    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
+  };
+}

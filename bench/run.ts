@@ -1,0 +1,195 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { pino } from 'pino';
+import { projectRoot } from '../src/db/projectRoot.js';
+import { startEmbeddedPostgres } from '../src/db/startEmbeddedPostgres.js';
+import { freePort } from '../tests/support/freePort.js';
+import { runClosed, type ClosedResult } from './closedLoad.js';
+import { runPaced, type PacedResult } from './pacedLoad.js';
+import { checkTargets, printReport, type Summary } from './report.js';
+import { BENCH_SECRET, makeRequestMix } from './requestMix.js';
+import { startChild, type Child } from './startChild.js';
+import { startDiscardingReceiver } from './startDiscardingReceiver.js';
+import { median } from './stats.js';
+
+/**
+ * `npm run bench [-- --quick] [-- --soak 120s]`: the bare HTTP baseline, the pipeline (MONITORING_ENABLED=false)
+ * and the monitored service as shipped, on one embedded Postgres, measured one after the other in rotating
+ * order within each round so drift on a noisy machine falls on all three alike.
+ */
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    soak: { type: 'string' },
+    rounds: { type: 'string' },
+    rates: { type: 'string' },
+  },
+});
+const quick = flags.quick!;
+const settings = {
+  rounds: Number(flags.rounds ?? (quick ? 1 : 3)),
+  warmupSeconds: quick ? 1 : 3,
+  closedSeconds: quick ? 2 : 4,
+  pacedMs: quick ? 1500 : 3000,
+  connections: 50,
+  rates: (flags.rates ?? '200,1000,2000').split(',').map(Number),
+  soakRate: 1000,
+  soakSeconds: Number.parseInt(flags.soak ?? (quick ? '10' : '60'), 10),
+};
+const MODES = ['baseline', 'pipeline', 'monitored'] as const;
+type Mode = (typeof MODES)[number];
+const WEBHOOK_PATH = '/api/webhooks/tradingview';
+const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+async function scrapeSum(url: string, name: string, labelFilter = ''): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (labelFilter && !line.includes(labelFilter)) continue;
+    sum += Number(line.split('#')[0]!.trim().split(' ').pop());
+  }
+  return sum;
+}
+
+async function main() {
+  const started = Date.now();
+  const work = await mkdtemp(path.join(os.tmpdir(), 'tvw-bench-'));
+  await chmod(work, 0o755);
+  log(`settings ${JSON.stringify(settings)}`);
+  const db = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort(), logger: pino({ level: 'warn' }) });
+  const admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+  const dbUrl = (name: string) => Object.assign(new URL(db.url), { pathname: `/${name}` }).toString();
+  for (const name of ['bench_pipeline', 'bench_monitored']) await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const receiver = await startDiscardingReceiver();
+
+  const root = projectRoot();
+  const serviceArgs = ['--enable-source-maps', '--import', path.join(root, 'dist/src/telemetry/instrumentation.js'), path.join(root, 'dist/src/main.js')];
+  const serviceEnv = async (mode: Mode) => {
+    const dataDir = path.join(work, mode);
+    await mkdir(dataDir, { recursive: true });
+    return {
+      DATABASE_URL: dbUrl(`bench_${mode}`), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn',
+      WEBHOOK_SECRETS: BENCH_SECRET, ADMIN_TOKEN: 'bench-admin-token-0123456789',
+      // Benchmarks come from one address: the per-IP limit would refuse them. The worker is off so the
+      // figures are the webhook path alone (signals are queued, not executed). Every rejected request's record
+      // is kept (no MONITORING_REJECTED_PER_MINUTE bound): the most the sink can be asked to write.
+      RATE_LIMIT_PER_MINUTE: '0', WORKER_ENABLED: 'false', MONITORING_REJECTED_PER_MINUTE: '0',
+      ...(mode === 'pipeline' ? { MONITORING_ENABLED: 'false' } : { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }),
+    };
+  };
+  const children = {} as Record<Mode, Child>;
+  for (const mode of MODES) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    children[mode] = mode === 'baseline'
+      ? await startChild(mode, [path.join(root, 'dist/bench/baselineServer.js')], { PORT: String(port) }, url)
+      : await startChild(mode, serviceArgs, { ...(await serviceEnv(mode)), PORT: String(port) }, url);
+    log(`${mode} ready at ${url} (pid ${children[mode].pid})`);
+  }
+  const monitored = children.monitored;
+  const next = makeRequestMix();
+  const body = () => next().body;
+  const target = (mode: Mode) => `${children[mode].url}${WEBHOOK_PATH}`;
+  let sentToMonitored = 0;
+  const count = (mode: Mode, n: number) => {
+    if (mode === 'monitored') sentToMonitored += n;
+  };
+  /** Waits until the monitored service's sink has written everything it buffered (the monitored run pays its own cost). */
+  const drain = async (): Promise<number> => {
+    const t0 = Date.now();
+    while ((await scrapeSum(monitored.url, 'monitoring_sink_buffer_records')) > 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
+    return Date.now() - t0;
+  };
+  const rotated = (round: number) => MODES.map((_, i) => MODES[(i + round) % MODES.length]!);
+
+  const memoryStart = await monitored.rssBytes();
+  log('warm-up');
+  for (const mode of MODES) count(mode, (await runClosed(target(mode), 10, settings.warmupSeconds, body)).total);
+  await drain();
+
+  const closed: Record<Mode, ClosedResult[]> = { baseline: [], pipeline: [], monitored: [] };
+  const paced: Record<Mode, Record<number, PacedResult[]>> = { baseline: {}, pipeline: {}, monitored: {} };
+  for (let round = 0; round < settings.rounds; round += 1) {
+    for (const mode of rotated(round)) {
+      const r = await runClosed(target(mode), settings.connections, settings.closedSeconds, body);
+      closed[mode].push(r);
+      count(mode, r.total);
+      log(`round ${round + 1} closed ${mode}: ${Math.round(r.requestsPerSecond)} req/s (${r.errors} errors)`);
+      await drain();
+    }
+    for (const rate of settings.rates) {
+      for (const mode of rotated(round)) {
+        const r = await runPaced(target(mode), rate, settings.pacedMs, body);
+        (paced[mode][rate] ??= []).push(r);
+        count(mode, r.answered);
+        log(`round ${round + 1} paced ${mode} ${rate}/s: p50 ${r.latencyMs.p50.toFixed(2)} p99 ${r.latencyMs.p99.toFixed(2)} ms (${r.errors} errors)`);
+        await drain();
+      }
+    }
+  }
+
+  log(`soak: monitored at ${settings.soakRate} req/s for ${settings.soakSeconds} s`);
+  const memoryAfterWarmup = await monitored.rssBytes();
+  let peak = memoryAfterWarmup;
+  let peakBuffered = 0;
+  const sampler = setInterval(() => {
+    monitored.rssBytes().then((b) => (peak = Math.max(peak, b)), () => undefined);
+    scrapeSum(monitored.url, 'monitoring_sink_buffer_records').then((n) => (peakBuffered = Math.max(peakBuffered, n)), () => undefined);
+  }, 1000);
+  const soak = await runPaced(target('monitored'), settings.soakRate, settings.soakSeconds * 1000, body);
+  clearInterval(sampler);
+  count('monitored', soak.answered);
+  const drainMs = await drain();
+  await new Promise((r) => setTimeout(r, 2000));
+  const memoryEnd = await monitored.rssBytes();
+
+  const monitoredDb = new pg.Client({ connectionString: dbUrl('bench_monitored') });
+  await monitoredDb.connect();
+  const recordsWritten = (await monitoredDb.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n as number;
+  await monitoredDb.end();
+  const fidelity = {
+    requestsAnswered: await scrapeSum(monitored.url, 'webhook_requests_total'),
+    requestsSentByBench: sentToMonitored,
+    recordsWritten,
+    dropped: await scrapeSum(monitored.url, 'monitoring_sink_records_total', 'outcome="dropped"'),
+    failed: await scrapeSum(monitored.url, 'monitoring_sink_records_total', 'outcome="failed"'),
+    rateLimited: await scrapeSum(monitored.url, 'monitoring_sink_records_total', 'outcome="rate_limited"'),
+    peakBufferedRecords: peakBuffered,
+    drainMs,
+  };
+
+  for (const mode of MODES) await children[mode].stop();
+  await receiver.close();
+  await db.stop();
+  await rm(work, { recursive: true, force: true });
+
+  const summary: Summary = {
+    throughput: Object.fromEntries(MODES.map((m) => [m, median(closed[m].map((r) => r.requestsPerSecond))])),
+    latency: Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(settings.rates.map((rate) => {
+      const rs = paced[m][rate] ?? [];
+      return [String(rate), { p50: median(rs.map((r) => r.latencyMs.p50)), p95: median(rs.map((r) => r.latencyMs.p95)), p99: median(rs.map((r) => r.latencyMs.p99)), max: median(rs.map((r) => r.latencyMs.max)) }];
+    }))])),
+    memory: { startBytes: memoryStart, afterWarmupBytes: memoryAfterWarmup, peakBytes: peak, endBytes: memoryEnd },
+    fidelity,
+  };
+  const checks = checkTargets(summary);
+  printReport(summary, checks, settings.rates);
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), node: process.version, kernel: os.release(), platform: os.platform() };
+  const result = { at: new Date().toISOString(), quick, settings, machine, summary, checks, soak, receiver: receiver.stats(), rounds: { closed, paced }, elapsedSeconds: Math.round((Date.now() - started) / 1000) };
+  const dir = path.join(root, 'bench', 'results');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${result.at.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  await writeFile(file, JSON.stringify(result, null, 2) + '\n');
+  log(`wrote ${path.relative(root, file)} (${result.elapsedSeconds} s in all)`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+import type { Pool } from '../db/makePool.js';
+import type { Signal } from '../domain/types.js';
+import type { DedupeKey } from './makeDedupeKey.js';
+
+export interface NewSignal {
+  id: string;
+  webhookId: string;
+  signal: Signal;
+  dedupe: DedupeKey;
+  status: 'queued' | 'declined';
+  declineReason: string | null;
+  traceId: string | null;
+  receivedAt: Date;
+  /** W3C traceparent stored with the job, so that the worker's spans join the webhook's trace. */
+  traceparent: string | null;
+  maxAttempts: number;
+}
+
+/**
+ * Inserts signals and, for those to be executed, their jobs, in ONE statement: one transaction and one round
+ * trip for the whole batch. The dedupe exclusion constraint makes a duplicate's insert a no-op (also against
+ * an earlier row of the same batch); only the rows inserted come back, and only they are enqueued. Jobs of one
+ * symbol share a queue, and rows keep their order (`ord`), so a symbol's signals execute in the order they came.
+ * A job's key is its signal id, so an operator finds the job of a signal by key.
+ *
+ * Why a batch: measured on the 2-core bench machine, graphile_worker.add_job costs about 1.7 ms of Postgres
+ * CPU per call, and a one-row insert statement with its commit about 0.65 ms; in batches of 50 the whole
+ * signal-plus-job costs about 0.9 ms per row. makeSignalWriter forms the batches.
+ */
+const SQL = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+    ord int, id uuid, webhook_id uuid, dedupe_key text, dedupe_until timestamptz, ticker text, exchange text,
+    action text, quantity numeric, price numeric, strategy text, "interval" text, alert_time timestamptz,
+    alert_id text, order_id text, market_position text, position_size numeric, extra jsonb, status text,
+    decline_reason text, trace_id text, received_at timestamptz, traceparent text, max_attempts int)
+), inserted AS (
+  INSERT INTO signals (id, webhook_id, dedupe_key, dedupe_until, ticker, exchange, action, quantity, price, strategy,
+                       interval, alert_time, alert_id, order_id, market_position, position_size, extra, status,
+                       decline_reason, trace_id, received_at)
+  SELECT id, webhook_id, dedupe_key, COALESCE(dedupe_until, 'infinity'), ticker, exchange, action, quantity, price, strategy,
+         "interval", alert_time, alert_id, order_id, market_position, position_size, COALESCE(extra, '{}'), status,
+         decline_reason, trace_id, received_at
+    FROM input
+   ORDER BY ord
+  ON CONFLICT DO NOTHING
+  RETURNING id, status
+), job AS (
+  SELECT count(*) AS n FROM graphile_worker.add_jobs((
+    SELECT array_agg(ROW('execute_signal', json_build_object('signalId', i.id, 'traceparent', input.traceparent),
+                         'symbol:' || input.ticker, NULL, input.max_attempts, i.id::text, NULL, NULL)::graphile_worker.job_spec
+                     ORDER BY input.ord)
+      FROM inserted i JOIN input USING (id)
+     WHERE i.status = 'queued'))
+)
+SELECT inserted.id, (SELECT n FROM job) AS jobs FROM inserted`;
+
+function toRow(s: NewSignal, ord: number) {
+  const g = s.signal;
+  return {
+    ord, id: s.id, webhook_id: s.webhookId, dedupe_key: s.dedupe.key, dedupe_until: s.dedupe.until, ticker: g.ticker,
+    exchange: g.exchange, action: g.action, quantity: g.quantity, price: g.price, strategy: g.strategy, interval: g.interval,
+    alert_time: g.alertTime, alert_id: g.alertId, order_id: g.orderId, market_position: g.marketPosition,
+    position_size: g.positionSize, extra: g.extra, status: s.status, decline_reason: s.declineReason, trace_id: s.traceId,
+    received_at: s.receivedAt, traceparent: s.traceparent, max_attempts: s.maxAttempts,
+  };
+}
+
+/** Returns the ids of the signals inserted; the others were duplicates. */
+export async function insertSignals(pool: Pool, signals: NewSignal[]): Promise<Set<string>> {
+  const result = await pool.query(SQL, [JSON.stringify(signals.map(toRow))]);
+  return new Set(result.rows.map((r: { id: string }) => r.id));
+}
