@@ -13,7 +13,15 @@ export type Pool = pg.Pool;
  * server-side statement timeout, and a client-side query timeout (which also covers a server that vanished).
  * Idle-client errors (the server restarting) are logged, never thrown: the pool replaces the client.
  */
-export function makePool(options: { connectionString: string; max: number; timeoutMs: number; logger: Logger; applicationName?: string }): Pool {
+export function makePool(options: {
+  connectionString: string;
+  max: number;
+  timeoutMs: number;
+  logger: Logger;
+  applicationName?: string;
+  /** Commit without waiting for the WAL flush (for data that may lose its last fraction of a second in a crash). */
+  asynchronousCommit?: boolean;
+}): Pool {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max,
@@ -22,6 +30,7 @@ export function makePool(options: { connectionString: string; max: number; timeo
     query_timeout: options.timeoutMs,
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName ?? 'tv-webhook',
+    ...(options.asynchronousCommit ? { options: '-c synchronous_commit=off' } : {}),
   });
   pool.on('error', (err) => options.logger.warn({ err }, 'idle database client failed; it will be replaced'));
   return pool;

@@ -80,6 +80,10 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     timeoutMs: config.sinkWriteTimeoutMs,
     logger,
     applicationName: 'tv-webhook-monitoring',
+    // Records are diagnostics: a Postgres crash may lose their last fraction of a second (wal_writer_delay),
+    // never a signal (signals commit synchronously on the request pool). The sink then never waits for a WAL
+    // flush, and the flushes of signal commits are not shared with records.
+    asynchronousCommit: true,
   });
   const sink = new RecordSink({
     pool: sinkPool,
