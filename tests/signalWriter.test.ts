@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import pg from 'pg';
+import { uuidv7 } from 'uuidv7';
+import { makePool, type Pool } from '../src/db/makePool.js';
+import type { Signal } from '../src/domain/types.js';
+import type { NewSignal } from '../src/pipeline/insertSignals.js';
+import { makeSignalWriter } from '../src/pipeline/makeSignalWriter.js';
+import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
+
+function newSignal(fields: Partial<Signal> = {}, key = uuidv7()): NewSignal {
+  const signal: Signal = {
+    ticker: 'BTCUSDT', exchange: 'BINANCE', action: 'buy', quantity: 1, price: 100, strategy: null, interval: null,
+    alertTime: null, alertId: null, orderId: null, marketPosition: null, positionSize: null, extra: {}, ...fields,
+  };
+  const receivedAt = new Date();
+  return {
+    id: uuidv7(), webhookId: uuidv7(), signal, dedupe: { key, until: new Date(receivedAt.getTime() + 60_000) }, status: 'queued',
+    declineReason: null, traceId: null, receivedAt, traceparent: null, maxAttempts: 5,
+  };
+}
+
+describe('signal writer: batches signals and their jobs, one statement per batch', function () {
+  this.timeout(30_000);
+  let db: TestDatabase;
+  let pool: Pool;
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    pool = makePool({ connectionString: db.url, max: 4, timeoutMs: 2000, logger: pino({ level: 'silent' }) });
+  });
+  afterEach(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it('writes concurrent signals in fewer statements than signals, each with its job, in arrival order per symbol', async () => {
+    let statements = 0;
+    pool.on('acquire', () => (statements += 1));
+    const writer = makeSignalWriter(pool, { maxBatchSize: 100, maxConcurrentBatches: 1, maxWaiting: 1000 });
+    const signals = Array.from({ length: 30 }, (_, i) => newSignal({ price: i }));
+    const results = await Promise.all(signals.map((s) => writer.write(s)));
+    assert.ok(results.every((r) => r.inserted));
+    assert.ok(statements < 30, `${statements} statements for 30 signals`);
+    const jobs = await pool.query(`SELECT key FROM graphile_worker.jobs WHERE queue_name = 'symbol:BTCUSDT' ORDER BY id`);
+    assert.deepEqual(jobs.rows.map((r) => r.key), signals.map((s) => s.id));
+  });
+
+  it('a duplicate inside one batch is reported as not inserted, and gets no job', async () => {
+    const writer = makeSignalWriter(pool, { maxBatchSize: 100, maxConcurrentBatches: 1, maxWaiting: 1000 });
+    const key = 'h:same-alert';
+    const [a, b, c] = await Promise.all([writer.write(newSignal({}, 'h:first')), writer.write(newSignal({}, key)), writer.write(newSignal({}, key))]);
+    assert.deepEqual([a.inserted, b.inserted, c.inserted], [true, true, false]);
+    assert.equal((await pool.query('SELECT count(*)::int AS n FROM graphile_worker.jobs')).rows[0].n, 2);
+  });
+
+  it('a row the database refuses fails alone: its batch is retried row by row', async () => {
+    const writer = makeSignalWriter(pool, { maxBatchSize: 100, maxConcurrentBatches: 1, maxWaiting: 1000 });
+    // Validation never lets a negative quantity through; the database's CHECK stands in for any per-row error.
+    const good = [newSignal({ price: 1 }), newSignal({ price: 2 })];
+    const bad = newSignal({ quantity: -1 });
+    const blocker = writer.write(newSignal({ price: 0 }));
+    const settled = await Promise.allSettled([good[0]!, bad, good[1]!].map((s) => writer.write(s)));
+    await blocker;
+    assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.match(String((settled[1] as PromiseRejectedResult).reason.message), /check constraint/);
+    assert.equal((await pool.query('SELECT count(*)::int AS n FROM signals')).rows[0].n, 3);
+  });
+
+  it('refuses at once beyond maxWaiting, while the database is stuck', async () => {
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE signals IN ACCESS EXCLUSIVE MODE');
+    try {
+      const writer = makeSignalWriter(pool, { maxBatchSize: 2, maxConcurrentBatches: 1, maxWaiting: 3 });
+      const inFlight = writer.write(newSignal()); // taken at once into the only batch slot
+      const waiting = [writer.write(newSignal()), writer.write(newSignal()), writer.write(newSignal())];
+      assert.equal(writer.pending(), 4);
+      await assert.rejects(writer.write(newSignal()), /3 signals already wait/);
+      await locker.query('ROLLBACK');
+      await inFlight;
+      await Promise.all(waiting);
+      assert.equal(writer.pending(), 0);
+    } finally {
+      await locker.end();
+    }
+  });
+});
