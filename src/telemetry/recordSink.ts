@@ -158,7 +158,7 @@ export class RecordSink {
   private async write(batch: Entry[], records: number): Promise<void> {
     const started = performance.now();
     try {
-      await writeRecords(this.options.pool, batch.map((e) => e.request), batch.flatMap((e) => e.stages));
+      await writeRecords(this.options.pool, batch);
       this.options.metrics?.sinkWriteSeconds.observe((performance.now() - started) / 1000);
       this.count('written', records);
       this.stats.lastWriteAt = new Date().toISOString();

@@ -31,10 +31,9 @@ export interface RequestRecord {
   replay_of: string | null;
 }
 
-/** A row of processing_stages. */
+/** A stage of a webhook: one element of webhook_requests.stages (read through the processing_stages view). */
 export interface StageRecord {
   id: string;
-  created_at: string;
   webhook_id: string;
   stage: string;
   started_at: string;
@@ -89,7 +88,6 @@ export function stageRecordOf(span: ReadableSpan): StageRecord {
   const started = hrTimeToMilliseconds(span.startTime);
   return {
     id: uuidv7(),
-    created_at: iso(started),
     webhook_id: String(span.attributes[ATTR.webhookId]),
     stage: String(span.attributes[ATTR.stage]),
     started_at: iso(started),
