@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import pg from 'pg';
 import { freePort } from './support/freePort.js';
 import { sampleValue, scrape } from './support/metricsText.js';
@@ -77,6 +78,27 @@ describe('monitoring never slows or breaks webhook processing', function () {
       await waitFor(async () => (await svc.pool.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n === 5, { what: 'records still written' });
     } finally {
       await svc.close();
+    }
+  });
+
+  it('a collector that never answers: spans beyond OTEL_BSP_MAX_QUEUE_SIZE are dropped and counted, requests unaffected', async () => {
+    const hanging = http.createServer(() => undefined); // reads nothing, answers nothing
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const port = (hanging.address() as { port: number }).port;
+    const svc = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_MAX_QUEUE_SIZE: '12' });
+    try {
+      for (let i = 0; i < 10; i++) assert.equal((await svc.post(alert({ price: i + 1 }))).body.status, 'accepted');
+      // 10 webhooks make 60 spans: one batch of 12 is stuck in the exporter, 12 wait in the queue, the rest go.
+      const dropped = await waitFor(async () => {
+        const n = sampleValue(await scrape(svc.url), 'trace_export_dropped_spans_total');
+        return n >= 30 ? n : undefined;
+      }, { what: 'dropped spans counted' });
+      assert.ok(dropped <= 60 - 12, `${dropped} dropped`);
+      await waitFor(async () => (await svc.pool.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n === 10, { what: 'records still written' });
+    } finally {
+      await svc.close();
+      hanging.closeAllConnections();
+      hanging.close();
     }
   });
 

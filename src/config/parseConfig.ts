@@ -58,6 +58,7 @@ const envSchema = z.object({
   MONITORING_ENABLED: bool.default(true),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.refine((s) => s === undefined || /^https?:\/\//.test(s), 'must be an http(s) URL'),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.refine((s) => s === undefined || /^https?:\/\//.test(s), 'must be an http(s) URL'),
+  OTEL_BSP_MAX_QUEUE_SIZE: int(1, 1_000_000).default(8192),
   MONITORING_BATCH_SIZE: int(1, 10_000).default(500),
   MONITORING_FLUSH_INTERVAL_MS: int(10, 60_000).default(200),
   MONITORING_BUFFER_MAX_RECORDS: int(100, 10_000_000).default(100_000),
@@ -110,6 +111,8 @@ export interface Config {
   monitoringEnabled: boolean;
   /** OTLP/HTTP traces URL, from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
   otlpTracesUrl: string | undefined;
+  /** Spans that may wait for the OTLP exporter (the standard OTEL_BSP_MAX_QUEUE_SIZE); beyond it they are dropped and counted. */
+  exportQueueMaxSpans: number;
   sinkBatchSize: number;
   sinkFlushIntervalMs: number;
   sinkMaxBufferRecords: number;
@@ -205,6 +208,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     otlpTracesUrl:
       e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
       (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
+    exportQueueMaxSpans: e.OTEL_BSP_MAX_QUEUE_SIZE,
     sinkBatchSize: e.MONITORING_BATCH_SIZE,
     sinkFlushIntervalMs: e.MONITORING_FLUSH_INTERVAL_MS,
     sinkMaxBufferRecords: e.MONITORING_BUFFER_MAX_RECORDS,

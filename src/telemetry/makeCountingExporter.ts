@@ -9,10 +9,15 @@ export interface ExportHealth {
 }
 
 /** Wraps an exporter to count delivered and failed spans (a dead collector must be visible, never fatal). */
-export function makeCountingExporter(inner: SpanExporter, onFailure: (spans: number) => void): { exporter: SpanExporter; health: ExportHealth } {
+export function makeCountingExporter(
+  inner: SpanExporter,
+  onFailure: (spans: number) => void,
+  onHandedOver: (spans: number) => void = () => undefined,
+): { exporter: SpanExporter; health: ExportHealth } {
   const health: ExportHealth = { exported: 0, failed: 0, lastError: null, lastErrorAt: null };
   const exporter: SpanExporter = {
     export(spans: ReadableSpan[], done: (result: ExportResult) => void) {
+      onHandedOver(spans.length);
       try {
         inner.export(spans, (result) => {
           if (result.code === ExportResultCode.SUCCESS) health.exported += spans.length;

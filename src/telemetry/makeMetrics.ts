@@ -133,6 +133,11 @@ function defineMetrics() {
       help: 'Spans the OTLP exporter failed to deliver.',
       registers,
     }),
+    exportDroppedSpans: new client.Counter({
+      name: 'trace_export_dropped_spans_total',
+      help: 'Spans dropped because the OTLP export queue was full (OTEL_BSP_MAX_QUEUE_SIZE).',
+      registers,
+    }),
     instrumentationErrors: new client.Counter({
       name: 'monitoring_instrumentation_errors_total',
       help: 'Errors inside instrumentation (span consumers), isolated from the request path.',

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/parseConfig.js';
 import { makePool } from '../db/makePool.js';
 import { toError } from '../http/errors.js';
+import { makeQueueDropCounter } from './makeQueueDropCounter.js';
 import { type ExportHealth, makeCountingExporter } from './makeCountingExporter.js';
 import { makeMetrics, type Metrics } from './makeMetrics.js';
 import { makeMetricsProcessor } from './makeMetricsProcessor.js';
@@ -17,6 +18,7 @@ export type TelemetryConfig = Pick<
   Config,
   | 'monitoringEnabled'
   | 'otlpTracesUrl'
+  | 'exportQueueMaxSpans'
   | 'sinkBatchSize'
   | 'sinkFlushIntervalMs'
   | 'sinkMaxBufferRecords'
@@ -102,11 +104,17 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
   let exportHealth: ExportHealth | undefined;
   let batch: BatchSpanProcessor | undefined;
   if (config.otlpTracesUrl) {
-    const counted = makeCountingExporter(new OTLPTraceExporter({ url: config.otlpTracesUrl }), (n) => metrics.exportFailures.inc(n));
+    const drops = makeQueueDropCounter(config.exportQueueMaxSpans, (n) => metrics.exportDroppedSpans.inc(n));
+    const counted = makeCountingExporter(new OTLPTraceExporter({ url: config.otlpTracesUrl }), (n) => metrics.exportFailures.inc(n), drops.handedOver);
     exportHealth = counted.health;
-    // Bounded: at most 2048 spans wait for the collector; past that the batch processor drops them.
-    batch = new BatchSpanProcessor(counted.exporter, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 1000 });
-    consumers.push(guard('otlp', batch, metrics, logger));
+    // Bounded: at most exportQueueMaxSpans spans wait for the collector (8192 by default: over a second of
+    // spans at 1,000 webhooks/s); past that the batch processor drops them, and drops counts each one.
+    batch = new BatchSpanProcessor(counted.exporter, {
+      maxQueueSize: config.exportQueueMaxSpans,
+      maxExportBatchSize: Math.min(1024, config.exportQueueMaxSpans),
+      scheduledDelayMillis: 1000,
+    });
+    consumers.push(guard('otlp', drops.wrap(batch), metrics, logger));
   }
   const hub = getSpanHub();
   const detach = consumers.map((c) => hub.attach(c));
