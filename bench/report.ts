@@ -52,6 +52,12 @@ export function printReport(s: Summary, checks: Check[], rates: number[]): void 
   lines.push('', `memory (monitored service RSS): start ${mb(s.memory.startBytes)}, after warm-up ${mb(s.memory.afterWarmupBytes)}, peak ${mb(s.memory.peakBytes)}, end ${mb(s.memory.endBytes)}`);
   const f = s.fidelity;
   lines.push(`records: ${f.recordsWritten} written for ${f.requestsAnswered} requests answered; dropped ${f.dropped}, failed ${f.failed}, rate_limited ${f.rateLimited}; sink peak buffer ${f.peakBufferedRecords} records, drained ${f.drainMs} ms after the soak`);
+  lines.push('', 'monitoring overhead at each rate (monitored minus pipeline, ms):');
+  for (const rate of rates) {
+    const m = s.latency.monitored?.[String(rate)];
+    const p = s.latency.pipeline?.[String(rate)];
+    if (m && p) lines.push(`  ${String(rate).padStart(6)}/s: p50 ${(m.p50 - p.p50).toFixed(2)}, p99 ${(m.p99 - p.p99).toFixed(2)}`);
+  }
   lines.push('', 'targets:');
   for (const c of checks) lines.push(`  ${c.ok ? 'ok  ' : 'MISS'} ${c.name}: ${c.value} (target ${c.target})`);
   console.log(lines.join('\n'));
