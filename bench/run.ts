@@ -33,11 +33,11 @@ const settings = {
   rounds: Number(flags.rounds ?? (quick ? 1 : 3)),
   warmupSeconds: quick ? 1 : 3,
   closedSeconds: quick ? 2 : 4,
-  pacedMs: quick ? 1500 : 3000,
+  pacedMs: quick ? 1000 : 3000,
   connections: 50,
   rates: (flags.rates ?? '200,1000,2000').split(',').map(Number),
   soakRate: 1000,
-  soakSeconds: Number.parseInt(flags.soak ?? (quick ? '10' : '60'), 10),
+  soakSeconds: Number.parseInt(flags.soak ?? (quick ? '5' : '60'), 10),
 };
 const MODES = ['baseline', 'pipeline', 'monitored'] as const;
 type Mode = (typeof MODES)[number];
