@@ -66,29 +66,18 @@ export function makeRequestsDashboard() {
       .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(true).fields('/^requests$/'))
       .overrideByName('requests', [{ id: 'displayName', value: '${__data.fields.status}' }])
       .withTarget(new SqlQueryBuilder(SQL.countsByStatus)))
-    .withPanel(new TablePanel()
-      .title('Latest webhooks')
-      .description('Newest first, filtered by the Status variable. Click a trace id for the trace in Jaeger, a webhook id for its stages below.')
-      .datasource(POSTGRES)
-      .gridPos({ h: 12, w: 24, x: 0, y: 4 })
-      .filterable(true)
-      .overrideByName('trace_id', [traceLink])
-      .overrideByName('webhook_id', [stagesLink])
-      .overrideByName('duration_ms', [{ id: 'unit', value: 'ms' }])
-      .withTarget(new SqlQueryBuilder(SQL.latestWebhooks)))
-    .withPanel(new TablePanel()
-      .title('Latest failures and rejections')
-      .description('Every request that was not handled, with the message the sender got. failed = our fault (5xx), rejected = the sender\'s (4xx).')
-      .datasource(POSTGRES)
-      .gridPos({ h: 10, w: 24, x: 0, y: 16 })
-      .overrideByName('trace_id', [traceLink])
-      .overrideByName('webhook_id', [stagesLink])
-      .withTarget(new SqlQueryBuilder(SQL.latestFailures)))
-    .withPanel(new TablePanel()
-      .title('Stages of webhook $webhook_id')
-      .description('Each processing stage of the selected webhook (the Webhook variable), in order, with its duration.')
-      .datasource(POSTGRES)
-      .gridPos({ h: 8, w: 24, x: 0, y: 26 })
-      .overrideByName('duration_ms', [{ id: 'unit', value: 'ms' }])
-      .withTarget(new SqlQueryBuilder(SQL.stagesOfWebhook)));
+    .withPanel(sqlTable('Latest webhooks', 'Newest first, filtered by the Status variable. Click a trace id for the trace in Jaeger, a webhook id for its stages below.',
+      12, 4, SQL.latestWebhooks, { links: true, durationMs: true }).filterable(true))
+    .withPanel(sqlTable('Latest failures and rejections', 'Every request that was not handled, with the message the sender got. failed = our fault (5xx), rejected = the sender\'s (4xx).',
+      10, 16, SQL.latestFailures, { links: true }))
+    .withPanel(sqlTable('Stages of webhook $webhook_id', 'Each processing stage of the selected webhook (the Webhook variable), in order, with its duration.',
+      8, 26, SQL.stagesOfWebhook, { durationMs: true }));
+}
+
+/** A full-width table on the Postgres datasource; `links` makes trace_id open Jaeger and webhook_id select the webhook. */
+function sqlTable(title: string, description: string, height: number, y: number, sql: string, o: { links?: boolean; durationMs?: boolean }): TablePanel {
+  const panel = new TablePanel().title(title).description(description).datasource(POSTGRES).gridPos({ h: height, w: 24, x: 0, y });
+  if (o.links) panel.overrideByName('trace_id', [traceLink]).overrideByName('webhook_id', [stagesLink]);
+  if (o.durationMs) panel.overrideByName('duration_ms', [{ id: 'unit', value: 'ms' }]);
+  return panel.withTarget(new SqlQueryBuilder(sql));
 }
