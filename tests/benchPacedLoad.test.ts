@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { runPaced } from '../bench/pacedLoad.js';
+
+/** The benchmark's open-loop generator: paced sends, and latency counted from each request's scheduled time. */
+describe('bench paced load: latency from the scheduled send time', () => {
+  let server: http.Server;
+  let url: string;
+  let received = 0;
+  before(async () => {
+    server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        received += 1;
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/api/webhooks/tradingview`;
+  });
+  after(() => server.close());
+
+  it('sends exactly rate x duration requests and counts every answer', async () => {
+    received = 0;
+    const r = await runPaced(url, 200, 500, () => '{}');
+    assert.equal(r.sent, 100);
+    assert.equal(r.answered, 100);
+    assert.equal(received, 100);
+    assert.equal(r.statuses['200'], 100);
+  });
+
+  it('a stall in the sender shows in the latencies (no coordinated omission)', async () => {
+    // Block the generator's own event loop for 200 ms early in the run: the requests due meanwhile go out
+    // late, and their latency must include that wait even though the server answers at once.
+    setTimeout(() => {
+      const until = Date.now() + 200;
+      while (Date.now() < until) { /* busy: nothing can be sent */ }
+    }, 50);
+    const r = await runPaced(url, 200, 600, () => '{}');
+    assert.equal(r.answered, 120);
+    assert.ok(r.latencyMs.max >= 150, `max ${r.latencyMs.max} ms includes the 200 ms stall`);
+  });
+});
