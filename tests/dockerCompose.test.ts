@@ -63,6 +63,11 @@ describe('docker compose stack: the file is valid and its parts agree with each 
     assert.deepEqual(collector.service.pipelines.traces.processors, ['memory_limiter', 'tail_sampling', 'batch']);
     const policies = collector.processors.tail_sampling.policies.map((p: any) => p.type);
     assert.deepEqual(policies, ['status_code', 'string_attribute', 'latency', 'probabilistic']);
+    // The sampling settings come from the environment, which compose must provide.
+    for (const name of ['TAIL_SAMPLING_SLOW_MS', 'TAIL_SAMPLING_PERCENT']) {
+      assert.ok(JSON.stringify(collector.processors.tail_sampling).includes(`\${env:${name}}`), name);
+      assert.match(String(services['otel-collector'].environment[name]), /^\d+$/, `${name} set by compose`);
+    }
   });
 
   it('Grafana opens on the overview dashboard, with datasources whose uids the dashboards use', async () => {
