@@ -5,6 +5,8 @@ import { makeExecutor } from './execution/makeExecutor.js';
 import { startWorker } from './execution/startWorker.js';
 import { toError } from './http/errors.js';
 import { makeLogger } from './makeLogger.js';
+import { serveWorkerMetrics } from './execution/serveWorkerMetrics.js';
+import { makeTelemetry } from './telemetry/makeTelemetry.js';
 
 /**
  * `npm run worker`: the background worker alone, so that web and worker scale separately. It uses
@@ -33,30 +35,41 @@ async function main(): Promise<void> {
       { cause: err },
     );
   }
+  // Execution spans feed the same consumers as in the web process: metrics, records, OTLP export.
+  const telemetry = makeTelemetry(config, url, logger);
+  const metricsServer =
+    telemetry.metrics && config.workerMetricsPort > 0
+      ? await serveWorkerMetrics({ metrics: telemetry.metrics, host: config.host, port: config.workerMetricsPort, logger })
+      : undefined;
   const worker = await startWorker({
     connectionString: url,
     concurrency: config.workerConcurrency,
     executor: makeExecutor(config),
     logger,
     pollIntervalMs: config.workerPollIntervalMs,
+    tracer: telemetry.tracer,
   });
-  logger.info({ executor: config.executor, concurrency: config.workerConcurrency }, 'worker ready');
+  logger.info({ executor: config.executor, concurrency: config.workerConcurrency, metrics: metricsServer?.url }, 'worker ready');
   const stop = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'worker stopping: running jobs finish first');
     const timer = setTimeout(() => {
       logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'worker did not stop in time; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs);
-    worker.stop().then(
-      () => {
-        clearTimeout(timer);
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err: toError(err) }, 'worker stop failed');
-        process.exit(1);
-      },
-    );
+    worker
+      .stop()
+      .then(() => metricsServer?.close())
+      .then(() => telemetry.stop(Math.max(100, config.shutdownTimeoutMs / 2)))
+      .then(
+        () => {
+          clearTimeout(timer);
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err: toError(err) }, 'worker stop failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

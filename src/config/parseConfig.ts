@@ -51,6 +51,7 @@ const envSchema = z.object({
   WORKER_ENABLED: bool.default(true),
   WORKER_CONCURRENCY: int(1, 100).default(4),
   WORKER_POLL_INTERVAL_MS: int(50, 60_000).default(2_000),
+  WORKER_METRICS_PORT: int(0, 65535).default(9464),
   EXECUTION_MAX_ATTEMPTS: int(1, 25).default(5),
   EXECUTOR: z.enum(EXECUTORS).default('paper'),
   FORWARD_URL: optionalString.refine((s) => s === undefined || /^https?:\/\//.test(s), 'must be an http(s) URL'),
@@ -103,6 +104,8 @@ export interface Config {
   workerEnabled: boolean;
   workerConcurrency: number;
   workerPollIntervalMs: number;
+  /** `npm run worker` only: port of its own GET /metrics (0 = none). */
+  workerMetricsPort: number;
   executionMaxAttempts: number;
   executor: (typeof EXECUTORS)[number];
   forwardUrl: string | undefined;
@@ -199,6 +202,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerEnabled: e.WORKER_ENABLED,
     workerConcurrency: e.WORKER_CONCURRENCY,
     workerPollIntervalMs: e.WORKER_POLL_INTERVAL_MS,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     executionMaxAttempts: e.EXECUTION_MAX_ATTEMPTS,
     executor: e.EXECUTOR,
     forwardUrl: e.FORWARD_URL,
