@@ -1,46 +1,17 @@
-import { ConfigError, parseConfig } from './config/parseConfig.js';
 import { toError } from './http/errors.js';
 import { makeLogger } from './makeLogger.js';
 import { printBanner } from './printBanner.js';
+import { parseConfigOrExit, stopOnSignals } from './processEntry.js';
 import { startService } from './startService.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = parseConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nSee the configuration table in README.md.\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = parseConfigOrExit();
   const logger = makeLogger(config.logLevel);
   const service = await startService(config, logger);
   printBanner(config, service.secrets, service.url);
   logger.info({ url: service.url }, 'service ready');
 
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
-    service.stop().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err: toError(err) }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  stopOnSignals(logger, () => service.stop(), { timeoutMs: config.shutdownTimeoutMs });
 }
 
 main().catch((err: unknown) => {

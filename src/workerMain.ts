@@ -1,10 +1,10 @@
-import { ConfigError, parseConfig } from './config/parseConfig.js';
 import { migrate } from './db/migrate.js';
 import { embeddedUrl } from './db/startEmbeddedPostgres.js';
 import { makeExecutor } from './execution/makeExecutor.js';
 import { startWorker } from './execution/startWorker.js';
 import { toError } from './http/errors.js';
 import { makeLogger } from './makeLogger.js';
+import { parseConfigOrExit, stopOnSignals } from './processEntry.js';
 import { serveWorkerMetrics } from './execution/serveWorkerMetrics.js';
 import { makeTelemetry } from './telemetry/makeTelemetry.js';
 
@@ -13,16 +13,7 @@ import { makeTelemetry } from './telemetry/makeTelemetry.js';
  * DATABASE_URL, or else the embedded Postgres that a web process started with the same settings.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = parseConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = parseConfigOrExit();
   const logger = makeLogger(config.logLevel);
   const url = config.databaseUrl ?? embeddedUrl(config.embeddedPgPort);
   try {
@@ -50,29 +41,23 @@ async function main(): Promise<void> {
     tracer: telemetry.tracer,
   });
   logger.info({ executor: config.executor, concurrency: config.workerConcurrency, metrics: metricsServer?.url }, 'worker ready');
-  const stop = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'worker stopping: running jobs finish first');
-    const timer = setTimeout(() => {
-      logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'worker did not stop in time; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs);
-    worker
-      .stop()
-      .then(() => metricsServer?.close())
-      .then(() => telemetry.stop(Math.max(100, config.shutdownTimeoutMs / 2)))
-      .then(
-        () => {
-          clearTimeout(timer);
-          process.exit(0);
-        },
-        (err: unknown) => {
-          logger.error({ err: toError(err) }, 'worker stop failed');
-          process.exit(1);
-        },
-      );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  // Running jobs finish first; past SHUTDOWN_TIMEOUT_MS the process exits anyway (graphile-worker frees
+  // their locks after its own timeout).
+  stopOnSignals(
+    logger,
+    () => {
+      const timer = setTimeout(() => {
+        logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'worker did not stop in time; exiting');
+        process.exit(1);
+      }, config.shutdownTimeoutMs);
+      return worker
+        .stop()
+        .then(() => metricsServer?.close())
+        .then(() => telemetry.stop(Math.max(100, config.shutdownTimeoutMs / 2)))
+        .finally(() => clearTimeout(timer));
+    },
+    { timeoutMs: config.shutdownTimeoutMs },
+  );
 }
 
 main().catch((err: unknown) => {
