@@ -2,7 +2,7 @@
 # Multi-stage: compile TypeScript with dev dependencies, then run on production dependencies only, as a
 # non-root user. The compose stack points DATABASE_URL at its Postgres, so the embedded one is not started.
 
-FROM node:20.20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -11,7 +11,7 @@ COPY src ./src
 # tsconfig also includes tests/ and bench/; .dockerignore leaves them out, so only src/ is compiled.
 RUN npx tsc -p tsconfig.json
 
-FROM node:20.20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
