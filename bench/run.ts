@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,10 +61,10 @@ async function main() {
   const work = await mkdtemp(path.join(os.tmpdir(), 'tvw-bench-'));
   await chmod(work, 0o755);
   log(`settings ${JSON.stringify(settings)}`);
-  const db = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort(), logger: pino({ level: 'warn' }) });
-  const admin = new pg.Client({ connectionString: db.url });
+  const db = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort(), superuserPassword: randomBytes(24).toString('base64url'), logger: pino({ level: 'warn' }) });
+  const admin = new pg.Client({ connectionString: db.adminUrl });
   await admin.connect();
-  const dbUrl = (name: string) => Object.assign(new URL(db.url), { pathname: `/${name}` }).toString();
+  const dbUrl = (name: string) => Object.assign(new URL(db.adminUrl), { pathname: `/${name}` }).toString();
   for (const name of ['bench_pipeline', 'bench_monitored']) await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const receiver = await startDiscardingReceiver();

@@ -3,9 +3,11 @@ import { readdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { loadGeneratedSecrets, type ResolvedSecrets } from './config/loadGeneratedSecrets.js';
 import type { Config } from './config/parseConfig.js';
-import { makePool, type Pool } from './db/makePool.js';
+import { closePool, makePool, type Pool } from './db/makePool.js';
 import { migrate, MIGRATIONS_DIR } from './db/migrate.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/startEmbeddedPostgres.js';
+import { provisionAppDatabase } from './db/embedded/provisionAppDatabase.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from './db/startEmbeddedPostgres.js';
+import { checkPortFree } from './http/checkPortFree.js';
 import { toError } from './http/errors.js';
 import { makeServer } from './http/makeServer.js';
 import { makeLifecycle, type Lifecycle } from './lifecycle.js';
@@ -21,6 +23,8 @@ export interface Service {
   pool: Pool;
   secrets: ResolvedSecrets;
   databaseUrl: string;
+  /** The embedded server, when DATABASE_URL is not set. */
+  embedded: EmbeddedServer | undefined;
   lifecycle: Lifecycle;
   telemetry: Telemetry;
   /** The in-process worker, when WORKER_ENABLED. */
@@ -29,17 +33,33 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** Connection string: DATABASE_URL, or the embedded server started here (stopped again by `stop`). */
-async function resolveDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+/**
+ * Connection string: DATABASE_URL, or the embedded server started here (stopped again by `stop`), reached as the
+ * service's own unprivileged role with the generated passwords.
+ */
+async function resolveDatabase(config: Config, secrets: ResolvedSecrets, logger: Logger): Promise<{ url: string; embedded?: EmbeddedServer }> {
   if (config.databaseUrl) return { url: config.databaseUrl };
-  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, logger });
-  return { url: embedded.url, embedded };
+  const passwords = secrets.embeddedDatabase!;
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, superuserPassword: passwords.superuserPassword, logger });
+  try {
+    const url = await provisionAppDatabase({ port: embedded.port, ...passwords, logger });
+    return { url, embedded };
+  } catch (err) {
+    await embedded.stop();
+    throw err;
+  }
 }
 
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const lifecycle = makeLifecycle();
-  const secrets = await loadGeneratedSecrets(config.dataDir, { webhookSecrets: config.webhookSecrets, adminToken: config.adminToken });
-  const database = await resolveDatabase(config, logger);
+  // A busy PORT is reported before anything slow (the database, migrations) starts.
+  await checkPortFree(config.host, config.port);
+  const secrets = await loadGeneratedSecrets(config.dataDir, {
+    webhookSecrets: config.webhookSecrets,
+    adminToken: config.adminToken,
+    embeddedDatabase: !config.databaseUrl,
+  });
+  const database = await resolveDatabase(config, secrets, logger);
   // Stopped in this order: HTTP (no new webhooks, in-flight ones finish), worker (running jobs finish),
   // telemetry (the last records and spans are flushed), pool, embedded Postgres.
   type Step = () => Promise<void>;
@@ -49,7 +69,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   try {
     await migrate(database.url, logger);
     const pool = makePool({ connectionString: database.url, max: config.dbPoolMax, timeoutMs: config.dbTimeoutMs, logger });
-    steps.pool = () => pool.end();
+    steps.pool = () => closePool(pool);
     const telemetry = makeTelemetry(config, database.url, logger);
     const eventLoop = makeEventLoopMonitor();
     const retention = config.monitoringEnabled
@@ -111,7 +131,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       })();
       return stopping;
     };
-    return { url, app, pool, secrets, databaseUrl: database.url, lifecycle, telemetry, worker, stop };
+    return { url, app, pool, secrets, databaseUrl: database.url, embedded: database.embedded, lifecycle, telemetry, worker, stop };
   } catch (err) {
     await runBounded(cleanups(), config.shutdownTimeoutMs, logger);
     throw err;

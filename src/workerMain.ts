@@ -1,5 +1,6 @@
 import { migrate } from './db/migrate.js';
-import { embeddedUrl } from './db/startEmbeddedPostgres.js';
+import { readStoredSecrets } from './config/loadGeneratedSecrets.js';
+import { appUrl } from './db/embedded/provisionAppDatabase.js';
 import { makeExecutor } from './execution/makeExecutor.js';
 import { startWorker } from './execution/startWorker.js';
 import { toError } from './http/errors.js';
@@ -15,7 +16,15 @@ import { makeTelemetry } from './telemetry/makeTelemetry.js';
 async function main(): Promise<void> {
   const config = parseConfigOrExit();
   const logger = makeLogger(config.logLevel);
-  const url = config.databaseUrl ?? embeddedUrl(config.embeddedPgPort);
+  let url = config.databaseUrl;
+  if (!url) {
+    // The web process generated the embedded server's passwords into DATA_DIR/secrets.json on its first start.
+    const password = (await readStoredSecrets(config.dataDir))?.embeddedDbAppPassword;
+    if (!password) {
+      throw new Error(`no embedded Postgres password in ${config.dataDir}/secrets.json: start the web process first with the same DATA_DIR (npm start; WORKER_ENABLED=false there), or set DATABASE_URL`);
+    }
+    url = appUrl(config.embeddedPgPort, password);
+  }
   try {
     await migrate(url, logger);
   } catch (err) {

@@ -8,7 +8,7 @@ import { startEmbeddedPostgres } from '../src/db/startEmbeddedPostgres.js';
 import { startService } from '../src/startService.js';
 import { freePort } from './support/freePort.js';
 import { alert, startTestService, TEST_SECRET } from './support/startTestService.js';
-import { quietLogger } from './support/testDatabase.js';
+import { quietLogger, TEST_PG_PASSWORD } from './support/testDatabase.js';
 import { waitFor } from './support/waitFor.js';
 
 async function tempDir(): Promise<string> {
@@ -59,8 +59,8 @@ describe('lifecycle: embedded database, outages, shutdown', function () {
   it('answers 503 while the database is stopped and recovers without a restart', async () => {
     const dataDir = await tempDir();
     const port = await freePort();
-    let pg = await startEmbeddedPostgres({ dataDir, port, logger: quietLogger });
-    const svc = await startTestService({ DB_TIMEOUT_MS: '500' }, { db: { url: pg.url, name: 'postgres', drop: async () => undefined } });
+    let pg = await startEmbeddedPostgres({ dataDir, port, superuserPassword: TEST_PG_PASSWORD, logger: quietLogger });
+    const svc = await startTestService({ DB_TIMEOUT_MS: '500' }, { db: { url: pg.adminUrl, name: 'postgres', drop: async () => undefined } });
     try {
       assert.equal((await svc.post(alert({ price: 1 }))).status, 200);
       await pg.stop();
@@ -75,7 +75,7 @@ describe('lifecycle: embedded database, outages, shutdown', function () {
       assert.equal(health.status, 503);
       assert.equal(health.body.status, 'unhealthy');
       assert.equal(health.body.checks.database.status, 'unhealthy');
-      pg = await startEmbeddedPostgres({ dataDir, port, logger: quietLogger });
+      pg = await startEmbeddedPostgres({ dataDir, port, superuserPassword: TEST_PG_PASSWORD, logger: quietLogger });
       const back = await svc.post(alert({ price: 2 }));
       assert.equal(back.status, 200, JSON.stringify(back.body));
       assert.equal(back.body.status, 'accepted');

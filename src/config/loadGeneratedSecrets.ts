@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface ResolvedSecrets {
@@ -7,14 +7,24 @@ export interface ResolvedSecrets {
   adminToken: string;
   /** Which values were generated on this start (so the banner can say "new"). */
   generated: { webhookSecret: boolean; adminToken: boolean };
+  /** Passwords of the embedded Postgres (only when it is used): its superuser, and the service's own role. */
+  embeddedDatabase?: EmbeddedDatabasePasswords;
+}
+
+export interface EmbeddedDatabasePasswords {
+  superuserPassword: string;
+  appPassword: string;
 }
 
 interface StoredSecrets {
   webhookSecret?: string;
   adminToken?: string;
+  embeddedDbSuperuserPassword?: string;
+  embeddedDbAppPassword?: string;
 }
 
-const FILE_NAME = 'secrets.json';
+export const SECRETS_FILE_NAME = 'secrets.json';
+
 
 /** 32 random bytes, URL-safe: 256 bits, safe to put in a query string. */
 function generateToken(): string {
@@ -27,15 +37,20 @@ function generateToken(): string {
  */
 export async function loadGeneratedSecrets(
   dataDir: string,
-  configured: { webhookSecrets: string[] | undefined; adminToken: string | undefined },
+  configured: { webhookSecrets: string[] | undefined; adminToken: string | undefined; embeddedDatabase?: boolean },
 ): Promise<ResolvedSecrets> {
-  const file = path.join(dataDir, FILE_NAME);
-  let stored: StoredSecrets = {};
-  try {
-    stored = JSON.parse(await readFile(file, 'utf8')) as StoredSecrets;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new Error(`Cannot read ${file}: ${(err as Error).message}. Fix or delete the file.`);
+  const file = path.join(dataDir, SECRETS_FILE_NAME);
+  const stored = (await readStoredSecrets(dataDir)) ?? {};
+  let changed = false;
+  if (configured.embeddedDatabase) {
+    // Generated once and kept: the cluster's passwords must survive restarts (and a separate worker reads them).
+    if (!stored.embeddedDbSuperuserPassword) {
+      stored.embeddedDbSuperuserPassword = generateToken();
+      changed = true;
+    }
+    if (!stored.embeddedDbAppPassword) {
+      stored.embeddedDbAppPassword = generateToken();
+      changed = true;
     }
   }
   const generated = { webhookSecret: false, adminToken: false };
@@ -47,13 +62,29 @@ export async function loadGeneratedSecrets(
     stored.adminToken = generateToken();
     generated.adminToken = true;
   }
-  if (generated.webhookSecret || generated.adminToken) {
+  if (changed || generated.webhookSecret || generated.adminToken) {
     await mkdir(dataDir, { recursive: true });
     await writeFile(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 });
+    await chmod(file, 0o600);
   }
   return {
     webhookSecrets: configured.webhookSecrets ?? [stored.webhookSecret as string],
     adminToken: configured.adminToken ?? (stored.adminToken as string),
     generated,
+    embeddedDatabase:
+      configured.embeddedDatabase && stored.embeddedDbSuperuserPassword && stored.embeddedDbAppPassword
+        ? { superuserPassword: stored.embeddedDbSuperuserPassword, appPassword: stored.embeddedDbAppPassword }
+        : undefined,
   };
+}
+
+/** DATA_DIR/secrets.json as stored, or undefined when there is none yet. */
+export async function readStoredSecrets(dataDir: string): Promise<StoredSecrets | undefined> {
+  const file = path.join(dataDir, SECRETS_FILE_NAME);
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as StoredSecrets;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`Cannot read ${file}: ${(err as Error).message}. Fix or delete the file.`);
+  }
 }

@@ -32,6 +32,27 @@ export function makePool(options: {
     application_name: options.applicationName ?? 'tv-webhook',
     ...(options.asynchronousCommit ? { options: '-c synchronous_commit=off' } : {}),
   });
-  pool.on('error', (err) => options.logger.warn({ err }, 'idle database client failed; it will be replaced'));
+  const name = options.applicationName ?? 'tv-webhook';
+  pool.on('error', (err) => options.logger.warn({ err, pool: name }, 'idle database client failed; it will be replaced'));
   return pool;
+}
+
+/**
+ * Ends the pool and waits (at most `timeoutMs`) until every client has really closed its connection. pg's
+ * `pool.end()` resolves once clients are taken out of the pool, before their connections are closed; a server
+ * stopped right after it would end those sessions itself and each would log an error (seen at every Ctrl-C).
+ */
+export async function closePool(pool: Pool, timeoutMs = 2_000): Promise<void> {
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve();
+    pool.on('remove', () => {
+      open -= 1;
+      if (open <= 0) resolve();
+    });
+  });
+  await pool.end();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
 }

@@ -1,7 +1,7 @@
 import { type Tracer, trace } from '@opentelemetry/api';
 import { Logger as WorkerLogger, run, type Runner, type Task } from 'graphile-worker';
 import type { Logger } from 'pino';
-import { makePool, type Pool } from '../db/makePool.js';
+import { closePool, makePool, type Pool } from '../db/makePool.js';
 import { executeSignal } from './executeSignal.js';
 import type { Executor } from './executor.js';
 
@@ -28,15 +28,35 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** Adapts graphile-worker's logger to ours. */
+/** graphile-worker's info lines that are no news to an operator (we never use its crontab). */
+const QUIET_MESSAGES = /cron is disabled/;
+
+/**
+ * Adapts graphile-worker's logger to ours. Its meta objects carry whole rows and clients (a job's payload holds
+ * the trace context, a pg error the connection's details): only ids and error messages are kept.
+ */
 function makeWorkerLogger(logger: Logger): WorkerLogger {
   return new WorkerLogger((scope) => {
     const child = logger.child({ component: 'worker', ...(scope.jobId ? { jobId: scope.jobId } : {}) });
     return (level, message, meta) => {
-      const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'info' : 'debug';
-      child[method]({ ...meta }, message);
+      let method: 'error' | 'warn' | 'info' | 'debug' = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'info' : 'debug';
+      if (method === 'info' && QUIET_MESSAGES.test(message)) method = 'debug';
+      child[method](summariseMeta(meta), message);
     };
   });
+}
+
+function summariseMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(meta ?? {})) {
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) out[key] = value;
+    else if (value instanceof Error) out[key === 'error' ? 'err' : key] = { message: value.message, code: (value as { code?: unknown }).code };
+    else if (key === 'job' && typeof value === 'object') {
+      const job = value as { id?: unknown; task_identifier?: unknown; attempts?: unknown };
+      Object.assign(out, { jobId: job.id, task: job.task_identifier, attempts: job.attempts });
+    }
+  }
+  return out;
 }
 
 /** Starts the background worker in this process: graphile-worker running `execute_signal` jobs. */
@@ -90,7 +110,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     alive: () => alive,
     stop: async () => {
       await runner.stop();
-      await pool.end();
+      await closePool(pool);
     },
   };
 }

@@ -3,7 +3,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import type { Config } from '../config/parseConfig.js';
-import { makePool } from '../db/makePool.js';
+import { closePool, makePool } from '../db/makePool.js';
 import { toError } from '../http/errors.js';
 import { makeQueueDropCounter } from './makeQueueDropCounter.js';
 import { type ExportHealth, makeCountingExporter } from './makeCountingExporter.js';
@@ -129,7 +129,7 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
       const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
       if (batch) await bounded(batch.shutdown()).catch(() => undefined);
       await sink.stop(timeoutMs);
-      await sinkPool.end().catch(() => undefined);
+      await closePool(sinkPool).catch(() => undefined);
     },
   };
 }

@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { migrate } from '../../src/db/migrate.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/startEmbeddedPostgres.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/startEmbeddedPostgres.js';
 import { freePort } from './freePort.js';
 
 /**
@@ -13,13 +14,15 @@ import { freePort } from './freePort.js';
  */
 interface ServerState {
   adminUrl: string;
-  embedded?: EmbeddedDatabase;
+  embedded?: EmbeddedServer;
   dataDir?: string;
   template: string;
 }
 
 let state: ServerState | undefined;
 let counter = 0;
+/** Superuser password of the test suite's own embedded server (a throwaway cluster in a temporary folder). */
+export const TEST_PG_PASSWORD = randomBytes(18).toString('base64url');
 export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 function withDatabase(url: string, database: string): string {
@@ -31,14 +34,14 @@ function withDatabase(url: string, database: string): string {
 export async function startTestServer(): Promise<void> {
   if (state) return;
   let adminUrl = process.env.TEST_DATABASE_URL;
-  let embedded: EmbeddedDatabase | undefined;
+  let embedded: EmbeddedServer | undefined;
   let dataDir: string | undefined;
   if (!adminUrl) {
     dataDir = await mkdtemp(path.join(tmpdir(), 'tvw-test-'));
     // The embedded server runs as the `postgres` user when we are root: it must be able to enter the folder.
     await chmod(dataDir, 0o755);
-    embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), logger: quietLogger });
-    adminUrl = embedded.url;
+    embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), superuserPassword: TEST_PG_PASSWORD, logger: quietLogger });
+    adminUrl = embedded.adminUrl;
   }
   const template = `tvw_template_${process.pid}`;
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${template}`);
