@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseIpAllowlist, type IpAllowlist } from './parseIpAllowlist.js';
+import { parseTrustProxy, type TrustProxy } from './parseTrustProxy.js';
 
 /**
  * All configuration, parsed once at start-up from the environment into one typed object.
@@ -90,7 +91,8 @@ export interface Config {
   adminToken: string | undefined;
   rateLimitPerMinute: number;
   ipAllowlist: IpAllowlist | undefined;
-  trustProxy: boolean | number | string[];
+  /** Whose X-Forwarded-For is believed; undefined = nobody's (the socket peer is the client). */
+  trustProxy: TrustProxy | undefined;
   bodyLimitBytes: number;
   allowedSymbols: string[];
   maxQuantity: number;
@@ -134,15 +136,6 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function parseTrustProxy(raw: string): boolean | number | string[] {
-  const v = raw.trim().toLowerCase();
-  if (v === '' || v === 'false' || v === '0' || v === 'no') return false;
-  if (v === 'true' || v === 'yes') return true;
-  if (/^\d+$/.test(v)) return Number(v);
-  // A comma list of proxy addresses or CIDRs whose X-Forwarded-For is believed.
-  return raw.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
 /** Parses the environment. Throws ConfigError naming every wrong variable and what it allows. */
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "not set" for optional variables, so that `FOO=` in a .env file is harmless.
@@ -166,6 +159,12 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch (err) {
     throw new ConfigError(`Invalid configuration:\n  IP_ALLOWLIST=${JSON.stringify(e.IP_ALLOWLIST)}: ${(err as Error).message}`);
   }
+  let trustProxy: TrustProxy | undefined;
+  try {
+    trustProxy = parseTrustProxy(e.TRUST_PROXY);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  TRUST_PROXY=${JSON.stringify(e.TRUST_PROXY)}: ${(err as Error).message}`);
+  }
   if (e.EXECUTOR === 'forward' && !e.FORWARD_URL) {
     throw new ConfigError('Invalid configuration:\n  FORWARD_URL: required when EXECUTOR=forward');
   }
@@ -188,7 +187,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.ADMIN_TOKEN,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     ipAllowlist,
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    trustProxy,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     allowedSymbols: e.ALLOWED_SYMBOLS.map((s) => s.toUpperCase()),
     maxQuantity: e.MAX_QUANTITY,

@@ -44,8 +44,8 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     // One outcome line per webhook is logged by the pipeline instead of Fastify's two lines per request.
     logController: new LogController({ disableRequestLogging: true }),
-    // A number means "trust that many hops"; Fastify accepts it at run time though its types omit it.
-    trustProxy: config.trustProxy as boolean | string[],
+    // A trust function (addresses or a hop count), never `true`: see parseTrustProxy.
+    trustProxy: config.trustProxy?.trusts ?? false,
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
