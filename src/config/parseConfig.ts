@@ -37,6 +37,8 @@ const envSchema = z.object({
   WEBHOOK_SIGNING_SECRET: optionalString.refine((s) => s === undefined || s.startsWith('whsec_'), 'must start with whsec_'),
   ADMIN_TOKEN: optionalString.refine((s) => s === undefined || s.length >= 16, 'must be at least 16 characters'),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
+  ADMIN_AUTH_MAX_FAILURES: int(1, 1_000_000).default(10),
+  ADMIN_AUTH_WINDOW_SECONDS: int(1, 86_400).default(300),
   IP_ALLOWLIST: z.string().default(''),
   TRUST_PROXY: z.string().default('false'),
   BODY_LIMIT_BYTES: int(256, 10 * 1024 * 1024).default(64 * 1024),
@@ -90,6 +92,9 @@ export interface Config {
   webhookSigningSecret: string | undefined;
   adminToken: string | undefined;
   rateLimitPerMinute: number;
+  /** Wrong admin tokens allowed per client address per window; then 429 until the window ends. */
+  adminAuthMaxFailures: number;
+  adminAuthWindowSeconds: number;
   ipAllowlist: IpAllowlist | undefined;
   /** Whose X-Forwarded-For is believed; undefined = nobody's (the socket peer is the client). */
   trustProxy: TrustProxy | undefined;
@@ -186,6 +191,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSigningSecret: e.WEBHOOK_SIGNING_SECRET,
     adminToken: e.ADMIN_TOKEN,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    adminAuthMaxFailures: e.ADMIN_AUTH_MAX_FAILURES,
+    adminAuthWindowSeconds: e.ADMIN_AUTH_WINDOW_SECONDS,
     ipAllowlist,
     trustProxy,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

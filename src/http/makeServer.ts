@@ -17,6 +17,7 @@ import { WebhookError } from './errors.js';
 import { registerHealthRoutes } from './healthRoutes.js';
 import { registerMetricsRoute } from './metricsRoute.js';
 import type { Telemetry } from '../telemetry/makeTelemetry.js';
+import { makeAuthFailureLimiter } from './makeAuthFailureLimiter.js';
 import { makeRequireAdmin } from './requireAdmin.js';
 import { sendError } from './sendError.js';
 import { registerWebhookRoute } from './webhookRoute.js';
@@ -71,7 +72,10 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     sendError(request, reply, new WebhookError('WH_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
   );
 
-  const requireAdmin = makeRequireAdmin(deps.adminToken);
+  const requireAdmin = makeRequireAdmin(deps.adminToken, {
+    limiter: makeAuthFailureLimiter(config.adminAuthMaxFailures, config.adminAuthWindowSeconds),
+    metrics: deps.telemetry.metrics,
+  });
   const pipeline: PipelineDeps = {
     pool: deps.pool,
     signalWriter: makeSignalWriter(deps.pool),
