@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseIpAllowlist, type IpAllowlist } from './parseIpAllowlist.js';
+import { parseTrustProxy, type TrustProxy } from './parseTrustProxy.js';
 
 /**
  * All configuration, parsed once at start-up from the environment into one typed object.
@@ -36,6 +37,8 @@ const envSchema = z.object({
   WEBHOOK_SIGNING_SECRET: optionalString.refine((s) => s === undefined || s.startsWith('whsec_'), 'must start with whsec_'),
   ADMIN_TOKEN: optionalString.refine((s) => s === undefined || s.length >= 16, 'must be at least 16 characters'),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
+  ADMIN_AUTH_MAX_FAILURES: int(1, 1_000_000).default(10),
+  ADMIN_AUTH_WINDOW_SECONDS: int(1, 86_400).default(300),
   IP_ALLOWLIST: z.string().default(''),
   TRUST_PROXY: z.string().default('false'),
   BODY_LIMIT_BYTES: int(256, 10 * 1024 * 1024).default(64 * 1024),
@@ -89,8 +92,12 @@ export interface Config {
   webhookSigningSecret: string | undefined;
   adminToken: string | undefined;
   rateLimitPerMinute: number;
+  /** Wrong admin tokens allowed per client address per window; then 429 until the window ends. */
+  adminAuthMaxFailures: number;
+  adminAuthWindowSeconds: number;
   ipAllowlist: IpAllowlist | undefined;
-  trustProxy: boolean | number | string[];
+  /** Whose X-Forwarded-For is believed; undefined = nobody's (the socket peer is the client). */
+  trustProxy: TrustProxy | undefined;
   bodyLimitBytes: number;
   allowedSymbols: string[];
   maxQuantity: number;
@@ -134,15 +141,6 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function parseTrustProxy(raw: string): boolean | number | string[] {
-  const v = raw.trim().toLowerCase();
-  if (v === '' || v === 'false' || v === '0' || v === 'no') return false;
-  if (v === 'true' || v === 'yes') return true;
-  if (/^\d+$/.test(v)) return Number(v);
-  // A comma list of proxy addresses or CIDRs whose X-Forwarded-For is believed.
-  return raw.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
 /** Parses the environment. Throws ConfigError naming every wrong variable and what it allows. */
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "not set" for optional variables, so that `FOO=` in a .env file is harmless.
@@ -166,6 +164,12 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch (err) {
     throw new ConfigError(`Invalid configuration:\n  IP_ALLOWLIST=${JSON.stringify(e.IP_ALLOWLIST)}: ${(err as Error).message}`);
   }
+  let trustProxy: TrustProxy | undefined;
+  try {
+    trustProxy = parseTrustProxy(e.TRUST_PROXY);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  TRUST_PROXY=${JSON.stringify(e.TRUST_PROXY)}: ${(err as Error).message}`);
+  }
   if (e.EXECUTOR === 'forward' && !e.FORWARD_URL) {
     throw new ConfigError('Invalid configuration:\n  FORWARD_URL: required when EXECUTOR=forward');
   }
@@ -187,8 +191,10 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSigningSecret: e.WEBHOOK_SIGNING_SECRET,
     adminToken: e.ADMIN_TOKEN,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    adminAuthMaxFailures: e.ADMIN_AUTH_MAX_FAILURES,
+    adminAuthWindowSeconds: e.ADMIN_AUTH_WINDOW_SECONDS,
     ipAllowlist,
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    trustProxy,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     allowedSymbols: e.ALLOWED_SYMBOLS.map((s) => s.toUpperCase()),
     maxQuantity: e.MAX_QUANTITY,

@@ -17,6 +17,7 @@ import { WebhookError } from './errors.js';
 import { registerHealthRoutes } from './healthRoutes.js';
 import { registerMetricsRoute } from './metricsRoute.js';
 import type { Telemetry } from '../telemetry/makeTelemetry.js';
+import { makeAuthFailureLimiter } from './makeAuthFailureLimiter.js';
 import { makeRequireAdmin } from './requireAdmin.js';
 import { sendError } from './sendError.js';
 import { registerWebhookRoute } from './webhookRoute.js';
@@ -44,8 +45,8 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     // One outcome line per webhook is logged by the pipeline instead of Fastify's two lines per request.
     logController: new LogController({ disableRequestLogging: true }),
-    // A number means "trust that many hops"; Fastify accepts it at run time though its types omit it.
-    trustProxy: config.trustProxy as boolean | string[],
+    // A trust function (addresses or a hop count), never `true`: see parseTrustProxy.
+    trustProxy: config.trustProxy?.trusts ?? false,
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
@@ -71,7 +72,10 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     sendError(request, reply, new WebhookError('WH_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
   );
 
-  const requireAdmin = makeRequireAdmin(deps.adminToken);
+  const requireAdmin = makeRequireAdmin(deps.adminToken, {
+    limiter: makeAuthFailureLimiter(config.adminAuthMaxFailures, config.adminAuthWindowSeconds),
+    metrics: deps.telemetry.metrics,
+  });
   const pipeline: PipelineDeps = {
     pool: deps.pool,
     signalWriter: makeSignalWriter(deps.pool),

@@ -1,5 +1,5 @@
 import type { IpAllowlist } from '../config/parseIpAllowlist.js';
-import { normaliseIp } from '../config/parseIpAllowlist.js';
+import { normaliseIp } from '../config/parseAddressList.js';
 import { WebhookError } from '../http/errors.js';
 
 /** Refuses a client outside IP_ALLOWLIST (when one is configured). */

@@ -29,6 +29,7 @@ const KNOWN_LABELS = {
   ],
   sinkRecords: ['written', 'retried', 'dropped', 'rate_limited', 'failed'].map((outcome) => ({ outcome })),
   instrumentationErrors: ['metrics', 'sink', 'otlp'].map((component) => ({ component })),
+  adminAuthFailures: ['missing', 'invalid', 'rate_limited'].map((outcome) => ({ outcome })),
 };
 
 export function makeMetrics() {
@@ -38,6 +39,7 @@ export function makeMetrics() {
   for (const labels of KNOWN_LABELS.executions) metrics.executions.inc(labels, 0);
   for (const labels of KNOWN_LABELS.sinkRecords) metrics.sinkRecords.inc(labels, 0);
   for (const labels of KNOWN_LABELS.instrumentationErrors) metrics.instrumentationErrors.inc(labels, 0);
+  for (const labels of KNOWN_LABELS.adminAuthFailures) metrics.adminAuthFailures.inc(labels, 0);
   return metrics;
 }
 
@@ -142,6 +144,12 @@ function defineMetrics() {
       name: 'monitoring_instrumentation_errors_total',
       help: 'Errors inside instrumentation (span consumers), isolated from the request path.',
       labelNames: ['component'] as const,
+      registers,
+    }),
+    adminAuthFailures: new client.Counter({
+      name: 'admin_auth_failures_total',
+      help: 'Admin API requests refused at the token check, by outcome: missing (no Bearer token), invalid (a wrong token; counts toward ADMIN_AUTH_MAX_FAILURES), rate_limited (refused unchecked after too many wrong tokens from the address).',
+      labelNames: ['outcome'] as const,
       registers,
     }),
   };
