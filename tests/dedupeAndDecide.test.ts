@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 
 describe('decide and deduplicate', () => {
@@ -78,5 +79,81 @@ describe('decide and deduplicate', () => {
   it('accepts an allowed symbol given with its exchange prefix', async () => {
     const res = await svc.post(alert({ ticker: 'NASDAQ:AAPL', quantity: 1, price: 190 }));
     assert.equal(res.body.status, 'accepted');
+  });
+});
+
+describe('deduplicate every resend that the freshness checks would still accept', () => {
+  const SIGNING = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  let svc: TestService;
+  before(async () => {
+    // A 1-second window: anything caught after it is caught by the signature tolerance or MAX_ALERT_AGE_SECONDS.
+    svc = await startTestService({ WEBHOOK_SIGNING_SECRET: SIGNING, DEDUPE_WINDOW_SECONDS: '1', MAX_ALERT_AGE_SECONDS: '300' });
+  });
+  after(async () => svc.close());
+
+  /** Moves a stored signal back in time, as if `seconds` had passed since it was received. */
+  async function age(signalId: string, seconds: number) {
+    await svc.pool.query(
+      'UPDATE signals SET received_at = received_at - make_interval(secs => $2), dedupe_until = dedupe_until - make_interval(secs => $2) WHERE id = $1',
+      [signalId, seconds],
+    );
+  }
+
+  async function countFor(ticker: string) {
+    const signals = await svc.pool.query('SELECT count(*)::int AS n FROM signals WHERE ticker = $1', [ticker]);
+    const jobs = await svc.pool.query(
+      "SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key IN (SELECT id::text FROM signals WHERE ticker = $1)",
+      [ticker],
+    );
+    return { signals: signals.rows[0].n, jobs: jobs.rows[0].n };
+  }
+
+  function signedRequest(id: string, body: string, timestamp: Date) {
+    return {
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+      'webhook-signature': new Webhook(SIGNING).sign(id, timestamp, body),
+    };
+  }
+
+  it('answers duplicate to the identical signed request resent after the window, within the 5-minute signature tolerance', async () => {
+    const body = JSON.stringify({ ticker: 'SIGNEDDUP', action: 'buy', quantity: 1, price: 10 });
+    const headers = signedRequest('msg_dedupe_1', body, new Date(Date.now() - 180_000));
+    const first = await svc.post(body, { headers });
+    assert.equal(first.body.status, 'accepted', JSON.stringify(first.body));
+    await age(first.body.signalId, 5); // the 1-second window has passed; the signature is still valid
+    const resend = await svc.post(body, { headers });
+    assert.equal(resend.status, 200);
+    assert.equal(resend.body.status, 'duplicate', JSON.stringify(resend.body));
+    assert.equal(resend.body.signalId, first.body.signalId);
+    assert.deepEqual(await countFor('SIGNEDDUP'), { signals: 1, jobs: 1 }, 'the resend executes nothing');
+  });
+
+  it('keys a signed message by its webhook-id: another message id with the same content is a new signal', async () => {
+    const body = JSON.stringify({ ticker: 'SIGNEDNEW', action: 'buy', quantity: 1, price: 10 });
+    const now = new Date();
+    const first = await svc.post(body, { headers: signedRequest('msg_a', body, now) });
+    const second = await svc.post(body, { headers: signedRequest('msg_b', body, now) });
+    assert.equal(first.body.status, 'accepted');
+    assert.equal(second.body.status, 'accepted');
+    assert.deepEqual(await countFor('SIGNEDNEW'), { signals: 2, jobs: 2 });
+  });
+
+  it('answers duplicate to an unsigned alert resent after the window while MAX_ALERT_AGE_SECONDS still accepts its alert time', async () => {
+    const body = alert({ ticker: 'TIMEDDUP', quantity: 1, price: 10, time: new Date(Date.now() - 60_000).toISOString() });
+    const first = await svc.post(body);
+    assert.equal(first.body.status, 'accepted', JSON.stringify(first.body));
+    await age(first.body.signalId, 120); // two minutes later: the alert is 3 minutes old, under the 5-minute limit
+    const resend = await svc.post(body);
+    assert.equal(resend.body.status, 'duplicate', JSON.stringify(resend.body));
+    assert.equal(resend.body.signalId, first.body.signalId);
+    assert.deepEqual(await countFor('TIMEDDUP'), { signals: 1, jobs: 1 });
+  });
+
+  it('lets an unsigned alert without an alert time count as new once the window has passed', async () => {
+    const body = alert({ ticker: 'UNTIMED', quantity: 1, price: 10 });
+    const first = await svc.post(body);
+    await age(first.body.signalId, 5);
+    assert.equal((await svc.post(body)).body.status, 'accepted');
   });
 });

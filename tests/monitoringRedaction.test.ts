@@ -8,7 +8,7 @@ import { alert, startTestService, TEST_ADMIN_TOKEN } from './support/startTestSe
 import { waitFor } from './support/waitFor.js';
 
 const SIGNING = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-const SECRETS = ['body-secret-111', 'passphrase-222', 'key-secret-333', 'query-token-444'];
+const SECRETS = ['body-secret-111-aaaa', 'passphrase-222-bbbb', 'key-secret-333-cccc', 'query-token-444-dddd'];
 
 describe('monitoring: secrets never reach records, logs, traces or metrics', function () {
   this.timeout(60_000);

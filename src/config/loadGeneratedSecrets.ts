@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { MIN_SECRET_CHARS } from './parseConfig.js';
 
 export interface ResolvedSecrets {
   webhookSecrets: string[];
@@ -25,6 +26,24 @@ interface StoredSecrets {
 
 export const SECRETS_FILE_NAME = 'secrets.json';
 
+/** Where generated secrets are kept; 401 answers and the banner point here (never at the value). */
+export function secretsFilePath(dataDir: string): string {
+  return path.join(dataDir, SECRETS_FILE_NAME);
+}
+
+/** A hand-edited file is held to the rule for operator-set secrets; a value that is not text counts as short. */
+function checkStoredLength(file: string, stored: StoredSecrets): void {
+  for (const name of ['webhookSecret', 'adminToken'] as const) {
+    const value: unknown = stored[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.length < MIN_SECRET_CHARS) {
+      throw new Error(
+        `${file}: ${name} must be text of at least ${MIN_SECRET_CHARS} characters (a short secret is guessed). ` +
+          `Delete the ${name} entry to have a long random one generated, or set a long one there.`,
+      );
+    }
+  }
+}
 
 /** 32 random bytes, URL-safe: 256 bits, safe to put in a query string. */
 function generateToken(): string {
@@ -39,7 +58,7 @@ export async function loadGeneratedSecrets(
   dataDir: string,
   configured: { webhookSecrets: string[] | undefined; adminToken: string | undefined; embeddedDatabase?: boolean },
 ): Promise<ResolvedSecrets> {
-  const file = path.join(dataDir, SECRETS_FILE_NAME);
+  const file = secretsFilePath(dataDir);
   const stored = (await readStoredSecrets(dataDir)) ?? {};
   let changed = false;
   if (configured.embeddedDatabase) {
@@ -53,6 +72,7 @@ export async function loadGeneratedSecrets(
       changed = true;
     }
   }
+  checkStoredLength(file, stored);
   const generated = { webhookSecret: false, adminToken: false };
   if (!configured.webhookSecrets && !stored.webhookSecret) {
     stored.webhookSecret = generateToken();

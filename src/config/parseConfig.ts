@@ -21,6 +21,10 @@ const optionalString = z
   .string()
   .transform((s) => (s.trim() === '' ? undefined : s.trim()))
   .optional();
+/** Operator-set shared secrets and tokens: a shorter one is refused at start-up. Generated ones have 43. */
+export const MIN_SECRET_CHARS = 16;
+/** Variables whose value is never repeated in a configuration error. */
+const SECRET_VARIABLES = new Set(['WEBHOOK_SECRETS', 'WEBHOOK_SIGNING_SECRET', 'ADMIN_TOKEN', 'FORWARD_SIGNING_SECRET', 'DATABASE_URL']);
 const positiveNumberOrOff = z.coerce.number().min(0).refine(Number.isFinite, 'must be a finite number');
 
 const envSchema = z.object({
@@ -35,7 +39,7 @@ const envSchema = z.object({
   DB_TIMEOUT_MS: int(50, 60_000).default(2_000),
   WEBHOOK_SECRETS: list.optional(),
   WEBHOOK_SIGNING_SECRET: optionalString.refine((s) => s === undefined || s.startsWith('whsec_'), 'must start with whsec_'),
-  ADMIN_TOKEN: optionalString.refine((s) => s === undefined || s.length >= 16, 'must be at least 16 characters'),
+  ADMIN_TOKEN: optionalString.refine((s) => s === undefined || s.length >= MIN_SECRET_CHARS, `must be at least ${MIN_SECRET_CHARS} characters`),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
   ADMIN_AUTH_MAX_FAILURES: int(1, 1_000_000).default(10),
   ADMIN_AUTH_WINDOW_SECONDS: int(1, 86_400).default(300),
@@ -153,7 +157,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? '?');
-      return `${name}=${JSON.stringify(raw[name] ?? '')}: ${issue.message}`;
+      // A refused secret is still a secret: start-up output goes to logs.
+      const shown = SECRET_VARIABLES.has(name) ? `(${(raw[name] ?? '').length} characters, not shown)` : JSON.stringify(raw[name] ?? '');
+      return `${name}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
@@ -174,8 +180,13 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('Invalid configuration:\n  FORWARD_URL: required when EXECUTOR=forward');
   }
   const secrets = e.WEBHOOK_SECRETS;
-  if (secrets && secrets.some((s) => s.length < 8)) {
-    throw new ConfigError('Invalid configuration:\n  WEBHOOK_SECRETS: every secret must be at least 8 characters');
+  const short = secrets?.findIndex((s) => s.length < MIN_SECRET_CHARS) ?? -1;
+  if (short >= 0) {
+    throw new ConfigError(
+      `Invalid configuration:\n  WEBHOOK_SECRETS: secret number ${short + 1} is shorter than ${MIN_SECRET_CHARS} characters; every secret must be at least ${MIN_SECRET_CHARS} characters, ` +
+        'because the secret is all that stands between the internet and your orders and short ones are guessed. ' +
+        'Use a random one (openssl rand -base64 32), or unset WEBHOOK_SECRETS to have one generated.',
+    );
   }
   return {
     port: e.PORT,

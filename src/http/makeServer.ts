@@ -8,6 +8,7 @@ import type { HealthDeps } from '../monitoring/checkHealth.js';
 import { makeSignalWriter } from '../pipeline/makeSignalWriter.js';
 import type { PipelineDeps } from '../pipeline/processWebhook.js';
 import { registerSignalsRoutes } from '../api/signalsRoutes.js';
+import { secretsFilePath } from '../config/loadGeneratedSecrets.js';
 import type { Config } from '../config/parseConfig.js';
 import type { Pool } from '../db/makePool.js';
 import type { Lifecycle } from '../lifecycle.js';
@@ -79,7 +80,11 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   const pipeline: PipelineDeps = {
     pool: deps.pool,
     signalWriter: makeSignalWriter(deps.pool),
-    authenticate: makeAuthenticator({ secrets: deps.webhookSecrets, signingSecret: config.webhookSigningSecret }),
+    authenticate: makeAuthenticator({
+      secrets: deps.webhookSecrets,
+      signingSecret: config.webhookSigningSecret,
+      secretLocation: config.webhookSecrets ? 'WEBHOOK_SECRETS' : secretsFilePath(config.dataDir),
+    }),
     policy: {
       allowedSymbols: config.allowedSymbols,
       maxQuantity: config.maxQuantity,

@@ -36,7 +36,7 @@ declare module 'fastify' {
 }
 
 export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDeps): void {
-  app.route<{ Querystring: { token?: string } }>({
+  app.route<{ Querystring: { token?: string | string[] } }>({
     method: 'POST',
     url: WEBHOOK_PATH,
     bodyLimit: deps.bodyLimitBytes,
@@ -65,7 +65,6 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
       checkIpAllowlist(deps.ipAllowlist, request.ip);
     },
     handler: async (request) => {
-      const token = request.query.token;
       const state = request.webhook!;
       state.answer = await processWebhook(
         deps,
@@ -75,7 +74,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
           contentType: request.headers['content-type'],
           raw: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
           headers: request.headers,
-          queryToken: typeof token === 'string' ? token : undefined,
+          queryToken: request.query.token,
         },
         state,
       );

@@ -4,13 +4,14 @@ import type { AcceptedAnswer } from '../domain/types.js';
 import { ATTR } from '../telemetry/attributes.js';
 import type { RecordExtras } from '../telemetry/recordExtras.js';
 import type { WebhookTrace } from '../telemetry/webhookTrace.js';
-import { type Authenticator, stripSecretFields } from './authenticate.js';
+import type { Authenticator, SignedMessage } from './authenticate.js';
 import { decide, type Policy } from './decide.js';
 import { enrich } from './enrich.js';
 import { makeDedupeKey } from './makeDedupeKey.js';
 import { parseBody, type BodyFields } from './parseBody.js';
 import { readBody } from './readBody.js';
 import { redactRawText } from './redactRawText.js';
+import { redactSecrets } from './redactSecrets.js';
 import { resolveAliases } from './resolveAliases.js';
 import type { SignalWriter } from './makeSignalWriter.js';
 import { storeSignal } from './storeSignal.js';
@@ -22,7 +23,7 @@ export interface WebhookInput {
   contentType: string | undefined;
   raw: Buffer;
   headers: Record<string, string | string[] | undefined>;
-  queryToken: string | undefined;
+  queryToken: string | string[] | undefined;
 }
 
 export interface PipelineDeps {
@@ -55,11 +56,13 @@ export async function processWebhook(deps: PipelineDeps, input: WebhookInput, ct
     ctx.extras.payload = redactRawText(body.text);
     throw err;
   }
-  // The record keeps the payload without its secret fields, whether or not authentication succeeds.
-  ctx.extras.payload = stripSecretFields(fields).fields;
+  // Only authentication sees the secrets: the record (whether or not authentication succeeds) and the signal
+  // get the fields without any secret-looking key, at any depth.
+  const clean = redactSecrets(fields);
+  ctx.extras.payload = clean;
   const auth = deps.authenticate({ raw: input.raw, headers: input.headers, fields, queryToken: input.queryToken });
   ctx.trace.attributes({ [ATTR.authScheme]: auth.scheme, [ATTR.authValid]: true });
-  return processFields(deps, { webhookId: input.webhookId, receivedAt: input.receivedAt, fields: auth.fields, trace: ctx.trace });
+  return processFields(deps, { webhookId: input.webhookId, receivedAt: input.receivedAt, fields: clean, trace: ctx.trace, signed: auth.signed });
 }
 
 /**
@@ -68,7 +71,7 @@ export async function processWebhook(deps: PipelineDeps, input: WebhookInput, ct
  */
 export async function processFields(
   deps: PipelineDeps,
-  input: { webhookId: string; receivedAt: Date; fields: BodyFields; trace: WebhookTrace; bypassDedupe?: boolean },
+  input: { webhookId: string; receivedAt: Date; fields: BodyFields; trace: WebhookTrace; bypassDedupe?: boolean; signed?: SignedMessage },
 ): Promise<AcceptedAnswer> {
   const { trace } = input;
   const alert = validateAlert(input.fields, resolveAliases(input.fields));
@@ -87,7 +90,11 @@ export async function processFields(
   const decision = decide(signal, deps.policy, input.receivedAt);
   const dedupe = input.bypassDedupe
     ? { key: `replay:${input.webhookId}`, until: null }
-    : makeDedupeKey(signal, input.receivedAt, deps.dedupeWindowSeconds);
+    : makeDedupeKey(signal, input.receivedAt, {
+        windowSeconds: deps.dedupeWindowSeconds,
+        maxAlertAgeSeconds: deps.policy.maxAlertAgeSeconds,
+        signed: input.signed,
+      });
   trace.stageAttributes({ [ATTR.decision]: decision.kind, [ATTR.declineReason]: decision.kind === 'decline' ? decision.reason : undefined });
 
   trace.begin('executing');

@@ -6,7 +6,8 @@ import { parseConfig, type Config } from '../../src/config/parseConfig.js';
 import { startService, type Service } from '../../src/startService.js';
 import { createTestDatabase, quietLogger, type TestDatabase } from './testDatabase.js';
 
-export const TEST_SECRET = 'test-secret-one';
+/** At least 16 characters: start-up refuses shorter operator-set secrets. */
+export const TEST_SECRET = 'test-secret-one-0123';
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 export interface TestService extends Service {
