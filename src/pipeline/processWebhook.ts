@@ -10,7 +10,7 @@ import { enrich } from './enrich.js';
 import { makeDedupeKey } from './makeDedupeKey.js';
 import { parseBody, type BodyFields } from './parseBody.js';
 import { readBody } from './readBody.js';
-import { redactRawText } from './redactRawText.js';
+import { digestRedactedText, redactRawText } from './redactRawText.js';
 import { resolveAliases } from './resolveAliases.js';
 import type { SignalWriter } from './makeSignalWriter.js';
 import { storeSignal } from './storeSignal.js';
@@ -53,6 +53,7 @@ export async function processWebhook(deps: PipelineDeps, input: WebhookInput, ct
     fields = parseBody(body);
   } catch (err) {
     ctx.extras.payload = redactRawText(body.text);
+    ctx.extras.payloadSha256 = digestRedactedText(body.text);
     throw err;
   }
   // The record keeps the payload without its secret fields, whether or not authentication succeeds.

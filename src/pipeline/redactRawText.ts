@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 const MAX_RAW_CHARS = 1024;
 // `secret=...`, `"secret": "..."`, `token: ...` in any case: the value goes, the name stays.
 const SECRET_IN_TEXT = /("?(?:secret|passphrase|key|token)"?\s*[:=]\s*)("[^"]*"|[^\s,;&}]*)/gi;
@@ -9,4 +11,9 @@ const SECRET_IN_TEXT = /("?(?:secret|passphrase|key|token)"?\s*[:=]\s*)("[^"]*"|
 export function redactRawText(text: string): { raw: string; truncated: boolean } {
   const head = text.slice(0, MAX_RAW_CHARS);
   return { raw: head.replace(SECRET_IN_TEXT, '$1[redacted]'), truncated: text.length > MAX_RAW_CHARS };
+}
+
+/** SHA-256 (hex) of the whole text with secret values replaced as above: a digest of a body kept only in part. */
+export function digestRedactedText(text: string): string {
+  return createHash('sha256').update(text.replace(SECRET_IN_TEXT, '$1[redacted]')).digest('hex');
 }
