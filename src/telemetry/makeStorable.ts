@@ -22,7 +22,7 @@ export interface Cut {
 
 export interface Storable {
   value: unknown;
-  /** UTF-8 bytes of the kept value's JSON (approximate: escapes not counted). */
+  /** UTF-8 bytes of the kept value's JSON (an upper bound: a member cut off may still be counted). */
   bytes: number;
   /** Null when the value is kept whole and unchanged. */
   cut: Cut | null;
@@ -64,6 +64,20 @@ export function headOfText(s: string, maxBytes: number): string {
   }
   const last = head.charCodeAt(head.length - 1);
   return last >= 0xd800 && last <= 0xdbff ? head.slice(0, -1) : head;
+}
+
+/** UTF-8 bytes of a string's JSON form, escapes and quotes included. */
+function jsonBytesOf(s: string): number {
+  return Buffer.byteLength(JSON.stringify(s));
+}
+
+/** The longest head of `s` whose JSON form (quotes, escapes) fits in `maxBytes`. */
+function headOfJsonString(s: string, maxBytes: number): string {
+  let head = headOfText(s, maxBytes - 2);
+  for (let size = jsonBytesOf(head); size > maxBytes && head.length > 0; size = jsonBytesOf(head)) {
+    head = headOfText(head, Math.max(0, Buffer.byteLength(head) - (size - maxBytes)));
+  }
+  return head;
 }
 
 /** A text column: cleaned and cut to `maxBytes`. */
@@ -167,15 +181,15 @@ export function makeStorableCopy(input: unknown, limits: StorableLimits): Storab
   const keepPrimitive = (v: unknown): unknown => {
     if (typeof v === 'string') {
       const text = clean(v);
-      const size = Buffer.byteLength(text) + 2;
+      const size = jsonBytesOf(text);
       if (fits(size)) {
         bytes += size;
         return text;
       }
-      const headRoom = limits.maxBytes - bytes - 2;
-      if (headRoom < MIN_STRING_HEAD_BYTES) return undefined;
-      const head = headOfText(text, headRoom);
-      bytes += Buffer.byteLength(head) + 2;
+      const room = limits.maxBytes - bytes;
+      if (room < MIN_STRING_HEAD_BYTES) return undefined;
+      const head = headOfJsonString(text, room);
+      bytes += jsonBytesOf(head);
       return head;
     }
     const json = primitiveJson(v);
@@ -228,7 +242,7 @@ export function makeStorableCopy(input: unknown, limits: StorableLimits): Storab
     const separator = frame.next > 1 ? 1 : 0;
     if (frame.out && !frame.isArray) {
       outKey = clean(String(key));
-      const keySize = Buffer.byteLength(outKey) + 3 + separator;
+      const keySize = jsonBytesOf(outKey) + 1 + separator;
       if (fits(keySize)) bytes += keySize;
       else outKey = undefined;
     } else if (frame.out && frame.isArray) {
