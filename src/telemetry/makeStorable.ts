@@ -55,8 +55,9 @@ export function cleanText(s: string): { text: string; replaced: number } {
   return { text, replaced };
 }
 
-/** The longest head of `s` whose UTF-8 form fits in `maxBytes`, never splitting a surrogate pair. */
+/** A head of `s` (close to the longest) whose UTF-8 form fits in `maxBytes`, never splitting a surrogate pair. */
 export function headOfText(s: string, maxBytes: number): string {
+  if (maxBytes <= 0) return '';
   if (s.length <= maxBytes / 3 || Buffer.byteLength(s) <= maxBytes) return s;
   let head = s.slice(0, maxBytes);
   for (let size = Buffer.byteLength(head); size > maxBytes; size = Buffer.byteLength(head)) {
@@ -71,11 +72,12 @@ function jsonBytesOf(s: string): number {
   return Buffer.byteLength(JSON.stringify(s));
 }
 
-/** The longest head of `s` whose JSON form (quotes, escapes) fits in `maxBytes`. */
+/** A head of `s` (close to the longest) whose JSON form (quotes, escapes) fits in `maxBytes`. */
 function headOfJsonString(s: string, maxBytes: number): string {
   let head = headOfText(s, maxBytes - 2);
   for (let size = jsonBytesOf(head); size > maxBytes && head.length > 0; size = jsonBytesOf(head)) {
-    head = headOfText(head, Math.max(0, Buffer.byteLength(head) - (size - maxBytes)));
+    const headBytes = Buffer.byteLength(head);
+    head = headOfText(head, Math.min(headBytes - 1, Math.floor((headBytes * maxBytes) / size)));
   }
   return head;
 }
