@@ -58,7 +58,11 @@ const MAX_PENDING_WEBHOOKS = 10_000;
 const MAX_BACKOFF_MS = 5_000;
 /** Clients whose rejected-record counts are tracked; beyond it the least recently seen is forgotten. */
 const MAX_TRACKED_CLIENTS = 10_000;
-/** Per buffered webhook beyond its JSON: the entry object and the array slot (measured: about 100 bytes). */
+/**
+ * Per buffered webhook beyond its JSON: the entry object and its array slot. Checked with the database down:
+ * 8,000 rejected 60 KB requests filled the 16 MiB default and the heap ended 18 MB above the same run with the
+ * database up. A buffered webhook is about 2.7 KB (accepted, 6 records) or 2 KB (rejected, 3 records).
+ */
 const ENTRY_OVERHEAD_BYTES = 128;
 
 /**
