@@ -32,6 +32,9 @@ export async function replayWebhook(
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || 'raw' in payload) {
     throw new WebhookError('WH_ERR_CONFLICT', 'This webhook has no parsed payload to replay (its body could not be read).');
   }
+  if (original.truncation?.payload) {
+    throw new WebhookError('WH_ERR_CONFLICT', 'This webhook\'s payload was cut before it was stored (see truncation.payload): replaying it would not replay what was sent.');
+  }
   const stages = await listStageRecords(deps.pipeline.pool, originalId);
   const links: Link[] =
     original.trace_id && stages[0]?.span_id

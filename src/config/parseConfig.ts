@@ -70,9 +70,11 @@ const envSchema = z.object({
   MONITORING_BATCH_SIZE: int(1, 10_000).default(500),
   MONITORING_FLUSH_INTERVAL_MS: int(10, 60_000).default(200),
   MONITORING_BUFFER_MAX_RECORDS: int(100, 10_000_000).default(100_000),
+  MONITORING_BUFFER_MAX_BYTES: int(64 * 1024, 16 * 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   MONITORING_WRITE_TIMEOUT_MS: int(100, 60_000).default(2_000),
   MONITORING_MAX_ATTEMPTS: int(1, 1000).default(10),
   MONITORING_REJECTED_PER_MINUTE: int(0, 1_000_000).default(600),
+  MONITORING_REJECTED_PER_CLIENT_PER_MINUTE: int(0, 1_000_000).default(60),
   RETENTION_DAYS: int(1, 3650).default(30),
   RETENTION_INTERVAL_MS: int(1_000, 7 * 24 * 3600 * 1000).default(3_600_000),
   TRACE_UI_URL: optionalString.refine((s) => s === undefined || /^https?:\/\//.test(s), 'must be an http(s) URL'),
@@ -130,9 +132,13 @@ export interface Config {
   sinkBatchSize: number;
   sinkFlushIntervalMs: number;
   sinkMaxBufferRecords: number;
+  /** Bytes of buffered records (their JSON) held at most while the database is slow or down. */
+  sinkMaxBufferBytes: number;
   sinkWriteTimeoutMs: number;
   sinkMaxAttempts: number;
   rejectedRecordsPerMinute: number;
+  /** The same bound per client (source address): one noisy sender cannot use up the global one. */
+  rejectedRecordsPerClientPerMinute: number;
   retentionDays: number;
   retentionIntervalMs: number;
   traceUiUrl: string | undefined;
@@ -233,9 +239,11 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sinkBatchSize: e.MONITORING_BATCH_SIZE,
     sinkFlushIntervalMs: e.MONITORING_FLUSH_INTERVAL_MS,
     sinkMaxBufferRecords: e.MONITORING_BUFFER_MAX_RECORDS,
+    sinkMaxBufferBytes: e.MONITORING_BUFFER_MAX_BYTES,
     sinkWriteTimeoutMs: e.MONITORING_WRITE_TIMEOUT_MS,
     sinkMaxAttempts: e.MONITORING_MAX_ATTEMPTS,
     rejectedRecordsPerMinute: e.MONITORING_REJECTED_PER_MINUTE,
+    rejectedRecordsPerClientPerMinute: e.MONITORING_REJECTED_PER_CLIENT_PER_MINUTE,
     retentionDays: e.RETENTION_DAYS,
     retentionIntervalMs: e.RETENTION_INTERVAL_MS,
     traceUiUrl: e.TRACE_UI_URL?.replace(/\/+$/, ''),

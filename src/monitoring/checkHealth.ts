@@ -95,13 +95,13 @@ export async function checkHealth(deps: HealthDeps, now = Date.now()) {
   const sink = deps.sink();
   if (!sink) checks.sink = { status: 'healthy', detail: 'monitoring disabled' };
   else {
-    const fill = sink.bufferedRecords / sink.maxBufferRecords;
+    const fill = Math.max(sink.bufferedRecords / sink.maxBufferRecords, sink.bufferedBytes / sink.maxBufferBytes);
     const degraded = fill > 0.8 || recent(sink.lastDropAt, now) || recent(sink.lastErrorAt, now);
     checks.sink = {
       status: degraded ? 'degraded' : 'healthy',
       detail: degraded
         ? `buffer ${Math.round(fill * 100)}% full; last error ${sink.lastError ?? 'none'} at ${sink.lastErrorAt ?? '-'}; last drop at ${sink.lastDropAt ?? '-'}`
-        : `buffer ${sink.bufferedRecords}/${sink.maxBufferRecords} records`,
+        : `buffer ${sink.bufferedRecords}/${sink.maxBufferRecords} records, ${sink.bufferedBytes}/${sink.maxBufferBytes} bytes`,
       ...sink,
     };
   }

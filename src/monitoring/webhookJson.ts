@@ -10,6 +10,8 @@ export function webhookJson(r: any) {
     headers: r.headers,
     payload: r.payload,
     payloadSize: r.payload_size,
+    payloadSha256: r.payload_sha256,
+    truncation: r.truncation,
     signature: r.signature,
     signatureValid: r.signature_valid,
     processingTime: r.processing_time_ms,

@@ -10,7 +10,7 @@ import { enrich } from './enrich.js';
 import { makeDedupeKey } from './makeDedupeKey.js';
 import { parseBody, type BodyFields } from './parseBody.js';
 import { readBody } from './readBody.js';
-import { redactRawText } from './redactRawText.js';
+import { digestRedactedText, redactRawText } from './redactRawText.js';
 import { redactSecrets } from './redactSecrets.js';
 import { resolveAliases } from './resolveAliases.js';
 import type { SignalWriter } from './makeSignalWriter.js';
@@ -54,6 +54,7 @@ export async function processWebhook(deps: PipelineDeps, input: WebhookInput, ct
     fields = parseBody(body);
   } catch (err) {
     ctx.extras.payload = redactRawText(body.text);
+    ctx.extras.payloadSha256 = digestRedactedText(body.text);
     throw err;
   }
   // Only authentication sees the secrets: the record (whether or not authentication succeeds) and the signal

@@ -119,11 +119,16 @@ function defineMetrics() {
     queueScrapeErrors: new client.Counter({ name: 'signal_queue_scrape_errors_total', help: 'Failed queue-depth queries at scrape time.', registers }),
     sinkRecords: new client.Counter({
       name: 'monitoring_sink_records_total',
-      help: 'Monitoring records by outcome: written, retried (a failed write that will be tried again), dropped (buffer full), rate_limited (rejected-request records beyond the bound), failed (gave up).',
+      help: 'Monitoring records by outcome: written, retried (a failed write that will be tried again), dropped (buffer full in records or bytes, or shutdown), rate_limited (rejected-request records beyond the global or per-client bound), failed (gave up after retries, or a row the database refuses).',
       labelNames: ['outcome'] as const,
       registers,
     }),
     sinkBuffer: new client.Gauge({ name: 'monitoring_sink_buffer_records', help: 'Monitoring records waiting to be written.', registers }),
+    sinkBufferBytes: new client.Gauge({
+      name: 'monitoring_sink_buffer_bytes',
+      help: 'Memory held by monitoring records waiting to be written (their JSON; bounded by MONITORING_BUFFER_MAX_BYTES).',
+      registers,
+    }),
     sinkWriteSeconds: new client.Histogram({
       name: 'monitoring_sink_write_duration_seconds',
       help: 'Duration of batch writes of monitoring records.',

@@ -22,9 +22,11 @@ export type TelemetryConfig = Pick<
   | 'sinkBatchSize'
   | 'sinkFlushIntervalMs'
   | 'sinkMaxBufferRecords'
+  | 'sinkMaxBufferBytes'
   | 'sinkWriteTimeoutMs'
   | 'sinkMaxAttempts'
   | 'rejectedRecordsPerMinute'
+  | 'rejectedRecordsPerClientPerMinute'
 >;
 
 export interface Telemetry {
@@ -92,8 +94,10 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     batchSize: config.sinkBatchSize,
     flushIntervalMs: config.sinkFlushIntervalMs,
     maxBufferRecords: config.sinkMaxBufferRecords,
+    maxBufferBytes: config.sinkMaxBufferBytes,
     maxAttempts: config.sinkMaxAttempts,
     rejectedPerMinute: config.rejectedRecordsPerMinute,
+    rejectedPerClientPerMinute: config.rejectedRecordsPerClientPerMinute,
     metrics,
     logger: logger.child({ component: 'monitoring-sink' }),
   });

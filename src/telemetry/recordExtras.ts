@@ -8,6 +8,8 @@ import type { Span } from '@opentelemetry/api';
 export interface RecordExtras {
   headers?: Record<string, string>;
   payload?: unknown;
+  /** Digest of the whole payload when `payload` is only its head (a body that could not be parsed). */
+  payloadSha256?: string;
   errorStack?: string;
 }
 

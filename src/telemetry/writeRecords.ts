@@ -11,7 +11,24 @@ INSERT INTO webhook_requests
 SELECT * FROM jsonb_populate_recordset(NULL::webhook_requests, $1::jsonb)
 ON CONFLICT (id) DO NOTHING`;
 
-export async function writeRecords(pool: Pool, entries: Array<{ request: RequestRecord; stages: StageRecord[] }>): Promise<void> {
-  const rows = entries.map((e) => ({ ...e.request, stages: e.stages.map(({ webhook_id: _, ...stage }) => stage) }));
-  await pool.query(SQL, [JSON.stringify(rows)]);
+/**
+ * A webhook's row as the JSON the statement takes. Serialised once, when it is buffered: the buffer then holds
+ * one compact string per webhook (its size known exactly) instead of the objects it was made from.
+ */
+export function serializeRecord(request: RequestRecord, stages: StageRecord[]): string {
+  return JSON.stringify({ ...request, stages: stages.map(({ webhook_id: _, ...stage }) => stage) });
+}
+
+export async function writeRecords(pool: Pool, rows: string[]): Promise<void> {
+  await pool.query(SQL, [`[${rows.join(',')}]`]);
+}
+
+/**
+ * Whether Postgres refused the rows themselves (so another attempt would fail the same way), rather than the
+ * connection or the time allowed: data exceptions (22: a character or value it cannot store), integrity
+ * constraints (23), program limits (54: too deep, too large).
+ */
+export function isRowDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)/.test(code);
 }
