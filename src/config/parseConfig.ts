@@ -78,6 +78,9 @@ const envSchema = z.object({
   FORWARD_SIGNING_SECRET: optionalString.refine((s) => s === undefined || s.startsWith('whsec_'), 'must start with whsec_'),
 });
 
+/** The variables parseConfig reads (for checks that an env file names only real settings). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config {
   port: number;
   host: string;

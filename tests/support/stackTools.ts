@@ -5,6 +5,7 @@ export const TOOLS = {
   prometheus: process.env.PROMETHEUS_BIN ?? 'prometheus',
   promtool: process.env.PROMTOOL_BIN ?? 'promtool',
   dockerCompose: process.env.DOCKER_COMPOSE_BIN ?? 'docker-compose',
+  systemdAnalyze: process.env.SYSTEMD_ANALYZE_BIN ?? 'systemd-analyze',
 };
 
 function available(bin: string): boolean {
@@ -18,7 +19,7 @@ function available(bin: string): boolean {
 export function requireTools(ctx: Mocha.Context, ...bins: string[]): void {
   const missing = bins.filter((b) => !available(b));
   if (missing.length === 0) return;
-  const message = `${missing.join(', ')} not found: install Debian's prometheus and docker-compose packages (.ci/run does)`;
+  const message = `${missing.join(', ')} not found: install Debian's prometheus, docker-compose and systemd packages (.ci/run does)`;
   if (process.env.STACK_TOOLS_REQUIRED === '1') throw new Error(message);
   console.warn(`  skipped: ${message}`);
   ctx.skip();
