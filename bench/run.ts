@@ -85,15 +85,19 @@ async function main() {
     };
   };
   const children = {} as Record<Mode, Child>;
+  // The monitored service's /metrics is on its operations listener (OPS_PORT), not the webhook port.
+  const opsPorts = {} as Record<Mode, number>;
   for (const mode of MODES) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
+    opsPorts[mode] = await freePort();
     children[mode] = mode === 'baseline'
       ? await startChild(mode, [path.join(root, 'dist/bench/baselineServer.js')], { PORT: String(port) }, url)
-      : await startChild(mode, serviceArgs, { ...(await serviceEnv(mode)), PORT: String(port) }, url);
+      : await startChild(mode, serviceArgs, { ...(await serviceEnv(mode)), PORT: String(port), OPS_PORT: String(opsPorts[mode]) }, url);
     log(`${mode} ready at ${url} (pid ${children[mode].pid})`);
   }
   const monitored = children.monitored;
+  const monitoredOps = `http://127.0.0.1:${opsPorts.monitored}`;
   const next = makeRequestMix();
   const body = () => next().body;
   const target = (mode: Mode) => `${children[mode].url}${WEBHOOK_PATH}`;
@@ -104,7 +108,7 @@ async function main() {
   /** Waits until the monitored service's sink has written everything it buffered (the monitored run pays its own cost). */
   const drain = async (): Promise<number> => {
     const t0 = Date.now();
-    while ((await scrapeSum(monitored.url, 'monitoring_sink_buffer_records')) > 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
+    while ((await scrapeSum(monitoredOps, 'monitoring_sink_buffer_records')) > 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
     return Date.now() - t0;
   };
   const rotated = (round: number) => MODES.map((_, i) => MODES[(i + round) % MODES.length]!);
@@ -141,7 +145,7 @@ async function main() {
   let peakBuffered = 0;
   const sampler = setInterval(() => {
     monitored.rssBytes().then((b) => (peak = Math.max(peak, b)), () => undefined);
-    scrapeSum(monitored.url, 'monitoring_sink_buffer_records').then((n) => (peakBuffered = Math.max(peakBuffered, n)), () => undefined);
+    scrapeSum(monitoredOps, 'monitoring_sink_buffer_records').then((n) => (peakBuffered = Math.max(peakBuffered, n)), () => undefined);
   }, 1000);
   const soak = await runPaced(target('monitored'), settings.soakRate, settings.soakSeconds * 1000, body);
   clearInterval(sampler);
@@ -155,12 +159,12 @@ async function main() {
   const recordsWritten = (await monitoredDb.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n as number;
   await monitoredDb.end();
   const fidelity = {
-    requestsAnswered: await scrapeSum(monitored.url, 'webhook_requests_total'),
+    requestsAnswered: await scrapeSum(monitoredOps, 'webhook_requests_total'),
     requestsSentByBench: sentToMonitored,
     recordsWritten,
-    dropped: await scrapeSum(monitored.url, 'monitoring_sink_records_total', 'outcome="dropped"'),
-    failed: await scrapeSum(monitored.url, 'monitoring_sink_records_total', 'outcome="failed"'),
-    rateLimited: await scrapeSum(monitored.url, 'monitoring_sink_records_total', 'outcome="rate_limited"'),
+    dropped: await scrapeSum(monitoredOps, 'monitoring_sink_records_total', 'outcome="dropped"'),
+    failed: await scrapeSum(monitoredOps, 'monitoring_sink_records_total', 'outcome="failed"'),
+    rateLimited: await scrapeSum(monitoredOps, 'monitoring_sink_records_total', 'outcome="rate_limited"'),
     peakBufferedRecords: peakBuffered,
     drainMs,
   };

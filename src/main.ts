@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const logger = makeLogger(config.logLevel);
   const service = await startService(config, logger);
   printBanner(config, service.secrets, service.url);
-  logger.info({ url: service.url }, 'service ready');
+  logger.info({ url: service.url, opsUrl: service.opsUrl }, 'service ready');
 
   stopOnSignals(logger, () => service.stop(), { timeoutMs: config.shutdownTimeoutMs });
 }

@@ -9,6 +9,8 @@ import { provisionAppDatabase } from './db/embedded/provisionAppDatabase.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './db/startEmbeddedPostgres.js';
 import { checkPortFree } from './http/checkPortFree.js';
 import { toError } from './http/errors.js';
+import { listenAt } from './http/listenAt.js';
+import { makeOpsServer } from './http/makeOpsServer.js';
 import { makeServer } from './http/makeServer.js';
 import { makeLifecycle, type Lifecycle } from './lifecycle.js';
 import { makeExecutor } from './execution/makeExecutor.js';
@@ -18,8 +20,12 @@ import { makeEventLoopMonitor } from './monitoring/checkHealth.js';
 import { startRetention } from './monitoring/startRetention.js';
 
 export interface Service {
+  /** The public listener (HOST:PORT): the webhook, and the admin API unless ADMIN_API_ON_OPS. */
   url: string;
   app: FastifyInstance;
+  /** The operations listener (OPS_HOST:OPS_PORT): /metrics, /healthz, /readyz, and the admin API when ADMIN_API_ON_OPS. */
+  opsUrl: string;
+  ops: FastifyInstance;
   pool: Pool;
   secrets: ResolvedSecrets;
   databaseUrl: string;
@@ -82,7 +88,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     };
     let worker: RunningWorker | undefined;
     const expectedMigrations = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
+    const ops = await makeOpsServer({ config, logger, lifecycle });
     const app = await makeServer({
+      ops,
       config,
       webhookSecrets: secrets.webhookSecrets,
       adminToken: secrets.adminToken,
@@ -104,8 +112,12 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         eventLoop,
       },
     });
-    await app.listen({ port: config.port, host: config.host });
-    steps.app = () => app.close();
+    // Both listeners stop together in the first step: no new requests on either, in-flight ones finish.
+    steps.app = async () => {
+      await Promise.all([app.close(), ops.close()]);
+    };
+    const url = await listenAt(app, { host: config.host, port: config.port, settings: 'HOST/PORT' });
+    const opsUrl = await listenAt(ops, { host: config.opsHost, port: config.opsPort, settings: 'OPS_HOST/OPS_PORT' });
     if (config.workerEnabled) {
       worker = await startWorker({
         connectionString: database.url,
@@ -117,9 +129,6 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       });
       steps.worker = () => worker!.stop();
     }
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
     lifecycle.set('ready');
 
     let stopping: Promise<void> | undefined;
@@ -131,7 +140,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       })();
       return stopping;
     };
-    return { url, app, pool, secrets, databaseUrl: database.url, embedded: database.embedded, lifecycle, telemetry, worker, stop };
+    return { url, app, opsUrl, ops, pool, secrets, databaseUrl: database.url, embedded: database.embedded, lifecycle, telemetry, worker, stop };
   } catch (err) {
     await runBounded(cleanups(), config.shutdownTimeoutMs, logger);
     throw err;

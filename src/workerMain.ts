@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const telemetry = makeTelemetry(config, url, logger);
   const metricsServer =
     telemetry.metrics && config.workerMetricsPort > 0
-      ? await serveWorkerMetrics({ metrics: telemetry.metrics, host: config.host, port: config.workerMetricsPort, logger })
+      ? await serveWorkerMetrics({ metrics: telemetry.metrics, host: config.opsHost, port: config.workerMetricsPort, logger })
       : undefined;
   const worker = await startWorker({
     connectionString: url,

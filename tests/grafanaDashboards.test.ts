@@ -4,9 +4,27 @@ import path from 'node:path';
 import pg from 'pg';
 import { DASHBOARDS_DIR, renderDashboards } from '../grafana/src/writeDashboards.js';
 import { REQUESTS_UID } from '../grafana/src/requestsDashboard.js';
+import { migrate } from '../src/db/migrate.js';
 import { projectRoot } from '../src/db/projectRoot.js';
 import { alert, startTestService, TEST_SECRET, type TestService } from './support/startTestService.js';
+import { adminUrl, quietLogger } from './support/testDatabase.js';
 import { waitFor } from './support/waitFor.js';
+
+const readerScript = () => readFile(path.join(projectRoot(), 'postgres', 'initdb', '10-grafana-reader.sql'), 'utf8');
+
+/** What the sender sent: the role must not read it unless the operator grants it. */
+const SENDER_COLUMNS = ['payload', 'headers', 'user_agent'];
+
+/** The columns of webhook_requests grafana_reader may read, as Postgres reports them. */
+async function readableColumns(client: pg.Client): Promise<string[]> {
+  const r = await client.query<{ column_name: string }>(
+    `SELECT column_name FROM information_schema.columns
+      WHERE table_schema = 'public' AND table_name = 'webhook_requests'
+        AND has_column_privilege('grafana_reader', 'public.webhook_requests', column_name, 'SELECT')
+      ORDER BY column_name`,
+  );
+  return r.rows.map((row) => row.column_name);
+}
 
 const requestsDashboard = () => JSON.parse(renderDashboards()[`${REQUESTS_UID}.json`]!);
 
@@ -63,7 +81,7 @@ describe('grafana dashboards: generated from code, and every SQL query runs as t
       // The role script the compose stack's Postgres runs at first start, then every query as that role.
       reader = new pg.Client({ connectionString: svc.db.url });
       await reader.connect();
-      await reader.query(await readFile(path.join(projectRoot(), 'postgres', 'initdb', '10-grafana-reader.sql'), 'utf8'));
+      await reader.query(await readerScript());
       await reader.query('SET ROLE grafana_reader');
     });
     after(async () => {
@@ -129,9 +147,69 @@ describe('grafana dashboards: generated from code, and every SQL query runs as t
       assert.deepEqual(new Set(rows.map((r) => r.id)), new Set(Object.values(ids)));
     });
 
+    it('grafana_reader reads records but not payloads, headers or user agents', async () => {
+      for (const column of SENDER_COLUMNS) {
+        await assert.rejects(reader.query(`SELECT ${column} FROM webhook_requests LIMIT 1`), /permission denied/, column);
+      }
+      await assert.rejects(reader.query('SELECT * FROM webhook_requests LIMIT 1'), /permission denied/);
+      const rows = (await reader.query('SELECT id, status, error_code, ticker, trace_id FROM webhook_requests')).rows;
+      assert.equal(rows.length, 4);
+    });
+
     it('grafana_reader cannot write, nor read the job queue', async () => {
       await assert.rejects(reader.query(`DELETE FROM webhook_requests`), /permission denied/);
       await assert.rejects(reader.query(`SELECT * FROM graphile_worker._private_jobs LIMIT 1`), /permission denied/);
     });
+  });
+});
+
+describe('grafana_reader in the compose order: the role first, then the service migrates the database', function () {
+  this.timeout(60_000);
+  const name = `tvw_reader_first_${process.pid}`;
+  const url = () => Object.assign(new URL(adminUrl()), { pathname: `/${name}` }).toString();
+  let client: pg.Client;
+
+  before(async () => {
+    // The compose stack's Postgres runs postgres/initdb once, on an empty database; the app migrates later.
+    const admin = new pg.Client({ connectionString: adminUrl() });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    client = new pg.Client({ connectionString: url() });
+    await client.connect();
+    await client.query(await readerScript());
+    await migrate(url(), quietLogger);
+  });
+  after(async () => {
+    await client?.end();
+    const admin = new pg.Client({ connectionString: adminUrl() });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('hides payloads, headers and user agents of tables created after the role, and shows the rest', async () => {
+    const columns = await readableColumns(client);
+    for (const column of SENDER_COLUMNS) assert.ok(!columns.includes(column), `${column} hidden`);
+    for (const column of ['id', 'created_at', 'status', 'error_code', 'error_message', 'ticker', 'action', 'outcome', 'trace_id']) {
+      assert.ok(columns.includes(column), `${column} readable`);
+    }
+    await client.query('SET ROLE grafana_reader');
+    try {
+      await assert.rejects(client.query('SELECT payload FROM webhook_requests'), /permission denied/);
+      await client.query('SELECT id, status FROM webhook_requests');
+      await client.query('SELECT stage, duration_ms FROM processing_stages');
+      await client.query('SELECT * FROM signals');
+    } finally {
+      await client.query('RESET ROLE');
+    }
+  });
+
+  it('gives the role the same columns as running the script on a migrated database', async () => {
+    // Here the script runs again after migration: the path of tests above and of an existing database.
+    const before = await readableColumns(client);
+    await client.query(await readerScript());
+    assert.deepEqual(await readableColumns(client), before);
   });
 });

@@ -36,7 +36,7 @@ describe('monitoring: spans, records and metrics for every webhook', function ()
   }
 
   it('an accepted webhook: record with the seed fields, stages in order, a trace with every stage span, metrics', async () => {
-    const before = await scrape(svc.url);
+    const before = await scrape(svc.opsUrl);
     const res = await svc.post(alert({ strategy: 'breakout', time: new Date(Date.now() - 1500).toISOString() }), { headers: { 'user-agent': 'Go-http-client/1.1' } });
     assert.equal(res.body.status, 'accepted');
     const detail = await record(res.body.webhookId);
@@ -89,7 +89,7 @@ describe('monitoring: spans, records and metrics for every webhook', function ()
     assert.equal(exec.attributes['execution.outcome'], 'filled');
 
     const after = await waitFor(async () => {
-      const text = await scrape(svc.url);
+      const text = await scrape(svc.opsUrl);
       return sampleValue(text, 'signal_executions_total', { executor: 'paper', outcome: 'filled' }) > sampleValue(before, 'signal_executions_total', { executor: 'paper', outcome: 'filled' }) ? text : undefined;
     }, { what: 'execution metric' });
     const delta = (name: string, labels: Record<string, string>) => sampleValue(after, name, labels) - sampleValue(before, name, labels);
@@ -101,7 +101,7 @@ describe('monitoring: spans, records and metrics for every webhook', function ()
   });
 
   it('a rejected webhook: status rejected with its code, the failing stage and a failed stage, no signal', async () => {
-    const before = await scrape(svc.url);
+    const before = await scrape(svc.opsUrl);
     const res = await svc.post(alert({ action: 'hodl' }));
     assert.equal(res.status, 422);
     const detail = await record(res.body.webhookId);
@@ -114,7 +114,7 @@ describe('monitoring: spans, records and metrics for every webhook', function ()
     assert.match(detail.stages[1].errorMessage, /hodl/);
     const { root } = await traceOf(res.body.webhookId);
     assert.equal(root.attributes['webhook.rejection_code'], 'WH_ERR_UNKNOWN_ACTION');
-    const after = await scrape(svc.url);
+    const after = await scrape(svc.opsUrl);
     assert.equal(sampleValue(after, 'webhook_requests_total', { status: 'rejected', code: 'WH_ERR_UNKNOWN_ACTION' }) - sampleValue(before, 'webhook_requests_total', { status: 'rejected', code: 'WH_ERR_UNKNOWN_ACTION' }), 1);
   });
 
@@ -143,7 +143,7 @@ describe('monitoring: spans, records and metrics for every webhook', function ()
   });
 
   it('for N webhooks sent, the API, the records, the metrics and the exported traces all account for N', async () => {
-    const before = await scrape(svc.url);
+    const before = await scrape(svc.opsUrl);
     const recordsBefore = (await svc.pool.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n;
     const sent = [
       ...Array.from({ length: 6 }, (_, i) => alert({ price: 9000 + i })),
@@ -160,7 +160,7 @@ describe('monitoring: spans, records and metrics for every webhook', function ()
     assert.equal(stages.rows.length, ids.length, 'every webhook has stages');
     const listed = await svc.api(`/api/webhooks?limit=200&since=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}`);
     for (const id of ids) assert.ok(listed.body.webhooks.some((w: any) => w.id === id));
-    const after = await scrape(svc.url);
+    const after = await scrape(svc.opsUrl);
     const total = (t: string) => t.split('\n').filter((l) => l.startsWith('webhook_requests_total{')).reduce((n, l) => n + Number(l.split(' ')[1]), 0);
     assert.equal(total(after) - total(before), ids.length);
     const recordsAfter = (await svc.pool.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n;

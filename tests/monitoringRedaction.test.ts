@@ -43,7 +43,7 @@ describe('monitoring: secrets never reach records, logs, traces or metrics', fun
       const records = JSON.stringify((await svc.pool.query('SELECT * FROM webhook_requests')).rows);
       const stages = JSON.stringify((await svc.pool.query('SELECT * FROM processing_stages')).rows);
       const signals = JSON.stringify((await svc.pool.query('SELECT * FROM signals')).rows);
-      const metrics = await scrape(svc.url);
+      const metrics = await scrape(svc.opsUrl);
       const exported = otlp.raw.join('\n');
       const places = { records, stages, signals, metrics, exported, logs };
       for (const secret of [...SECRETS, signature.split(',')[1]!, TEST_ADMIN_TOKEN, SIGNING.slice(6)]) {

@@ -41,7 +41,7 @@ describe('monitoring never slows or breaks webhook processing', function () {
       assert.equal(stats.written, stored, 'written = rows in the tables');
       const stageRows = answers.reduce((n, a) => n + (a.status === 200 ? 5 : 2), 0);
       assert.equal(stats.written + stats.dropped + stats.failed, answers.length + stageRows, 'every record accounted for');
-      const metrics = await scrape(svc.url);
+      const metrics = await scrape(svc.opsUrl);
       assert.equal(sampleValue(metrics, 'monitoring_sink_records_total', { outcome: 'dropped' }), stats.dropped);
       assert.ok(sampleValue(metrics, 'monitoring_sink_records_total', { outcome: 'retried' }) > 0);
       // Records resume: a new webhook is written normally.
@@ -60,7 +60,7 @@ describe('monitoring never slows or breaks webhook processing', function () {
       await waitFor(async () => (await svc.pool.query("SELECT count(*)::int AS n FROM webhook_requests")).rows[0].n === 5, { what: '5 records' });
       const stats = svc.telemetry.sink!.getStats();
       assert.equal(stats.rateLimited, 7 * 3, '7 webhooks x 3 records not stored');
-      const metrics = await scrape(svc.url);
+      const metrics = await scrape(svc.opsUrl);
       assert.equal(sampleValue(metrics, 'webhook_requests_total', { status: 'rejected', code: 'WH_ERR_AUTH_INVALID' }), 12, 'metrics count every request');
       assert.equal(sampleValue(metrics, 'monitoring_sink_records_total', { outcome: 'rate_limited' }), 21);
     } finally {
@@ -72,7 +72,7 @@ describe('monitoring never slows or breaks webhook processing', function () {
     const svc = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}` });
     try {
       for (let i = 0; i < 5; i++) assert.equal((await svc.post(alert({ price: i + 1 }))).body.status, 'accepted');
-      await waitFor(async () => sampleValue(await scrape(svc.url), 'trace_export_failures_total') > 0, { what: 'export failures counted' });
+      await waitFor(async () => sampleValue(await scrape(svc.opsUrl), 'trace_export_failures_total') > 0, { what: 'export failures counted' });
       const health = await svc.api('/api/monitoring/health');
       assert.equal(health.body.checks.traceExporter.status, 'degraded');
       await waitFor(async () => (await svc.pool.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n === 5, { what: 'records still written' });
@@ -90,7 +90,7 @@ describe('monitoring never slows or breaks webhook processing', function () {
       for (let i = 0; i < 10; i++) assert.equal((await svc.post(alert({ price: i + 1 }))).body.status, 'accepted');
       // 10 webhooks make 60 spans: one batch of 12 is stuck in the exporter, 12 wait in the queue, the rest go.
       const dropped = await waitFor(async () => {
-        const n = sampleValue(await scrape(svc.url), 'trace_export_dropped_spans_total');
+        const n = sampleValue(await scrape(svc.opsUrl), 'trace_export_dropped_spans_total');
         return n >= 30 ? n : undefined;
       }, { what: 'dropped spans counted' });
       assert.ok(dropped <= 60 - 12, `${dropped} dropped`);
@@ -107,7 +107,7 @@ describe('monitoring never slows or breaks webhook processing', function () {
     try {
       assert.equal((await svc.post(alert())).body.status, 'accepted');
       assert.equal((await svc.post(alert({ secret: 'x-wrong' }))).status, 401);
-      assert.equal((await fetch(`${svc.url}/metrics`)).status, 404);
+      assert.equal((await fetch(`${svc.opsUrl}/metrics`)).status, 404);
       await svc.telemetry.stop(1000);
       assert.equal((await svc.pool.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n, 0);
     } finally {

@@ -40,7 +40,7 @@ describe('prometheus: a real Prometheus scraping the service proves every dashbo
   before(async function () {
     requireTools(this, TOOLS.prometheus);
     svc = await startTestService({ WORKER_ENABLED: 'true', WORKER_POLL_INTERVAL_MS: '100', ALLOWED_SYMBOLS: 'BTCUSDT,ETHUSDT', DB_TIMEOUT_MS: '300' });
-    prom = await startPrometheus(new URL(svc.url).host);
+    prom = await startPrometheus(new URL(svc.opsUrl).host);
   });
   after(async () => {
     await prom?.stop();

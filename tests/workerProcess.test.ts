@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../src/db/projectRoot.js';
 import { freePort } from './support/freePort.js';
@@ -19,7 +19,8 @@ describe('worker process: executes what the web process queued, and serves its o
     const root = projectRoot();
     const child = spawn(process.execPath, ['--import', 'tsx', '--import', path.join(root, 'src/telemetry/instrumentation.ts'), path.join(root, 'src/workerMain.ts')], {
       env: {
-        ...process.env, DATABASE_URL: web.db.url, HOST: '127.0.0.1', WORKER_METRICS_PORT: String(metricsPort), WORKER_POLL_INTERVAL_MS: '100',
+        // HOST is the public listener's; the worker's /metrics binds OPS_HOST (loopback by default).
+        ...process.env, DATABASE_URL: web.db.url, HOST: '0.0.0.0', WORKER_METRICS_PORT: String(metricsPort), WORKER_POLL_INTERVAL_MS: '100',
         LOG_LEVEL: 'info', DATA_DIR: await mkdtemp(path.join(tmpdir(), 'tvw-worker-')), SHUTDOWN_TIMEOUT_MS: '5000',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,6 +43,8 @@ describe('worker process: executes what the web process queued, and serves its o
         return sampleValue(t, 'signal_executions_total', { executor: 'paper', outcome: 'filled' }) === 1 ? t : undefined;
       }, { what: 'execution counted on the worker /metrics' });
       assert.ok(sampleValue(text, 'process_resident_memory_bytes') > 0);
+      const external = Object.values(networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+      if (external) await assert.rejects(fetch(`http://${external}:${metricsPort}/metrics`), 'worker /metrics is on loopback only');
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
     } finally {

@@ -30,6 +30,9 @@ const positiveNumberOrOff = z.coerce.number().min(0).refine(Number.isFinite, 'mu
 const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  OPS_PORT: int(0, 65535).default(9300),
+  ADMIN_API_ON_OPS: bool.default(false),
   PUBLIC_URL: optionalString,
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   DATA_DIR: z.string().min(1).default('./.data'),
@@ -84,9 +87,17 @@ const envSchema = z.object({
   FORWARD_SIGNING_SECRET: optionalString.refine((s) => s === undefined || s.startsWith('whsec_'), 'must start with whsec_'),
 });
 
+/** The variables parseConfig reads (for checks that an env file names only real settings). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config {
   port: number;
   host: string;
+  /** The operations listener (/metrics, health; the admin API when adminApiOnOps): loopback unless set. */
+  opsHost: string;
+  /** 0 = a free port chosen by the system (tests). */
+  opsPort: number;
+  adminApiOnOps: boolean;
   publicUrl: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   dataDir: string;
@@ -185,6 +196,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.EXECUTOR === 'forward' && !e.FORWARD_URL) {
     throw new ConfigError('Invalid configuration:\n  FORWARD_URL: required when EXECUTOR=forward');
   }
+  if (e.OPS_PORT !== 0 && e.OPS_PORT === e.PORT) {
+    throw new ConfigError(`Invalid configuration:\n  OPS_PORT=${e.OPS_PORT}: must differ from PORT (the operations listener is a second server)`);
+  }
   const secrets = e.WEBHOOK_SECRETS;
   const short = secrets?.findIndex((s) => s.length < MIN_SECRET_CHARS) ?? -1;
   if (short >= 0) {
@@ -197,6 +211,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
+    opsHost: e.OPS_HOST,
+    opsPort: e.OPS_PORT,
+    adminApiOnOps: e.ADMIN_API_ON_OPS,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,

@@ -33,6 +33,8 @@ export interface ServerDeps {
   expectedMigrations: number;
   telemetry: Telemetry;
   health: HealthDeps;
+  /** The operations listener (makeOpsServer): /metrics and health always, the admin API when ADMIN_API_ON_OPS. */
+  ops: FastifyInstance;
   /** Routes added by other concerns (monitoring API, metrics), registered after ours. */
   extraRoutes?: (app: FastifyInstance) => void;
 }
@@ -102,10 +104,12 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     tracer: deps.telemetry.tracer,
     metrics: deps.telemetry.metrics,
   });
-  if (deps.telemetry.metrics) registerMetricsRoute(app, { metrics: deps.telemetry.metrics, pool: deps.pool });
-  registerSignalsRoutes(app, { pool: deps.pool, requireAdmin });
-  registerExecutionRoutes(app, { pool: deps.pool, requireAdmin });
-  registerMonitoringRoutes(app, {
+  if (deps.telemetry.metrics) registerMetricsRoute(deps.ops, { metrics: deps.telemetry.metrics, pool: deps.pool });
+  // Everything but the webhook: on the public listener by default, only on the operations one when asked.
+  const admin = config.adminApiOnOps ? deps.ops : app;
+  registerSignalsRoutes(admin, { pool: deps.pool, requireAdmin });
+  registerExecutionRoutes(admin, { pool: deps.pool, requireAdmin });
+  registerMonitoringRoutes(admin, {
     pool: deps.pool,
     requireAdmin,
     telemetry: deps.telemetry,
@@ -113,7 +117,9 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     replay: { pipeline, tracer: deps.telemetry.tracer, metrics: deps.telemetry.metrics },
     traceUiUrl: config.traceUiUrl,
   });
-  registerHealthRoutes(app, { pool: deps.pool, lifecycle: deps.lifecycle, expectedMigrations: deps.expectedMigrations });
+  for (const server of [app, deps.ops]) {
+    registerHealthRoutes(server, { pool: deps.pool, lifecycle: deps.lifecycle, expectedMigrations: deps.expectedMigrations });
+  }
   deps.extraRoutes?.(app);
   return app;
 }

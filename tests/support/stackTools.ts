@@ -6,6 +6,7 @@ export const TOOLS = {
   promtool: process.env.PROMTOOL_BIN ?? 'promtool',
   dockerCompose: process.env.DOCKER_COMPOSE_BIN ?? 'docker-compose',
   caddy: process.env.CADDY_BIN ?? 'caddy',
+  systemdAnalyze: process.env.SYSTEMD_ANALYZE_BIN ?? 'systemd-analyze',
 };
 
 function available(bin: string): boolean {
@@ -19,7 +20,7 @@ function available(bin: string): boolean {
 export function requireTools(ctx: Mocha.Context, ...bins: string[]): void {
   const missing = bins.filter((b) => !available(b));
   if (missing.length === 0) return;
-  const message = `${missing.join(', ')} not found: install Debian's prometheus, docker-compose and caddy packages (.ci/run does)`;
+  const message = `${missing.join(', ')} not found: install Debian's prometheus, docker-compose, caddy and systemd packages (.ci/run does)`;
   if (process.env.STACK_TOOLS_REQUIRED === '1') throw new Error(message);
   console.warn(`  skipped: ${message}`);
   ctx.skip();

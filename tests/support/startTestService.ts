@@ -15,7 +15,7 @@ export interface TestService extends Service {
   config: Config;
   /** POST to the webhook endpoint over real HTTP. */
   post(body: unknown, options?: { contentType?: string; query?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
-  /** GET an admin API path with the admin token. */
+  /** GET an admin API path with the admin token, on the listener that serves it (ADMIN_API_ON_OPS). */
   api(pathAndQuery: string, options?: { token?: string | null; method?: string }): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
@@ -28,6 +28,7 @@ export async function startTestService(env: Record<string, string> = {}, options
     DATABASE_URL: db.url,
     PORT: '0',
     HOST: '127.0.0.1',
+    OPS_PORT: '0',
     DATA_DIR: dataDir,
     WEBHOOK_SECRETS: TEST_SECRET,
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
@@ -51,7 +52,7 @@ export async function startTestService(env: Record<string, string> = {}, options
   };
   const api: TestService['api'] = async (p, o = {}) => {
     const token = o.token === undefined ? TEST_ADMIN_TOKEN : o.token;
-    const res = await fetch(`${service.url}${p}`, {
+    const res = await fetch(`${config.adminApiOnOps ? service.opsUrl : service.url}${p}`, {
       method: o.method ?? 'GET',
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });
