@@ -19,7 +19,7 @@ describe('admin token: failed attempts are limited per client', function () {
       localAddress,
       headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
     });
-  const metrics = async () => (await requestFrom({ url: `${svc.url}/metrics`, method: 'GET' })).text;
+  const metrics = async () => (await requestFrom({ url: `${svc.opsUrl}/metrics`, method: 'GET' })).text;
 
   it('answers 401 up to ADMIN_AUTH_MAX_FAILURES wrong tokens, then 429 with Retry-After even for the right token', async () => {
     let acquired = 0;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import pg from 'pg';
+import { MAX_REDACT_DEPTH, TOO_DEEP } from '../src/pipeline/redactSecrets.js';
 import { sampleValue, scrape } from './support/metricsText.js';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 import { adminUrl } from './support/testDatabase.js';
@@ -66,7 +67,9 @@ describe('monitoring records: always storable, bounded, and one bad record never
       let level = d.payload.deep;
       for (let i = 1; i < 15; i++) level = level[0];
       assert.deepEqual(level, ['[cut: nested deeper than 16 levels]']);
-      assert.equal(d.payloadSha256, sha256(`{"deep":${'['.repeat(20_000)}${']'.repeat(20_000)}}`), 'digest of the whole payload, secret removed');
+      // Secrets are looked for down to MAX_REDACT_DEPTH (32) levels; what lies deeper is never stored nor digested.
+      const redacted = `{"deep":${'['.repeat(MAX_REDACT_DEPTH - 1)}${JSON.stringify(TOO_DEEP)}${']'.repeat(MAX_REDACT_DEPTH - 1)}}`;
+      assert.equal(d.payloadSha256, sha256(redacted), 'digest of the payload as redacted (secrets looked for at every level kept)');
 
       const stats = svc.telemetry.sink!.getStats();
       assert.equal(stats.failed, 0);
@@ -94,7 +97,7 @@ describe('monitoring records: always storable, bounded, and one bad record never
       assert.equal(stats.failed, 6, 'the refused webhook: its request and five stage records');
       assert.equal(stats.retried, 0, 'a refused row is not retried');
       assert.match(stats.lastError ?? '', new RegExp(`record ${ids[3]} refused: .*refuse_marked`));
-      assert.equal(sampleValue(await scrape(svc.url), 'monitoring_sink_records_total', { outcome: 'failed' }), 6);
+      assert.equal(sampleValue(await scrape(svc.opsUrl), 'monitoring_sink_records_total', { outcome: 'failed' }), 6);
     } finally {
       await svc.close();
     }
@@ -150,7 +153,7 @@ describe('monitoring records: always storable, bounded, and one bad record never
       await svc.telemetry.sink!.flushOnce();
       assert.equal(await count('127.0.0.2'), 5, 'the noisy client keeps 5 of its 30');
       assert.equal(svc.telemetry.sink!.getStats().rateLimited, 25 * 3, '25 webhooks x 3 records counted, not stored');
-      assert.equal(sampleValue(await scrape(svc.url), 'webhook_requests_total', { status: 'rejected', code: 'WH_ERR_AUTH_INVALID' }), 33, 'metrics count every request');
+      assert.equal(sampleValue(await scrape(svc.opsUrl), 'webhook_requests_total', { status: 'rejected', code: 'WH_ERR_AUTH_INVALID' }), 33, 'metrics count every request');
     } finally {
       await svc.close();
     }
@@ -192,7 +195,7 @@ describe('monitoring records: always storable, bounded, and one bad record never
       assert.equal(stats.written, stored, 'every kept record written');
       assert.equal(stats.written + stats.dropped + stats.failed, 400 * 3, 'every record accounted for');
       assert.equal(stats.failed, 0);
-      const metrics = await scrape(svc.url);
+      const metrics = await scrape(svc.opsUrl);
       assert.equal(sampleValue(metrics, 'monitoring_sink_records_total', { outcome: 'dropped' }), stats.dropped);
       assert.equal(sampleValue(metrics, 'monitoring_sink_buffer_bytes'), 0);
     } finally {
