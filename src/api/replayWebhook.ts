@@ -18,8 +18,10 @@ export interface ReplayDeps {
 
 /**
  * Re-runs a stored webhook's payload through the pipeline as a new webhook (its own id, trace and record)
- * linked to the original. The stored payload has no secret (it was removed before storage); the admin token
- * authorises the replay. Dedupe applies unless `force`, so a replay of an accepted alert is a duplicate.
+ * linked to the original. Only a webhook that passed authentication (its record's signature_valid) is replayed:
+ * the stored payload has no secret (it was removed before storage), so the record is the only proof that its
+ * sender knew it; the admin token authorises the replay. Dedupe applies unless `force`, so a replay of an
+ * accepted alert is a duplicate.
  */
 export async function replayWebhook(
   deps: ReplayDeps,
@@ -28,6 +30,15 @@ export async function replayWebhook(
 ): Promise<AcceptedAnswer & { replayOf: string }> {
   const original = await getWebhookRecord(deps.pipeline.pool, originalId);
   if (!original) throw new WebhookError('WH_ERR_NOT_FOUND', `No webhook ${originalId}.`);
+  // The admin token authorises a replay, not the payload: a payload only becomes a signal if its sender proved the
+  // secret. Without this, anyone could store an order with a wrong secret (401) and wait for a replay with force.
+  if (original.signature_valid !== true) {
+    const refusal = original.error_code ? ` (it was refused with ${original.error_code})` : '';
+    throw new WebhookError(
+      'WH_ERR_REPLAY_NOT_AUTHENTICATED',
+      `Webhook ${originalId} did not pass authentication${refusal}: only authenticated webhooks can be replayed, with or without force. Ask the sender to send it again with the right secret.`,
+    );
+  }
   const payload = original.payload;
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || 'raw' in payload) {
     throw new WebhookError('WH_ERR_CONFLICT', 'This webhook has no parsed payload to replay (its body could not be read).');
@@ -54,6 +65,8 @@ export async function replayWebhook(
       [ATTR.clientAddress]: request.clientIp,
       [ATTR.replayOf]: originalId,
       [ATTR.authScheme]: 'admin-replay',
+      // Authenticated twice over: the original's sender (checked above) and the admin token. A replay can be replayed.
+      [ATTR.authValid]: true,
       [ATTR.payloadSize]: Number(original.payload_size) || 0,
     },
   });

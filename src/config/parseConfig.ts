@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseIpAllowlist, type IpAllowlist } from './parseIpAllowlist.js';
 import { parseTrustProxy, type TrustProxy } from './parseTrustProxy.js';
+import { parseTraceSampler } from './parseTraceSampler.js';
 
 /**
  * All configuration, parsed once at start-up from the environment into one typed object.
@@ -70,6 +71,8 @@ const envSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.refine((s) => s === undefined || /^https?:\/\//.test(s), 'must be an http(s) URL'),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.refine((s) => s === undefined || /^https?:\/\//.test(s), 'must be an http(s) URL'),
   OTEL_BSP_MAX_QUEUE_SIZE: int(1, 1_000_000).default(8192),
+  OTEL_TRACES_SAMPLER: optionalString,
+  OTEL_TRACES_SAMPLER_ARG: optionalString,
   MONITORING_BATCH_SIZE: int(1, 10_000).default(500),
   MONITORING_FLUSH_INTERVAL_MS: int(10, 60_000).default(200),
   MONITORING_BUFFER_MAX_RECORDS: int(100, 10_000_000).default(100_000),
@@ -140,6 +143,8 @@ export interface Config {
   otlpTracesUrl: string | undefined;
   /** Spans that may wait for the OTLP exporter (the standard OTEL_BSP_MAX_QUEUE_SIZE); beyond it they are dropped and counted. */
   exportQueueMaxSpans: number;
+  /** Share of traces exported over OTLP (OTEL_TRACES_SAMPLER[_ARG]); records and metrics always cover every webhook. */
+  traceExportRatio: number;
   sinkBatchSize: number;
   sinkFlushIntervalMs: number;
   sinkMaxBufferRecords: number;
@@ -192,6 +197,12 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy = parseTrustProxy(e.TRUST_PROXY);
   } catch (err) {
     throw new ConfigError(`Invalid configuration:\n  TRUST_PROXY=${JSON.stringify(e.TRUST_PROXY)}: ${(err as Error).message}`);
+  }
+  let traceExportRatio: number;
+  try {
+    traceExportRatio = parseTraceSampler(e.OTEL_TRACES_SAMPLER, e.OTEL_TRACES_SAMPLER_ARG);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  ${(err as Error).message}`);
   }
   if (e.EXECUTOR === 'forward' && !e.FORWARD_URL) {
     throw new ConfigError('Invalid configuration:\n  FORWARD_URL: required when EXECUTOR=forward');
@@ -253,6 +264,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
       (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
     exportQueueMaxSpans: e.OTEL_BSP_MAX_QUEUE_SIZE,
+    traceExportRatio,
     sinkBatchSize: e.MONITORING_BATCH_SIZE,
     sinkFlushIntervalMs: e.MONITORING_FLUSH_INTERVAL_MS,
     sinkMaxBufferRecords: e.MONITORING_BUFFER_MAX_RECORDS,

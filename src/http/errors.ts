@@ -17,6 +17,10 @@ export const ERROR_STATUS = {
   WH_ERR_METHOD_NOT_ALLOWED: 405,
   WH_ERR_NOT_FOUND: 404,
   WH_ERR_BAD_REQUEST: 400,
+  WH_ERR_CLIENT_ABORTED: 400,
+  WH_ERR_REQUEST_TIMEOUT: 408,
+  WH_ERR_HEADERS_TOO_LARGE: 431,
+  WH_ERR_REPLAY_NOT_AUTHENTICATED: 409,
   WH_ERR_UNAUTHORIZED: 401,
   WH_ERR_CONFLICT: 409,
   WH_ERR_UNAVAILABLE: 503,
@@ -38,6 +42,11 @@ export const REJECTION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'WH_ERR_UNRESOLVED_PLACEHOLDER',
   'WH_ERR_UNKNOWN_ACTION',
   'WH_ERR_METHOD_NOT_ALLOWED',
+  // A request the HTTP layer could not read is the client's doing (malformed, cut short, too slow), never ours.
+  'WH_ERR_BAD_REQUEST',
+  'WH_ERR_CLIENT_ABORTED',
+  'WH_ERR_REQUEST_TIMEOUT',
+  'WH_ERR_HEADERS_TOO_LARGE',
 ]);
 
 export class WebhookError extends Error {

@@ -14,6 +14,7 @@ import type { Pool } from '../db/makePool.js';
 import type { Lifecycle } from '../lifecycle.js';
 import { makeAuthenticator } from '../pipeline/authenticate.js';
 import { makeRateLimiter } from '../pipeline/makeRateLimiter.js';
+import { answerClientError } from './answerClientError.js';
 import { WebhookError } from './errors.js';
 import { registerHealthRoutes } from './healthRoutes.js';
 import { registerMetricsRoute } from './metricsRoute.js';
@@ -39,6 +40,16 @@ export interface ServerDeps {
   extraRoutes?: (app: FastifyInstance) => void;
 }
 
+/**
+ * Node enforces headersTimeout and requestTimeout only when it sweeps its list of open connections, every 30 s
+ * by default: with 5 s and 10 s settings, slow senders held their connections for 11-30 s. Sweeping every
+ * tenth of the shorter timeout (100-1000 ms) enforces both within 10 %; a sweep only compares the start
+ * times of the connections still reading a request.
+ */
+function connectionsCheckingIntervalMs(config: Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs'>): number {
+  return Math.min(1000, Math.max(100, Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 10)));
+}
+
 export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
@@ -56,6 +67,10 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     connectionTimeout: config.requestTimeoutMs,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    http: { connectionsCheckingInterval: connectionsCheckingIntervalMs(config) },
+    // Answers what Node's HTTP parser refuses (a malformed request, a slow sender) with our codes, and tells the
+    // webhook's record why its connection ended.
+    clientErrorHandler: answerClientError,
   });
   app.server.headersTimeout = config.headersTimeoutMs;
 

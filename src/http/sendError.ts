@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { clientAborted, clientErrorOf } from './answerClientError.js';
 import { type ErrorBody, WebhookError, toError } from './errors.js';
 
 /** Errors Fastify raises before our handler runs, mapped onto our codes. */
@@ -20,7 +21,12 @@ export function toWebhookError(thrown: unknown): WebhookError {
   const err = toError(thrown) as Error & { code?: string; statusCode?: number };
   const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
   if (mapped) return mapped(err);
-  if (err.statusCode === 400) return new WebhookError('WH_ERR_BAD_REQUEST', 'The request could not be read.', { cause: err });
+  // Fastify gives a body stream's errors status 400: the client hung up mid-body (ECONNRESET "aborted"), or
+  // Node's parser refused the body. Either is the client's fault, so a 4xx rejection, never a failure.
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    if (err.code === 'ECONNRESET') return clientAborted(err);
+    return new WebhookError('WH_ERR_BAD_REQUEST', 'The request could not be read: send a well-formed HTTP/1.1 request.', { cause: err });
+  }
   return new WebhookError('WH_ERR_INTERNAL', 'Internal error. Quote the error id when reporting it.', {
     cause: err,
     details: undefined,
@@ -29,7 +35,9 @@ export function toWebhookError(thrown: unknown): WebhookError {
 
 /** Sends the error answer: code, message, details, the webhook id; never a stack or an internal message. */
 export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
-  const error = toWebhookError(thrown);
+  let error = toWebhookError(thrown);
+  // When Node's parser closed the connection (timeout, bad chunked body), its reason is the precise one.
+  if (error.code === 'WH_ERR_CLIENT_ABORTED' || error.code === 'WH_ERR_BAD_REQUEST') error = clientErrorOf(request.raw.socket) ?? error;
   request.webhookError = error;
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
   if (error.details !== undefined) body.error.details = error.details;

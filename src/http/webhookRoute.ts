@@ -1,5 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IpAllowlist } from '../config/parseIpAllowlist.js';
 import type { AcceptedAnswer } from '../domain/types.js';
 import { checkIpAllowlist } from '../pipeline/checkIpAllowlist.js';
@@ -8,6 +8,7 @@ import { processWebhook, type PipelineDeps, type WebhookContext } from '../pipel
 import { ATTR } from '../telemetry/attributes.js';
 import type { Metrics } from '../telemetry/makeMetrics.js';
 import { extractParent, WebhookTrace } from '../telemetry/webhookTrace.js';
+import { clientAborted, clientErrorOf } from './answerClientError.js';
 import { WebhookError } from './errors.js';
 import { finishWebhookTrace } from './finishWebhookTrace.js';
 
@@ -23,6 +24,8 @@ export interface WebhookRouteDeps extends PipelineDeps {
 
 interface WebhookState extends WebhookContext {
   answer?: AcceptedAnswer;
+  /** The body was read and the pipeline started: its answer (onSend) finishes the webhook, whatever the client does. */
+  bodyRead: boolean;
   finished: boolean;
 }
 
@@ -60,12 +63,13 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
         },
       });
       trace.begin('received', startMs);
-      request.webhook = { trace, extras: {}, finished: false };
+      request.webhook = { trace, extras: {}, bodyRead: false, finished: false };
       await deps.rateLimit(request.ip);
       checkIpAllowlist(deps.ipAllowlist, request.ip);
     },
     handler: async (request) => {
       const state = request.webhook!;
+      state.bodyRead = true;
       state.answer = await processWebhook(
         deps,
         {
@@ -82,8 +86,17 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     },
     // The answer is decided: end the trace (which feeds metrics and the monitoring record) before it is sent.
     onSend: async (request, reply, payload) => {
-      finishWebhook(request, reply, deps.metrics);
+      finishWebhook(request, reply.statusCode, deps.metrics);
       return payload;
+    },
+    // Fastify calls this when a client closes its connection before its request is complete. It usually runs
+    // before the error answer's onSend (50 of 50 aborted requests in a test run), and when the connection closes
+    // while onRequest is still waiting, the body reader may never hear of it and onSend never runs. Either way the
+    // webhook is finished once (finishWebhook ignores a second call), as the client's fault.
+    onRequestAbort: async (request) => {
+      if (!request.webhook || request.webhook.bodyRead || request.webhook.finished) return;
+      request.webhookError ??= clientErrorOf(request.raw.socket) ?? clientAborted();
+      finishWebhook(request, request.webhookError.statusCode, deps.metrics);
     },
     onResponse: async (request, reply) => {
       request.log.info(
@@ -103,13 +116,13 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
   });
 }
 
-function finishWebhook(request: FastifyRequest, reply: FastifyReply, metrics: Metrics | undefined): void {
+function finishWebhook(request: FastifyRequest, httpStatus: number, metrics: Metrics | undefined): void {
   const state = request.webhook;
   if (!state || state.finished) return;
   state.finished = true;
   metrics?.inFlight.dec();
   finishWebhookTrace(state.trace, {
-    httpStatus: reply.statusCode,
+    httpStatus,
     answer: state.answer,
     error: request.webhookError,
     headers: request.headers,

@@ -6,6 +6,7 @@ import type { Config } from '../config/parseConfig.js';
 import { closePool, makePool } from '../db/makePool.js';
 import { toError } from '../http/errors.js';
 import { makeQueueDropCounter } from './makeQueueDropCounter.js';
+import { getExportSampler } from './exportSampler.js';
 import { type ExportHealth, makeCountingExporter } from './makeCountingExporter.js';
 import { makeMetrics, type Metrics } from './makeMetrics.js';
 import { makeMetricsProcessor } from './makeMetricsProcessor.js';
@@ -19,6 +20,7 @@ export type TelemetryConfig = Pick<
   | 'monitoringEnabled'
   | 'otlpTracesUrl'
   | 'exportQueueMaxSpans'
+  | 'traceExportRatio'
   | 'sinkBatchSize'
   | 'sinkFlushIntervalMs'
   | 'sinkMaxBufferRecords'
@@ -77,6 +79,7 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     return { enabled: false, tracer: noopTracer, metrics: undefined, sink: undefined, exportHealth: undefined, stop: async () => undefined };
   }
   startTracing();
+  getExportSampler().setRatio(config.traceExportRatio);
   const metrics = makeMetrics();
   const sinkPool = makePool({
     connectionString: databaseUrl,

@@ -2,6 +2,7 @@ import { type Context, type Link, ROOT_CONTEXT, type Span, SpanKind, SpanStatusC
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Stage, WebhookStatus } from '../domain/types.js';
 import { ATTR } from './attributes.js';
+import { markCallerParent } from './exportSampler.js';
 import { type RecordExtras, setRecordExtras } from './recordExtras.js';
 
 const propagator = new W3CTraceContextPropagator();
@@ -11,12 +12,18 @@ const headerGetter = {
 };
 const setter = { set: (carrier: Record<string, string>, key: string, value: string) => void (carrier[key] = value) };
 
-/** The caller's trace context, when the request carries `traceparent`. */
+/**
+ * The caller's trace context, when the request carries `traceparent`: our spans join its trace, but its sampled
+ * flag decides nothing (see ExportSampler).
+ */
 export function extractParent(headers: Record<string, string | string[] | undefined>): Context {
-  return propagator.extract(ROOT_CONTEXT, headers, headerGetter);
+  return markCallerParent(propagator.extract(ROOT_CONTEXT, headers, headerGetter));
 }
 
-/** A `traceparent` value for a span, to store with a job so the worker joins the same trace. */
+/**
+ * A `traceparent` value for a span, to store with a job so the worker joins the same trace. Its sampled flag is
+ * our export decision for the trace (never the caller's), which the worker's spans follow.
+ */
 export function traceparentOf(span: Span): string | null {
   if (!span.isRecording()) return null;
   const carrier: Record<string, string> = {};
