@@ -28,7 +28,7 @@ describe('caller trace context: correlated with, never obeyed', function () {
     after(async () => svc.close());
 
     it('still gets a record in its trace, counts in /metrics, and its signal carries the trace id', async () => {
-      const before = await scrape(svc.url);
+      const before = await scrape(svc.opsUrl);
       const traceId = hex(16);
       const res = await svc.post(alert({ price: 4242 }), { headers: { traceparent: callerTraceparent(traceId, false) } });
       assert.equal(res.status, 200);
@@ -41,18 +41,18 @@ describe('caller trace context: correlated with, never obeyed', function () {
       const stored = await svc.pool.query(`SELECT payload->>'traceparent' AS tp FROM graphile_worker._private_jobs WHERE key = $1`, [res.body.signalId]);
       // The worker joins the same trace, with our export decision (the default exports every trace), not the caller's.
       assert.match(stored.rows[0].tp, new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
-      const after = await scrape(svc.url);
+      const after = await scrape(svc.opsUrl);
       const delta = (labels: Record<string, string>) => sampleValue(after, 'webhook_requests_total', labels) - sampleValue(before, 'webhook_requests_total', labels);
       assert.equal(delta({ status: 'success', code: 'accepted' }), 1);
     });
 
     it('a wrong secret with sampled=0 is recorded and counted, so the brute-force alert sees it', async () => {
-      const before = await scrape(svc.url);
+      const before = await scrape(svc.opsUrl);
       const res = await svc.post(alert({ secret: 'guess-number-one' }), { headers: { traceparent: callerTraceparent(hex(16), false) } });
       assert.equal(res.status, 401);
       assert.equal((await record(svc, res.body.webhookId)).webhook.errorCode, 'WH_ERR_AUTH_INVALID');
       const labels = { status: 'rejected', code: 'WH_ERR_AUTH_INVALID' };
-      assert.equal(sampleValue(await scrape(svc.url), 'webhook_requests_total', labels) - sampleValue(before, 'webhook_requests_total', labels), 1);
+      assert.equal(sampleValue(await scrape(svc.opsUrl), 'webhook_requests_total', labels) - sampleValue(before, 'webhook_requests_total', labels), 1);
     });
   });
 
@@ -73,7 +73,7 @@ describe('caller trace context: correlated with, never obeyed', function () {
         assert.equal(detail.webhook.traceId, traceId);
         // The worker executed it: its execution is counted whether or not its span is exported.
         const metrics = await waitFor(async () => {
-          const text = await scrape(svc.url);
+          const text = await scrape(svc.opsUrl);
           return sampleValue(text, 'signal_executions_total', { executor: 'paper', outcome: 'filled' }) === 1 ? text : undefined;
         }, { what: 'the execution' });
         assert.equal(sampleValue(metrics, 'webhook_requests_total', { status: 'success', code: 'accepted' }), 1);

@@ -39,7 +39,7 @@ describe('webhook endpoint: client faults are rejections, and slow senders are c
     assert.equal(row.status, 'rejected');
     assert.equal(row.http_status, 400);
     assert.match(row.error_message, /closed before the whole request/);
-    const metrics = await scrape(svc.url);
+    const metrics = await scrape(svc.opsUrl);
     assert.equal(sampleValue(metrics, 'webhook_requests_total', { status: 'rejected', code: 'WH_ERR_CLIENT_ABORTED' }), 1);
     assert.equal(failedTotal(metrics), 0, 'a client fault never counts against the error budget');
     assert.equal(sampleValue(metrics, 'webhook_requests_in_flight'), 0, 'the aborted request left the in-flight gauge');
@@ -57,7 +57,7 @@ describe('webhook endpoint: client faults are rejections, and slow senders are c
     }, { what: 'the malformed webhook record' });
     assert.equal(rows.length, 1);
     assert.equal(rows[0].status, 'rejected');
-    const metrics = await scrape(svc.url);
+    const metrics = await scrape(svc.opsUrl);
     assert.equal(sampleValue(metrics, 'webhook_requests_total', { status: 'rejected', code: 'WH_ERR_BAD_REQUEST' }), 1);
     assert.equal(failedTotal(metrics), 0);
   });
@@ -66,7 +66,7 @@ describe('webhook endpoint: client faults are rejections, and slow senders are c
     const exchange = await rawHttp(svc.url, { first: 'POST /api/webhooks/tradingview HTTP/1.1\r\nHost localhost\r\n\r\n' });
     assert.match(exchange.response, /^HTTP\/1\.1 400 /);
     assert.equal(rawJsonBody(exchange.response).error.code, 'WH_ERR_BAD_REQUEST');
-    assert.equal(failedTotal(await scrape(svc.url)), 0);
+    assert.equal(failedTotal(await scrape(svc.opsUrl)), 0);
   });
 
   it('closes a sender that trickles its headers at HEADERS_TIMEOUT_MS with 408, not at Node\'s 30 s sweep', async () => {
@@ -89,7 +89,7 @@ describe('webhook endpoint: client faults are rejections, and slow senders are c
     assert.equal(rows.length, 1);
     assert.equal(rows[0].status, 'rejected');
     assert.equal(rows[0].http_status, 408);
-    const metrics = await scrape(svc.url);
+    const metrics = await scrape(svc.opsUrl);
     assert.equal(sampleValue(metrics, 'webhook_requests_total', { status: 'rejected', code: 'WH_ERR_REQUEST_TIMEOUT' }), 1);
     assert.equal(failedTotal(metrics), 0);
   });
