@@ -82,6 +82,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
       maxNotional: config.maxNotional,
       maxAlertAgeSeconds: config.maxAlertAgeSeconds,
     },
+    inputLimits: { maxQuantity: config.inputMaxQuantity, maxPrice: config.inputMaxPrice },
     dedupeWindowSeconds: config.dedupeWindowSeconds,
     executionMaxAttempts: config.executionMaxAttempts,
   };

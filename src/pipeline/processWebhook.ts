@@ -10,11 +10,12 @@ import { enrich } from './enrich.js';
 import { makeDedupeKey } from './makeDedupeKey.js';
 import { parseBody, type BodyFields } from './parseBody.js';
 import { readBody } from './readBody.js';
+import { makeStorable } from './makeStorable.js';
 import { redactRawText } from './redactRawText.js';
 import { resolveAliases } from './resolveAliases.js';
 import type { SignalWriter } from './makeSignalWriter.js';
 import { storeSignal } from './storeSignal.js';
-import { validateAlert } from './validateAlert.js';
+import { type InputLimits, validateAlert } from './validateAlert.js';
 
 export interface WebhookInput {
   webhookId: string;
@@ -31,6 +32,7 @@ export interface PipelineDeps {
   signalWriter: SignalWriter;
   authenticate: Authenticator;
   policy: Policy;
+  inputLimits: InputLimits;
   dedupeWindowSeconds: number;
   executionMaxAttempts: number;
 }
@@ -52,11 +54,11 @@ export async function processWebhook(deps: PipelineDeps, input: WebhookInput, ct
   try {
     fields = parseBody(body);
   } catch (err) {
-    ctx.extras.payload = redactRawText(body.text);
+    ctx.extras.payload = makeStorable(redactRawText(body.text));
     throw err;
   }
   // The record keeps the payload without its secret fields, whether or not authentication succeeds.
-  ctx.extras.payload = stripSecretFields(fields).fields;
+  ctx.extras.payload = makeStorable(stripSecretFields(fields).fields);
   const auth = deps.authenticate({ raw: input.raw, headers: input.headers, fields, queryToken: input.queryToken });
   ctx.trace.attributes({ [ATTR.authScheme]: auth.scheme, [ATTR.authValid]: true });
   return processFields(deps, { webhookId: input.webhookId, receivedAt: input.receivedAt, fields: auth.fields, trace: ctx.trace });
@@ -71,7 +73,7 @@ export async function processFields(
   input: { webhookId: string; receivedAt: Date; fields: BodyFields; trace: WebhookTrace; bypassDedupe?: boolean },
 ): Promise<AcceptedAnswer> {
   const { trace } = input;
-  const alert = validateAlert(input.fields, resolveAliases(input.fields));
+  const alert = validateAlert(input.fields, resolveAliases(input.fields), deps.inputLimits);
 
   trace.begin('enriching');
   const signal = enrich(alert);

@@ -1,6 +1,7 @@
 const MAX_RAW_CHARS = 1024;
-// `secret=...`, `"secret": "..."`, `token: ...` in any case: the value goes, the name stays.
-const SECRET_IN_TEXT = /("?(?:secret|passphrase|key|token)"?\s*[:=]\s*)("[^"]*"|[^\s,;&}]*)/gi;
+// `secret=...`, `"secret": "..."`, `token: ...`, `secret ...` (a KEY=VALUE typo) in any case: the value goes,
+// the name stays.
+const SECRET_IN_TEXT = /("?(?:secret|passphrase|key|token)"?(?:\s*[:=]\s*|\s+))("[^"]*"|[^\s,;&}]*)/gi;
 
 /**
  * A body we could not parse, as the monitoring record keeps it: at most 1 KiB, with anything that looks like
