@@ -1,5 +1,6 @@
 import type { Action, Signal } from '../domain/types.js';
 import { WebhookError } from '../http/errors.js';
+import { parseDecimal } from './parseDecimal.js';
 import type { ValidAlert } from './validateAlert.js';
 
 // A Map, not an object literal: a lookup of "constructor" or "__proto__" in an object finds Object.prototype's
@@ -25,13 +26,9 @@ const LATEST_ALERT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** `{{timenow}}` is ISO 8601; numbers are epoch seconds or milliseconds (told apart by size). */
 export function parseAlertTime(value: string | number): Date | undefined {
-  let ms: number;
-  if (typeof value === 'number' || /^\d+(\.\d+)?$/.test(value)) {
-    const n = Number(value);
-    ms = n < 1e11 ? n * 1000 : n;
-  } else {
-    ms = Date.parse(value);
-  }
+  // Any numeric text is a number ("-1" and "1e20" too): Date.parse would read "-1" as a date in 2001.
+  const n = typeof value === 'number' ? value : parseDecimal(value);
+  const ms = n === undefined ? Date.parse(value as string) : n < 1e11 ? n * 1000 : n;
   if (!Number.isFinite(ms) || ms < EARLIEST_ALERT_MS || ms > LATEST_ALERT_MS) return undefined;
   return new Date(ms);
 }

@@ -4,6 +4,7 @@ import { WebhookError } from '../http/errors.js';
 import { findPlaceholders } from './findPlaceholders.js';
 import { findUnstorableText } from './findUnstorableText.js';
 import type { BodyFields } from './parseBody.js';
+import { parseDecimal } from './parseDecimal.js';
 
 export const TICKER_PATTERN = /^[A-Za-z0-9._:!/-]{1,40}$/;
 
@@ -18,28 +19,17 @@ export interface InputLimits {
   maxPrice: number;
 }
 
-/**
- * A plain decimal: digits, optional fraction and exponent, `_` between digits (1_000). Number() alone would also
- * read "0x10" as 16, "0b11" as 3, "0o7" as 7 and "Infinity"; none of those is a quantity or a price a
- * TradingView placeholder produces. No nested quantifier can match the same text two ways: linear time.
- */
-const DECIMAL = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d+)?$/;
-
 /** A JSON number, or a string holding a plain decimal ("42.5", " 1e3 "); finite. */
 function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  const text = value.trim();
-  if (!DECIMAL.test(text)) return undefined;
-  const n = Number(text.replaceAll('_', ''));
-  return Number.isFinite(n) ? n : undefined;
+  return typeof value === 'string' ? parseDecimal(value) : undefined;
 }
 
 const numeric = (what: string) =>
   z.unknown().transform((v, ctx) => {
     const n = toNumber(v);
     if (n === undefined) {
-      ctx.addIssue({ code: 'custom', message: `must be a finite decimal number (${what}), such as 12 or 0.5` });
+      ctx.addIssue({ code: 'custom', message: `must be a finite number (${what}): a plain decimal such as 12 or 0.5` });
       return z.NEVER;
     }
     return n;
