@@ -68,7 +68,7 @@ export function enrich(alert: ValidAlert): Signal {
     }
     alertTime = parsed;
   }
-  // A buy or sell of nothing would be executed as a fill of 0 (or, signed, as the opposite side).
+  // A buy or sell of 0 (or -0) is no order: executed, it would record a fill of nothing.
   if (action !== 'close' && alert.quantity !== undefined && !(alert.quantity > 0)) {
     throw new WebhookError('WH_ERR_INVALID_PAYLOAD', `quantity must be more than 0 for ${action}.`, {
       details: { fields: [{ field: 'quantity', message: `must be more than 0 for ${action}` }] },
