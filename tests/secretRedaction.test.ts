@@ -97,4 +97,15 @@ describe('secret redaction: secret-looking keys at any depth and unknown headers
     assert.equal(records.includes(S.header), false);
     assert.equal(records.includes(S.headerBearer), false);
   });
+  it('scrubs the service\'s own secret values wherever they appear: a body that is only the secret, or a secret under an innocent key', async () => {
+    const bare = await svc.post(TEST_SECRET, { contentType: 'text/plain' });
+    assert.equal(bare.status, 400);
+    const innocent = await svc.post(alert({ note: `copied ${TEST_SECRET} here`, price: 4242 }));
+    assert.equal(innocent.status, 200);
+    const text = JSON.stringify([await recordOf(bare.body.webhookId), await recordOf(innocent.body.webhookId)]);
+    assert.ok(!text.includes(TEST_SECRET), `a record holds the secret: ${text.slice(0, 400)}`);
+    assert.match(text, /copied \[redacted\] here/);
+    const { rows } = await svc.pool.query('SELECT extra::text AS extra FROM signals WHERE id = $1', [innocent.body.signalId]);
+    assert.ok(!rows[0].extra.includes(TEST_SECRET), 'signals.extra holds no secret');
+  });
 });

@@ -53,6 +53,10 @@ const envSchema = z.object({
   ALLOWED_SYMBOLS: list.default([]),
   MAX_QUANTITY: positiveNumberOrOff.default(0),
   MAX_NOTIONAL: positiveNumberOrOff.default(0),
+  // Sanity bounds on input (422 above them), unlike the policy's MAX_QUANTITY (a decline). At most 1e15 each, so
+  // that quantity x price and the paper book's sums stay far inside a double's exact range and finite.
+  INPUT_MAX_QUANTITY: z.coerce.number().positive().max(1e15).default(1e12),
+  INPUT_MAX_PRICE: z.coerce.number().positive().max(1e15).default(1e12),
   MAX_ALERT_AGE_SECONDS: int(0, 7 * 24 * 3600).default(0),
   DEDUPE_WINDOW_SECONDS: int(1, 7 * 24 * 3600).default(60),
   REQUEST_TIMEOUT_MS: int(1_000, 300_000).default(10_000),
@@ -122,6 +126,10 @@ export interface Config {
   allowedSymbols: string[];
   maxQuantity: number;
   maxNotional: number;
+  /** Quantities (and absolute position sizes) above this are invalid input (422), not declined. */
+  inputMaxQuantity: number;
+  /** Prices above this are invalid input (422). */
+  inputMaxPrice: number;
   maxAlertAgeSeconds: number;
   dedupeWindowSeconds: number;
   requestTimeoutMs: number;
@@ -244,6 +252,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedSymbols: e.ALLOWED_SYMBOLS.map((s) => s.toUpperCase()),
     maxQuantity: e.MAX_QUANTITY,
     maxNotional: e.MAX_NOTIONAL,
+    inputMaxQuantity: e.INPUT_MAX_QUANTITY,
+    inputMaxPrice: e.INPUT_MAX_PRICE,
     maxAlertAgeSeconds: e.MAX_ALERT_AGE_SECONDS,
     dedupeWindowSeconds: e.DEDUPE_WINDOW_SECONDS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,

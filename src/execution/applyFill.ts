@@ -1,4 +1,5 @@
 import type { Action } from '../domain/types.js';
+import { PermanentExecutionError } from './executor.js';
 
 export interface Position {
   quantity: number;
@@ -48,5 +49,11 @@ export function applyFill(current: Position, action: Action, quantity: number | 
     avg = (Math.abs(q) * avg + Math.abs(remaining) * price) / Math.abs(newQ);
     q = newQ;
   }
-  return { delta: round(delta), position: { quantity: round(q), averagePrice: round(avg), realizedPnl: round(pnl) } };
+  const fill = { delta: round(delta), position: { quantity: round(q), averagePrice: round(avg), realizedPnl: round(pnl) } };
+  // Input bounds (INPUT_MAX_QUANTITY, INPUT_MAX_PRICE) keep every sum finite; a signal stored before them might
+  // not, and Postgres' numeric would keep an Infinity in the book for good. Such a fill fails instead.
+  if (![fill.delta, fill.position.quantity, fill.position.averagePrice, fill.position.realizedPnl].every(Number.isFinite)) {
+    throw new PermanentExecutionError('The fill would make the position or its PnL infinite: the quantity or price is far too large.');
+  }
+  return fill;
 }

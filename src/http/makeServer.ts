@@ -13,6 +13,7 @@ import type { Config } from '../config/parseConfig.js';
 import type { Pool } from '../db/makePool.js';
 import type { Lifecycle } from '../lifecycle.js';
 import { makeAuthenticator } from '../pipeline/authenticate.js';
+import { makeSecretScrubber } from '../pipeline/makeSecretScrubber.js';
 import { makeRateLimiter } from '../pipeline/makeRateLimiter.js';
 import { answerClientError } from './answerClientError.js';
 import { WebhookError } from './errors.js';
@@ -102,12 +103,14 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
       signingSecret: config.webhookSigningSecret,
       secretLocation: config.webhookSecrets ? 'WEBHOOK_SECRETS' : secretsFilePath(config.dataDir),
     }),
+    scrubSecrets: makeSecretScrubber([...deps.webhookSecrets, config.webhookSigningSecret, deps.adminToken]),
     policy: {
       allowedSymbols: config.allowedSymbols,
       maxQuantity: config.maxQuantity,
       maxNotional: config.maxNotional,
       maxAlertAgeSeconds: config.maxAlertAgeSeconds,
     },
+    inputLimits: { maxQuantity: config.inputMaxQuantity, maxPrice: config.inputMaxPrice },
     dedupeWindowSeconds: config.dedupeWindowSeconds,
     executionMaxAttempts: config.executionMaxAttempts,
   };

@@ -12,10 +12,11 @@ import { parseBody, type BodyFields } from './parseBody.js';
 import { readBody } from './readBody.js';
 import { digestRedactedText, redactRawText } from './redactRawText.js';
 import { redactSecrets } from './redactSecrets.js';
+import { type SecretScrubber, scrubValue } from './makeSecretScrubber.js';
 import { resolveAliases } from './resolveAliases.js';
 import type { SignalWriter } from './makeSignalWriter.js';
 import { storeSignal } from './storeSignal.js';
-import { validateAlert } from './validateAlert.js';
+import { type InputLimits, validateAlert } from './validateAlert.js';
 
 export interface WebhookInput {
   webhookId: string;
@@ -31,7 +32,10 @@ export interface PipelineDeps {
   /** Writes signals and their jobs in batches (group commit). */
   signalWriter: SignalWriter;
   authenticate: Authenticator;
+  /** Removes the service's own secret values from what is kept of a body (see makeSecretScrubber). */
+  scrubSecrets: SecretScrubber;
   policy: Policy;
+  inputLimits: InputLimits;
   dedupeWindowSeconds: number;
   executionMaxAttempts: number;
 }
@@ -53,13 +57,14 @@ export async function processWebhook(deps: PipelineDeps, input: WebhookInput, ct
   try {
     fields = parseBody(body);
   } catch (err) {
-    ctx.extras.payload = redactRawText(body.text);
-    ctx.extras.payloadSha256 = digestRedactedText(body.text);
+    const text = deps.scrubSecrets(body.text);
+    ctx.extras.payload = redactRawText(text);
+    ctx.extras.payloadSha256 = digestRedactedText(text);
     throw err;
   }
   // Only authentication sees the secrets: the record (whether or not authentication succeeds) and the signal
   // get the fields without any secret-looking key, at any depth.
-  const clean = redactSecrets(fields);
+  const clean = scrubValue(redactSecrets(fields), deps.scrubSecrets) as BodyFields;
   ctx.extras.payload = clean;
   const auth = deps.authenticate({ raw: input.raw, headers: input.headers, fields, queryToken: input.queryToken });
   ctx.trace.attributes({ [ATTR.authScheme]: auth.scheme, [ATTR.authValid]: true });
@@ -75,7 +80,7 @@ export async function processFields(
   input: { webhookId: string; receivedAt: Date; fields: BodyFields; trace: WebhookTrace; bypassDedupe?: boolean; signed?: SignedMessage },
 ): Promise<AcceptedAnswer> {
   const { trace } = input;
-  const alert = validateAlert(input.fields, resolveAliases(input.fields));
+  const alert = validateAlert(input.fields, resolveAliases(input.fields), deps.inputLimits);
 
   trace.begin('enriching');
   const signal = enrich(alert);

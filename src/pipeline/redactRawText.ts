@@ -3,10 +3,11 @@ import { isSecretKey } from './isSecretKey.js';
 
 const MAX_RAW_CHARS = 1024;
 /**
- * `name: value` or `name=value`, the name quoted (`"api key": ...`, spaces allowed) or bare (`api_key=...`),
- * the value quoted (with escapes; an unterminated quote runs to the end of the line) or bare up to a separator.
+ * `name: value`, `name=value` or `name value` (a KEY=VALUE typo), the name quoted (`"api key": ...`, spaces
+ * allowed) or bare (`api_key=...`), the value quoted (with escapes; an unterminated quote runs to the end of the
+ * line) or bare up to a separator.
  */
-const NAME_VALUE = /("[^"\n]{1,64}"|'[^'\n]{1,64}'|[\w.-]{1,64})(\s*[:=]\s*)("(?:[^"\\\n]|\\.)*"?|'[^'\n]*'?|[^\s,;&}]*)/g;
+const NAME_VALUE = /("[^"\n]{1,64}"|'[^'\n]{1,64}'|[\w.-]{1,64})(\s*[:=]\s*|[ \t]+)("(?:[^"\\\n]|\\.)*"?|'[^'\n]*'?|[^\s,;&}]*)/g;
 
 /**
  * Replaces the value of every secret-looking name (the same rule as for parsed fields, which lose such keys).
