@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { requestFrom, type Answer } from './support/requestFrom.js';
 import { startServiceProcess, type ServiceProcess } from './support/startServiceProcess.js';
-import { alert } from './support/startTestService.js';
+import { OVERVIEW_UID } from '../grafana/src/overviewDashboard.js';
+import { renderDashboards } from '../grafana/src/writeDashboards.js';
+import { parseConfig } from '../src/config/parseConfig.js';
+import { sampleValue } from './support/metricsText.js';
+import { alert, startTestService } from './support/startTestService.js';
 import { adminUrl, createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { waitFor } from './support/waitFor.js';
 
@@ -10,6 +14,8 @@ const ALERTS = 20;
 const LIMIT_PER_MINUTE = 10;
 const PROCESSES = 2;
 const SHARE = LIMIT_PER_MINUTE / PROCESSES;
+/** Gauges every web process reads from the shared database at scrape time. */
+const SHARED_GAUGES = ['signal_queue_depth', 'signal_queue_oldest_job_age_seconds', 'tradingview_last_signal_timestamp_seconds'];
 
 /** One POST to a process's webhook endpoint, from loopback source address `from` (a distinct client IP). */
 function send(proc: ServiceProcess, from: string, body: unknown): Promise<Answer> {
@@ -93,6 +99,18 @@ describe('several service processes on one database', function () {
     }
   });
 
+  it('gauges read from the shared database are the same on every process, so the overview dashboard takes their max, not their sum', async () => {
+    const [textA, textB] = await Promise.all([a, b].map(async (proc) => (await fetch(`${proc.url}/metrics`)).text()));
+    for (const gauge of SHARED_GAUGES) assert.equal(sampleValue(textA!, gauge), sampleValue(textB!, gauge), gauge);
+    assert.ok(sampleValue(textA!, 'tradingview_last_signal_timestamp_seconds') > 0);
+    const overview = renderDashboards()[`${OVERVIEW_UID}.json`]!;
+    const expressions = [...overview.matchAll(/"expr":\s*"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+    for (const gauge of SHARED_GAUGES) {
+      const summed = expressions.filter((e) => new RegExp(`sum\\b[^(]*\\([^()]*\\b${gauge}\\b`).test(e));
+      assert.deepEqual(summed, [], `${gauge} summed over processes counts the one queue once per process`);
+    }
+  });
+
   it('RATE_LIMIT_PER_MINUTE over RATE_LIMIT_PROCESS_COUNT=2: each process lets one client through for its share, 10 in all', async () => {
     const client = '127.0.2.1';
     const body = (proc: string, i: number) => alert({ id: `limit-${proc}-${i}`, time: alertTime, price: String(100 + i) });
@@ -155,5 +173,30 @@ describe('several service processes on one database', function () {
     assert.equal(resent.status, 200, resent.text);
     assert.equal(resent.json.status, 'accepted');
     assert.equal(await count("SELECT count(*)::int AS n FROM signals WHERE alert_id LIKE 'outage-%'"), 1);
+  });
+});
+
+describe('rate limit share in one process: RATE_LIMIT_PER_MINUTE=3 over RATE_LIMIT_PROCESS_COUNT=2', () => {
+  it('lets ceil(3 / 2) = 2 through, then answers 429 without taking a connection from the request pool', async () => {
+    const svc = await startTestService({ RATE_LIMIT_PER_MINUTE: '3', RATE_LIMIT_PROCESS_COUNT: '2' });
+    try {
+      let statements = 0;
+      svc.pool.on('acquire', () => (statements += 1));
+      for (let i = 0; i < 2; i += 1) assert.equal((await svc.post(alert({ price: 10 + i }))).body.status, 'accepted');
+      assert.ok(statements >= 1, 'the counter sees the accepted alerts\' statements');
+      statements = 0;
+      for (let i = 0; i < 3; i += 1) {
+        const refused = await svc.post(alert({ price: 20 + i }));
+        assert.equal(refused.status, 429);
+        assert.match(refused.body.error.message, /the limit is 3 per minute over 2 processes, 2 through this one \(RATE_LIMIT_PROCESS_COUNT\)/);
+      }
+      assert.equal(statements, 0, 'a refusal costs no database statement');
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('RATE_LIMIT_PROCESS_COUNT must be a whole number from 1', () => {
+    assert.throws(() => parseConfig({ RATE_LIMIT_PROCESS_COUNT: '0' }), /RATE_LIMIT_PROCESS_COUNT="0"/);
   });
 });
