@@ -65,7 +65,8 @@ export function makeOverviewDashboard() {
 
     .withRow(new RowBuilder('Execution').gridPos({ h: 1, w: 24, x: 0, y: 30 }))
     .withPanel(timeseries('Queue', 'Signals waiting to execute, and how long the oldest due one has waited (seconds).', 'short', { h: 8, w: 8, x: 0, y: 31 }, [
-      prom('sum(signal_queue_depth)', 'depth', 0),
+      // Every web process reads the same queue from the shared database: max, not sum, over several processes.
+      prom('max(signal_queue_depth)', 'depth', 0),
       prom('max(signal_queue_oldest_job_age_seconds)', 'oldest job age (s)', 1),
     ]))
     .withPanel(timeseries('Executions by outcome', 'Execution attempts settled by the worker: filled (paper), forwarded, retry, failed (attempts exhausted: a trade that did not happen).', 'ops', { h: 8, w: 8, x: 8, y: 31 }, [

@@ -45,6 +45,7 @@ const envSchema = z.object({
   WEBHOOK_SIGNING_SECRET: optionalString.refine((s) => s === undefined || s.startsWith('whsec_'), 'must start with whsec_'),
   ADMIN_TOKEN: optionalString.refine((s) => s === undefined || s.length >= MIN_SECRET_CHARS, `must be at least ${MIN_SECRET_CHARS} characters`),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
+  RATE_LIMIT_PROCESS_COUNT: int(1, 1_000).default(1),
   ADMIN_AUTH_MAX_FAILURES: int(1, 1_000_000).default(10),
   ADMIN_AUTH_WINDOW_SECONDS: int(1, 86_400).default(300),
   IP_ALLOWLIST: z.string().default(''),
@@ -116,6 +117,8 @@ export interface Config {
   webhookSigningSecret: string | undefined;
   adminToken: string | undefined;
   rateLimitPerMinute: number;
+  /** Web processes a client's requests are spread over; each enforces its share, ceil(rateLimitPerMinute / this). */
+  rateLimitProcessCount: number;
   /** Wrong admin tokens allowed per client address per window; then 429 until the window ends. */
   adminAuthMaxFailures: number;
   adminAuthWindowSeconds: number;
@@ -244,6 +247,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSigningSecret: e.WEBHOOK_SIGNING_SECRET,
     adminToken: e.ADMIN_TOKEN,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    rateLimitProcessCount: e.RATE_LIMIT_PROCESS_COUNT,
     adminAuthMaxFailures: e.ADMIN_AUTH_MAX_FAILURES,
     adminAuthWindowSeconds: e.ADMIN_AUTH_WINDOW_SECONDS,
     ipAllowlist,

@@ -116,7 +116,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   };
   registerWebhookRoute(app, {
     ...pipeline,
-    rateLimit: makeRateLimiter(config.rateLimitPerMinute),
+    rateLimit: makeRateLimiter(config.rateLimitPerMinute, config.rateLimitProcessCount),
     ipAllowlist: config.ipAllowlist,
     bodyLimitBytes: config.bodyLimitBytes,
     tracer: deps.telemetry.tracer,
