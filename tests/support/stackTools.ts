@@ -1,12 +1,16 @@
 import { spawnSync } from 'node:child_process';
 
-/** Debian packages the observability-stack tests run; each can be overridden by an environment variable. */
+/**
+ * Tools the observability-stack tests run: Debian packages, and Go, which builds Jaeger (collector and Jaeger
+ * in one binary) from its module (otel/tools/build.sh). Each can be overridden by an environment variable.
+ */
 export const TOOLS = {
   prometheus: process.env.PROMETHEUS_BIN ?? 'prometheus',
   promtool: process.env.PROMTOOL_BIN ?? 'promtool',
   dockerCompose: process.env.DOCKER_COMPOSE_BIN ?? 'docker-compose',
   caddy: process.env.CADDY_BIN ?? 'caddy',
   systemdAnalyze: process.env.SYSTEMD_ANALYZE_BIN ?? 'systemd-analyze',
+  go: process.env.GO_BIN ?? 'go',
 };
 
 function available(bin: string): boolean {
@@ -20,7 +24,7 @@ function available(bin: string): boolean {
 export function requireTools(ctx: Mocha.Context, ...bins: string[]): void {
   const missing = bins.filter((b) => !available(b));
   if (missing.length === 0) return;
-  const message = `${missing.join(', ')} not found: install Debian's prometheus, docker-compose, caddy and systemd packages (.ci/run does)`;
+  const message = `${missing.join(', ')} not found: install Debian's prometheus, docker-compose, caddy and systemd packages, and Go 1.24 or newer (.ci/run does)`;
   if (process.env.STACK_TOOLS_REQUIRED === '1') throw new Error(message);
   console.warn(`  skipped: ${message}`);
   ctx.skip();

@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { projectRoot } from '../../src/db/projectRoot.js';
 import { freePort } from './freePort.js';
 import { TOOLS } from './stackTools.js';
@@ -26,10 +27,8 @@ export interface PromSample {
  * every second and evaluating the repository's rule files every second.
  */
 export async function startPrometheus(target: string) {
-  const dir = await mkdtemp(path.join(tmpdir(), 'tvw-prom-'));
-  const port = await freePort();
   const rulesDir = path.join(projectRoot(), 'prometheus', 'rules');
-  await writeFile(path.join(dir, 'prometheus.yml'), [
+  return launchPrometheus(() => [
     'global:',
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
@@ -41,6 +40,32 @@ export async function startPrometheus(target: string) {
     `      - targets: ['${target}']`,
     '',
   ].join('\n'));
+}
+
+/**
+ * A real Prometheus running the shipped prometheus/prometheus.yml with its rules, changed only where a test
+ * must: each job's targets (compose's host names) become `targets[job]` (the prometheus job scrapes this
+ * Prometheus), the rule files' path is made absolute, and scrapes and rule evaluations run every second.
+ */
+export async function startShippedPrometheus(targets: Record<string, string>) {
+  const shipped = parseYaml(await readFile(path.join(projectRoot(), 'prometheus', 'prometheus.yml'), 'utf8'));
+  return launchPrometheus((port) => {
+    const config = structuredClone(shipped);
+    config.global = { ...config.global, scrape_interval: '1s', evaluation_interval: '1s' };
+    config.rule_files = config.rule_files.map((f: string) => path.join(projectRoot(), 'prometheus', f));
+    for (const job of config.scrape_configs) {
+      const target = job.job_name === 'prometheus' ? `127.0.0.1:${port}` : targets[job.job_name];
+      if (!target) throw new Error(`no test target for the shipped job ${job.job_name}`);
+      job.static_configs = [{ targets: [target] }];
+    }
+    return stringifyYaml(config);
+  });
+}
+
+async function launchPrometheus(makeConfig: (port: number) => string) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tvw-prom-'));
+  const port = await freePort();
+  await writeFile(path.join(dir, 'prometheus.yml'), makeConfig(port));
   let log = '';
   const child = spawn(PROMETHEUS_BIN, [
     `--config.file=${path.join(dir, 'prometheus.yml')}`,
