@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { OVERVIEW_UID } from '../grafana/src/overviewDashboard.js';
 import { parseConfig } from '../src/config/parseConfig.js';
 import { projectRoot } from '../src/db/projectRoot.js';
+import { envDefault } from './support/startOtelStack.js';
 import { requireTools, TOOLS } from './support/stackTools.js';
 
 const root = projectRoot();
@@ -57,16 +58,47 @@ describe('docker compose stack: the file is valid and its parts agree with each 
       assert.match(s.image, /:v?[0-9][\w.-]*$/, `${name} pins a version`);
       assert.doesNotMatch(s.image, /:latest$/);
     }
-    assert.match(services['otel-collector'].image, /^otel\/opentelemetry-collector-contrib:/);
     assert.match(services.jaeger.image, /^jaegertracing\/jaeger:2\./, 'Jaeger v2, not the end-of-life v1 all-in-one');
+    assert.equal(services['otel-collector'].image, services.jaeger.image, 'the collector is Jaeger\'s binary, the same image');
+    assert.deepEqual(services['otel-collector'].command, ['--config=/etc/jaeger/collector.yaml']);
+    assert.ok(services['otel-collector'].volumes.map(volumeText).includes(`${path.join(root, 'otel', 'collector.yaml')}:/etc/jaeger/collector.yaml:ro`));
+    assert.deepEqual(services.jaeger.command, ['--config=/etc/jaeger/jaeger.yaml']);
+    assert.ok(services.jaeger.volumes.map(volumeText).includes(`${path.join(root, 'otel', 'jaeger.yaml')}:/etc/jaeger/jaeger.yaml:ro`));
   });
 
-  it('gives every service a health check except the collector, whose image has no shell (Prometheus watches it)', () => {
-    for (const [name, s] of Object.entries(services)) {
-      if (name === 'otel-collector') continue;
-      assert.ok(s.healthcheck?.test, `${name} has a health check`);
-    }
+  it('runs the Jaeger version the end-to-end tests build (the v2 release of the module otel/tools/go.mod pins)', function () {
+    requireTools(this, TOOLS.go);
+    const r = spawnSync('bash', [path.join(root, 'otel', 'tools', 'build.sh'), '--versions'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const [version, moduleVersion] = r.stdout.trim().split('\n');
+    assert.match(moduleVersion ?? '', /^v1\.\d+\.\d+$/);
+    assert.equal(services.jaeger.image, `jaegertracing/jaeger:${version}`);
+    assert.equal(services['otel-collector'].image, `jaegertracing/jaeger:${version}`);
+  });
+
+  it('gives every service a health check, each on the port its configuration serves it', async () => {
+    for (const [name, s] of Object.entries(services)) assert.ok(s.healthcheck?.test, `${name} has a health check`);
     assert.equal(services.app.depends_on.postgres.condition, 'service_healthy');
+    assert.equal(services.app.depends_on['otel-collector'].condition, 'service_healthy');
+    const collector = parseYaml(await read('otel', 'collector.yaml'));
+    const jaeger = parseYaml(await read('otel', 'jaeger.yaml'));
+    const port = (endpoint: unknown) => envDefault(endpoint).split(':').pop();
+    assert.ok(services['otel-collector'].healthcheck.test.includes(`http://localhost:${port(collector.extensions.healthcheckv2.endpoint)}/`));
+    assert.ok(services.jaeger.healthcheck.test.includes(`http://localhost:${port(jaeger.extensions.healthcheckv2.endpoint)}/`));
+    assert.equal(port(jaeger.extensions.jaeger_query.http.endpoint), '16686');
+    assert.deepEqual(publishedPorts(services.jaeger).map((p) => p.target), [16686]);
+  });
+
+  it('checks Postgres over TCP: on the first start the server listens on the Unix socket only until it is really up', () => {
+    const test: string[] = services.postgres.healthcheck.test;
+    assert.equal(test[1], 'pg_isready');
+    assert.equal(test[test.indexOf('-h') + 1], '127.0.0.1');
+  });
+
+  it('keeps every trace by default, so that every trace_id link (exemplars, records) opens its trace', () => {
+    assert.equal(services['otel-collector'].environment.TAIL_SAMPLING_PERCENT, '100');
+    const lowered = composeServices({ ...REQUIRED_ENV, TAIL_SAMPLING_PERCENT: '10' });
+    assert.equal(lowered['otel-collector'].environment.TAIL_SAMPLING_PERCENT, '10');
   });
 
   it('Prometheus keeps exemplars, loads the rules and scrapes the app and the collector where compose runs them', async () => {
@@ -75,7 +107,10 @@ describe('docker compose stack: the file is valid and its parts agree with each 
     const targets = Object.fromEntries(config.scrape_configs.map((c: any) => [c.job_name, c.static_configs[0].targets[0]]));
     // The operations listener, where /metrics is served (not the public webhook port).
     assert.equal(targets['tv-webhook'], `app:${services.app.environment.OPS_PORT}`);
-    assert.equal(targets['otel-collector'], 'otel-collector:8888');
+    const collector = parseYaml(await read('otel', 'collector.yaml'));
+    const collectorMetrics = collector.service.telemetry.metrics.readers[0].pull.exporter.prometheus;
+    assert.equal(targets['otel-collector'], `otel-collector:${envDefault(collectorMetrics.port)}`);
+    assert.equal(envDefault(collectorMetrics.host), '0.0.0.0', 'reachable by Prometheus on the compose network');
     assert.deepEqual(config.rule_files, ['rules/*.yml']);
     assert.ok(services.prometheus.volumes.some((v: any) => volumeText(v).includes('/etc/prometheus')));
   });
@@ -83,8 +118,10 @@ describe('docker compose stack: the file is valid and its parts agree with each 
   it('the app exports spans to the collector, and the collector sends them on to Jaeger', async () => {
     assert.equal(services.app.environment.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://otel-collector:4318');
     const collector = parseYaml(await read('otel', 'collector.yaml'));
-    assert.equal(collector.receivers.otlp.protocols.http.endpoint, '0.0.0.0:4318');
-    assert.equal(collector.exporters['otlp/jaeger'].endpoint, 'jaeger:4317');
+    assert.equal(envDefault(collector.receivers.otlp.protocols.http.endpoint), '0.0.0.0:4318');
+    const jaeger = parseYaml(await read('otel', 'jaeger.yaml'));
+    const jaegerOtlpPort = envDefault(jaeger.receivers.otlp.protocols.grpc.endpoint).split(':').pop();
+    assert.equal(envDefault(collector.exporters['otlp/jaeger'].endpoint), `jaeger:${jaegerOtlpPort}`);
     assert.deepEqual(collector.service.pipelines.traces.processors, ['memory_limiter', 'tail_sampling', 'batch']);
     const policies = collector.processors.tail_sampling.policies.map((p: any) => p.type);
     assert.deepEqual(policies, ['status_code', 'string_attribute', 'latency', 'probabilistic']);
@@ -103,6 +140,13 @@ describe('docker compose stack: the file is valid and its parts agree with each 
     assert.deepEqual(byUid.prometheus.jsonData.exemplarTraceIdDestinations, [{ name: 'trace_id', datasourceUid: 'jaeger' }]);
     assert.equal(byUid.jaeger.type, 'jaeger');
     assert.equal(byUid.postgres.user, 'grafana_reader', 'Grafana reads Postgres through the read-only role');
+  });
+
+  it('provisions Grafana with every folder it reads (an absent plugins or alerting folder logs an error at each start)', async () => {
+    const mount = services.grafana.volumes.map(volumeText).find((v: string) => v.endsWith(':/etc/grafana/provisioning:ro'));
+    assert.ok(mount, 'the provisioning folder is mounted');
+    const entries = await readdir(path.join(root, 'grafana', 'provisioning'));
+    for (const folder of ['dashboards', 'datasources', 'plugins', 'alerting']) assert.ok(entries.includes(folder), folder);
   });
 
   it('the Dockerfile is multi-stage, installs production dependencies only, runs as non-root, and has a HEALTHCHECK', async () => {
