@@ -42,12 +42,12 @@ export function makeOverviewDashboard() {
     ]))
 
     .withRow(new RowBuilder('Latency').gridPos({ h: 1, w: 24, x: 0, y: 13 }))
-    .withPanel(timeseries('End-to-end latency', 'From receipt to answer. The target is 100 ms at p99. Dots are exemplars: click one to open its trace in Jaeger.', 's', { h: 9, w: 12, x: 0, y: 14 }, [
+    .withPanel(timeseries('End-to-end latency', 'From receipt to answer. The target is 100 ms at p99. Dots are exemplars: click one to open its trace in Jaeger (kept for every webhook by default; with TAIL_SAMPLING_PERCENT below 100, a fast success\'s trace is kept only at that percentage, so its dot may open nothing).', 's', { h: 9, w: 12, x: 0, y: 14 }, [
       prom(quantile(0.5, 'webhook_processing_duration_seconds'), 'p50', 0, true),
       prom(quantile(0.95, 'webhook_processing_duration_seconds'), 'p95', 1, true),
       prom(quantile(0.99, 'webhook_processing_duration_seconds'), 'p99', 2, true),
     ]))
-    .withPanel(timeseries('Latency per stage', 'p50/p95/p99 of each processing stage (received, enriching, deciding, executing, completed), with exemplars.', 's', { h: 9, w: 12, x: 12, y: 14 }, [
+    .withPanel(timeseries('Latency per stage', 'p50/p95/p99 of each processing stage (received, enriching, deciding, executing, completed), with exemplars (see End-to-end latency for when one opens nothing).', 's', { h: 9, w: 12, x: 12, y: 14 }, [
       prom(quantile(0.5, 'webhook_stage_duration_seconds', 'stage'), '{{stage}} p50', 0, true),
       prom(quantile(0.95, 'webhook_stage_duration_seconds', 'stage'), '{{stage}} p95', 1, true),
       prom(quantile(0.99, 'webhook_stage_duration_seconds', 'stage'), '{{stage}} p99', 2, true),
@@ -107,7 +107,7 @@ export function makeOverviewDashboard() {
     .withRow(new RowBuilder('Traces').gridPos({ h: 1, w: 24, x: 0, y: 56 }))
     .withPanel(new TablePanel()
       .title('Failed and slow traces (Jaeger)')
-      .description('Recent traces with an error, and webhooks slower than 100 ms. Click a trace id to open it. The collector keeps every such trace (tail sampling, otel/collector.yaml).')
+      .description('Recent traces with an error, and webhooks slower than 100 ms. Click a trace id to open it. The collector keeps every such trace (tail sampling, otel/collector.yaml), counting an execution only if it ends within 5 s (decision_wait) of the webhook.')
       .datasource(JAEGER)
       .gridPos({ h: 9, w: 24, x: 0, y: 57 })
       .withTarget(new JaegerSearchBuilder('A', { tags: 'error=true', limit: 20 }))

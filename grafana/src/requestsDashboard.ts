@@ -66,7 +66,7 @@ export function makeRequestsDashboard() {
       .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(true).fields('/^requests$/'))
       .overrideByName('requests', [{ id: 'displayName', value: '${__data.fields.status}' }])
       .withTarget(new SqlQueryBuilder(SQL.countsByStatus)))
-    .withPanel(sqlTable('Latest webhooks', 'Newest first, filtered by the Status variable. Click a trace id for the trace in Jaeger, a webhook id for its stages below.',
+    .withPanel(sqlTable('Latest webhooks', 'Newest first, filtered by the Status variable. Click a trace id for the trace in Jaeger (kept for every failed, rejected or slow webhook, and for the others at TAIL_SAMPLING_PERCENT, 100 by default: below that a link may open nothing), a webhook id for its stages below.',
       12, 4, SQL.latestWebhooks, { links: true, durationMs: true }).filterable(true))
     .withPanel(sqlTable('Latest failures and rejections', 'Every request that was not handled, with the message the sender got. failed = our fault (5xx), rejected = the sender\'s (4xx).',
       10, 16, SQL.latestFailures, { links: true }))
