@@ -61,7 +61,7 @@ describe('traces end to end: the service exports to the real collector (otel/col
   let jaeger: Awaited<ReturnType<typeof startJaeger>>;
 
   before(async function () {
-    requireTools(this, TOOLS.go);
+    requireTools(this, TOOLS.go, TOOLS.prometheus);
     this.timeout(30 * 60_000); // a cold build (no Go caches) takes minutes; .ci/run builds before the tests
     tools = await buildJaeger();
     jaeger = await startJaeger(tools.bin);
