@@ -232,4 +232,14 @@ describe('docker compose stack: safe by default', function () {
     assert.deepEqual(publishedPorts(caddy).map((p) => [p.published, p.target]).sort(), [[443, 443], [80, 80]]);
     assert.equal(caddy.depends_on.app.condition, 'service_healthy');
   });
+
+  it('the app believes X-Forwarded-For from Caddy\'s fixed address only, inside the stack\'s own subnet', () => {
+    const caddyAddress = services.caddy.networks.default.ipv4_address;
+    assert.equal(services.app.environment.TRUST_PROXY, caddyAddress);
+    assert.ok('IP_ALLOWLIST' in services.app.environment, 'the allowlist can be set from .env');
+    const parsed = parseYaml(composeConfig().stdout);
+    const subnet: string = parsed.networks.default.ipam.config[0].subnet;
+    const prefix = subnet.split('.').slice(0, 3).join('.');
+    assert.ok(caddyAddress.startsWith(`${prefix}.`) && subnet.endsWith('/24'), `${caddyAddress} in ${subnet}`);
+  });
 });

@@ -57,6 +57,7 @@ describe('embedded database: generated passwords, an unprivileged role, clear st
   const envFor = async (dataDir: string) => ({
     DATA_DIR: dataDir,
     EMBEDDED_PG_PORT: String(await freePort()),
+    OPS_PORT: '0',
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',

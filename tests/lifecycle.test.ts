@@ -22,7 +22,7 @@ describe('lifecycle: embedded database, outages, shutdown', function () {
 
   it('keeps signals and generated secrets across a restart on the embedded server', async () => {
     const dataDir = await tempDir();
-    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', WORKER_ENABLED: 'false' };
+    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), PORT: '0', OPS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', WORKER_ENABLED: 'false' };
     try {
       const first = await startService(parseConfig(env), quietLogger);
       assert.equal(first.secrets.generated.webhookSecret, true);

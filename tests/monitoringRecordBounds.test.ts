@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import pg from 'pg';
-import { MAX_REDACT_DEPTH, TOO_DEEP } from '../src/pipeline/redactSecrets.js';
 import { sampleValue, scrape } from './support/metricsText.js';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 import { adminUrl } from './support/testDatabase.js';
@@ -37,15 +36,19 @@ describe('monitoring records: always storable, bounded, and one bad record never
   this.timeout(90_000);
 
   it('payloads Postgres cannot store (NUL, lone surrogates in values and keys, 20,000 levels of nesting) are cleaned and cut, and the accepted alert in the same batch is kept', async () => {
-    // One batch: the accepted alert and the three bad rejected requests are written together.
-    const svc = await startTestService({ MONITORING_BATCH_SIZE: '4', MONITORING_FLUSH_INTERVAL_MS: '60000', MONITORING_MAX_ATTEMPTS: '2' });
+    // One batch: the accepted alert and the four bad requests are written together.
+    const svc = await startTestService({ MONITORING_BATCH_SIZE: '5', MONITORING_FLUSH_INTERVAL_MS: '60000', MONITORING_MAX_ATTEMPTS: '2' });
     try {
       const accepted = await svc.post(alert({ price: 101 }));
       assert.equal(accepted.body.status, 'accepted');
       const nul = await svc.post('{"secret":"wrong","note":"a\\u0000b"}');
       const surrogates = await svc.post('{"secret":"wrong","note":"x\\ud800y","k\\udc00":"v"}');
+      // 20,000 levels is refused while parsing (400: deeper than 32); 24 levels parses, and its record is cut at 16.
       const deep = await svc.post(`{"secret":"wrong","deep":${'['.repeat(20_000)}${']'.repeat(20_000)}}`);
-      for (const r of [nul, surrogates, deep]) assert.equal(r.status, 401);
+      assert.equal(deep.status, 400);
+      const nested = `{"secret":"wrong","deep":${'['.repeat(23)}${']'.repeat(23)}}`;
+      const mid = await svc.post(nested);
+      for (const r of [nul, surrogates, mid]) assert.equal(r.status, 401);
 
       const a = await recordOf(svc, accepted.body.webhookId);
       assert.equal(a.status, 'success');
@@ -61,15 +64,18 @@ describe('monitoring records: always storable, bounded, and one bad record never
       assert.deepEqual(s.payload, { note: 'x\ufffdy', 'k\ufffd': 'v' });
       assert.equal(s.truncation.payload.replacedChars, 2);
 
-      const d = await recordOf(svc, deep.body.webhookId);
+      const d = await recordOf(svc, mid.body.webhookId);
       assert.deepEqual(d.truncation.payload.reasons, ['depth']);
       assert.equal(d.truncation.payload.maxDepth, 16);
       let level = d.payload.deep;
       for (let i = 1; i < 15; i++) level = level[0];
       assert.deepEqual(level, ['[cut: nested deeper than 16 levels]']);
-      // Secrets are looked for down to MAX_REDACT_DEPTH (32) levels; what lies deeper is never stored nor digested.
-      const redacted = `{"deep":${'['.repeat(MAX_REDACT_DEPTH - 1)}${JSON.stringify(TOO_DEEP)}${']'.repeat(MAX_REDACT_DEPTH - 1)}}`;
-      assert.equal(d.payloadSha256, sha256(redacted), 'digest of the payload as redacted (secrets looked for at every level kept)');
+      assert.equal(d.payloadSha256, sha256(`{"deep":${'['.repeat(23)}${']'.repeat(23)}}`), 'digest of the whole payload, secret removed');
+
+      const r = await recordOf(svc, deep.body.webhookId);
+      assert.equal(r.errorCode, 'WH_ERR_MALFORMED_BODY');
+      assert.equal(r.payloadSize, 40_026, 'the body size is kept');
+      assert.ok(r.payload.raw.length <= 1024 && r.payload.raw.startsWith('{"secret":[redacted],"deep":[[['), 'its first KiB, secret value redacted');
 
       const stats = svc.telemetry.sink!.getStats();
       assert.equal(stats.failed, 0);

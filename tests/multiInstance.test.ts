@@ -100,7 +100,7 @@ describe('several service processes on one database', function () {
   });
 
   it('gauges read from the shared database are the same on every process, so the overview dashboard takes their max, not their sum', async () => {
-    const [textA, textB] = await Promise.all([a, b].map(async (proc) => (await fetch(`${proc.url}/metrics`)).text()));
+    const [textA, textB] = await Promise.all([a, b].map(async (proc) => (await fetch(`${proc.opsUrl}/metrics`)).text()));
     for (const gauge of SHARED_GAUGES) assert.equal(sampleValue(textA!, gauge), sampleValue(textB!, gauge), gauge);
     assert.ok(sampleValue(textA!, 'tradingview_last_signal_timestamp_seconds') > 0);
     const overview = renderDashboards()[`${OVERVIEW_UID}.json`]!;

@@ -19,7 +19,7 @@ describe('process signals: SIGTERM drains, a second signal exits at once', funct
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot(), 'src', 'main.ts')], {
       env: {
-        ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', WORKER_ENABLED: 'false',
+        ...process.env, DATABASE_URL: db.url, PORT: String(port), OPS_PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'info', WORKER_ENABLED: 'false',
         MONITORING_ENABLED: 'false', WEBHOOK_SECRETS: TEST_SECRET, ADMIN_TOKEN: 'x'.repeat(20), DATA_DIR: await mkdtemp(path.join(tmpdir(), 'tvw-sig-')),
         DB_TIMEOUT_MS: '20000', SHUTDOWN_TIMEOUT_MS: '30000',
       },

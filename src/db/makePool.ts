@@ -11,7 +11,7 @@ export type Pool = pg.Pool;
 /**
  * The request-path pool. Every query is bounded three ways by `timeoutMs`: getting a connection, the
  * server-side statement timeout, and a client-side query timeout (which also covers a server that vanished).
- * Idle-client errors (the server restarting) are logged, never thrown: the pool replaces the client.
+ * Client errors (the server restarting), idle or in use, are logged, never thrown: the pool replaces the client.
  */
 export function makePool(options: {
   connectionString: string;
@@ -34,6 +34,11 @@ export function makePool(options: {
   });
   const name = options.applicationName ?? 'tv-webhook';
   pool.on('error', (err) => options.logger.warn({ err, pool: name }, 'idle database client failed; it will be replaced'));
+  // A client in use whose session ends between two queries emits 'error' itself: unheard, that is an uncaught
+  // exception (the process would die). graphile-worker 0.18 also warns on stderr about a pool without this.
+  pool.on('connect', (client) =>
+    client.on('error', (err) => options.logger.warn({ err, pool: name }, 'database client in use lost its connection; it will be replaced')),
+  );
   return pool;
 }
 

@@ -3,6 +3,7 @@ import { runner } from 'node-pg-migrate';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { closePool } from './makePool.js';
 import { projectRoot } from './projectRoot.js';
 
 /** Arbitrary constant that names "schema migration in progress" among advisory locks. */
@@ -33,7 +34,16 @@ export async function migrate(connectionString: string, logger: Logger): Promise
       log: (message: string) => logger.debug({ migration: message }, 'migration'),
     });
     for (const m of applied) logger.info({ migration: m.name }, 'migration applied');
-    await runWorkerMigrations({ connectionString, logger: undefined });
+    // Its own pool, closed with closePool: graphile-worker's pool from a connection string is ended without
+    // waiting for its connections to close, and a database stopped right after (a failed start) then ended a
+    // session under it, an uncaught error.
+    const workerPool = new pg.Pool({ connectionString, max: 1, application_name: 'tv-webhook-migrate' });
+    workerPool.on('error', () => undefined);
+    try {
+      await runWorkerMigrations({ pgPool: workerPool, logger: undefined });
+    } finally {
+      await closePool(workerPool);
+    }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
     await client.end().catch(() => undefined);

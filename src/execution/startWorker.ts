@@ -89,6 +89,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       pollInterval: options.pollIntervalMs ?? 2000,
       taskList: { [EXECUTE_SIGNAL_TASK]: task },
       logger: makeWorkerLogger(options.logger),
+      // Since graphile-worker 0.17 a finished job's "done"/"failed" update is not awaited unless these batch
+      // delays are >= 0 (its default, -1): a graceful stop returned before the update was written (the job
+      // stayed locked for 4 hours, then ran again), and an update that failed was an unhandled rejection
+      // that ended the process. With 0 the updates of one tick share a statement, stop() waits for them, and a
+      // failed one stops the worker (alive() turns false), as in 0.16.
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
       ...(options.resetLockedIntervalMs
         ? { minResetLockedInterval: options.resetLockedIntervalMs.min, maxResetLockedInterval: options.resetLockedIntervalMs.max }
         : {}),

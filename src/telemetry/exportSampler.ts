@@ -1,5 +1,5 @@
 import { type Context, createContextKey, trace, TraceFlags } from '@opentelemetry/api';
-import { type Sampler, SamplingDecision, type SamplingResult, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { type Sampler, SamplingDecision, type SamplingResult, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 
 const CALLER_PARENT = createContextKey('tv-webhook.callerParent');
 

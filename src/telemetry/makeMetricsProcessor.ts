@@ -1,4 +1,4 @@
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR, EXECUTION_SPAN } from './attributes.js';
 import type { Metrics } from './makeMetrics.js';
 

@@ -1,4 +1,4 @@
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR } from './attributes.js';
 import type { RecordSink } from './recordSink.js';
 import { requestRecordOf, stageRecordOf } from './spanToRecords.js';

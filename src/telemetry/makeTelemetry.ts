@@ -1,6 +1,6 @@
 import { ProxyTracerProvider, type Tracer, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
 import type { Config } from '../config/parseConfig.js';
 import { closePool, makePool } from '../db/makePool.js';
@@ -116,7 +116,8 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     exportHealth = counted.health;
     // Bounded: at most exportQueueMaxSpans spans wait for the collector (8192 by default: over a second of
     // spans at 1,000 webhooks/s); past that the batch processor drops them, and drops counts each one.
-    batch = new BatchSpanProcessor(counted.exporter, {
+    batch = new BatchSpanProcessor({
+      exporter: counted.exporter,
       maxQueueSize: config.exportQueueMaxSpans,
       maxExportBatchSize: Math.min(1024, config.exportQueueMaxSpans),
       scheduledDelayMillis: 1000,

@@ -1,5 +1,5 @@
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { uuidv7 } from 'uuidv7';
 import { ATTR } from './attributes.js';
 import { type Cut, makeStorable, makeStorableText } from './makeStorable.js';

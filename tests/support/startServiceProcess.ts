@@ -9,6 +9,8 @@ import { waitFor } from './waitFor.js';
 
 export interface ServiceProcess {
   url: string;
+  /** The operations listener: /metrics (and the admin API with ADMIN_API_ON_OPS). */
+  opsUrl: string;
   pid: number;
   /** What the process has written to stdout and stderr so far (for failure messages). */
   output(): string;
@@ -23,12 +25,14 @@ export interface ServiceProcess {
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   const root = projectRoot();
   const port = await freePort();
+  const opsPort = await freePort();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tvw-proc-'));
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', path.join(root, 'src/telemetry/instrumentation.ts'), path.join(root, 'src/main.ts')], {
     cwd: root,
     env: {
       ...process.env,
       PORT: String(port),
+      OPS_PORT: String(opsPort),
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
       WEBHOOK_SECRETS: TEST_SECRET,
@@ -44,6 +48,7 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   child.stderr.on('data', (c) => (output += c));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
+  const opsUrl = `http://127.0.0.1:${opsPort}`;
   const stop = async (timeoutMs = 10_000) => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -68,5 +73,5 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
     await stop(2_000);
     throw new Error(`${(err as Error).message}\n${output.slice(-1000)}`, { cause: err });
   }
-  return { url, pid: child.pid!, output: () => output, stop };
+  return { url, opsUrl, pid: child.pid!, output: () => output, stop };
 }

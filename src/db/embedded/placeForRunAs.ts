@@ -7,9 +7,10 @@ import { canAccess, type RunAs } from './prepareRunAs.js';
 
 /**
  * Where root keeps what the unprivileged Postgres account must reach when the project sits in a folder it
- * cannot enter (a clone under /root, mode 0700, is the common case on a VPS). Nothing else is moved.
+ * cannot enter (a clone under /root, mode 0700, is the common case on a VPS). Nothing else is moved. Not
+ * /var/lib/tv-webhook: that is the systemd unit's private state folder (mode 0700), which this must not open up.
  */
-export const SHARED_ROOT = '/var/lib/tv-webhook';
+export const SHARED_ROOT = '/var/lib/tv-webhook-postgres';
 
 /**
  * The Postgres binaries, where `runAs` can execute them: in place when it can (always, when not root), else a
