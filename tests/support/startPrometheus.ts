@@ -23,18 +23,23 @@ export interface PromSample {
 
 /**
  * A real Prometheus on a free port and a temporary folder, scraping `target` (host:port) as job tv-webhook
- * every second and evaluating the repository's rule files every second.
+ * every second and evaluating the repository's rule files every second; with `alertmanager` (host:port), it
+ * sends firing alerts there, as prometheus/prometheus.yml does in the compose stack.
  */
-export async function startPrometheus(target: string) {
+export async function startPrometheus(target: string, options: { alertmanager?: string } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'tvw-prom-'));
   const port = await freePort();
   const rulesDir = path.join(projectRoot(), 'prometheus', 'rules');
+  const alerting = options.alertmanager
+    ? ['alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: ['${options.alertmanager}']`]
+    : [];
   await writeFile(path.join(dir, 'prometheus.yml'), [
     'global:',
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
     'rule_files:',
     `  - ${path.join(rulesDir, '*.yml')}`,
+    ...alerting,
     'scrape_configs:',
     '  - job_name: tv-webhook',
     '    static_configs:',
