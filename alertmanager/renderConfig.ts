@@ -39,21 +39,45 @@ export interface RenderedConfig {
 
 export class SettingsError extends Error {}
 
-/** Reads a secret from NAME or NAME_FILE (not both); undefined when neither is set. Never echoes the value. */
+/** The secrets, each read from NAME, NAME_FILE, or the file ALERT_SECRETS_DIR/<name in lower case>. */
+export const SECRET_SETTINGS = ['TELEGRAM_BOT_TOKEN', 'DISCORD_WEBHOOK_URL', 'SLACK_WEBHOOK_URL', 'SMTP_PASSWORD', 'ALERT_WEBHOOK_BEARER_TOKEN'] as const;
+/** Every other setting the generator reads (the compose file passes each one through; a test checks). */
+export const PLAIN_SETTINGS = [
+  'TELEGRAM_CHAT_ID', 'TELEGRAM_API_URL', 'SLACK_CHANNEL', 'ALERT_EMAIL_TO', 'SMTP_SMARTHOST', 'SMTP_FROM', 'SMTP_USERNAME', 'SMTP_REQUIRE_TLS',
+  'ALERT_WEBHOOK_URL', 'ALERT_WARNING_CHANNELS', 'GRAFANA_URL', 'JAEGER_URL', 'API_URL', 'ALERT_GROUP_WAIT_SECONDS', 'ALERT_GROUP_INTERVAL_SECONDS',
+  'ALERT_CRITICAL_REPEAT_SECONDS', 'ALERT_WARNING_REPEAT_SECONDS', 'ALERT_SECRETS_DIR',
+] as const;
+
+/**
+ * Reads a secret from NAME or NAME_FILE (not both), else from ALERT_SECRETS_DIR/<name> if that file exists;
+ * undefined when none is set. Never echoes the value.
+ */
 function secret(settings: Settings, name: string, readFile: (file: string) => string): string | undefined {
   const value = nonEmpty(settings[name]);
-  const file = nonEmpty(settings[`${name}_FILE`]);
+  let file = nonEmpty(settings[`${name}_FILE`]);
   if (value !== undefined && file !== undefined) throw new SettingsError(`Set ${name} or ${name}_FILE, not both.`);
+  const dir = nonEmpty(settings.ALERT_SECRETS_DIR);
+  if (value === undefined && file === undefined && dir !== undefined) {
+    const inDir = path.join(dir, name.toLowerCase());
+    // A missing file in the folder means "this channel is off"; any other failure is reported below.
+    try {
+      readFile(inDir);
+      file = inDir;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') file = inDir;
+    }
+  }
   if (file === undefined) return value;
+  const source = nonEmpty(settings[`${name}_FILE`]) !== undefined ? `${name}_FILE` : `ALERT_SECRETS_DIR (${name})`;
   let text: string;
   try {
     text = readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new SettingsError(`${name}_FILE: cannot read ${file} (${code}).`);
+    throw new SettingsError(`${source}: cannot read ${file} (${code}).`);
   }
   const trimmed = text.trim();
-  if (trimmed === '') throw new SettingsError(`${name}_FILE: ${file} is empty.`);
+  if (trimmed === '') throw new SettingsError(`${source}: ${file} is empty.`);
   return trimmed;
 }
 
@@ -185,11 +209,13 @@ function integrations(settings: Settings, readFile: (file: string) => string): P
 }
 
 function warningChannels(settings: Settings, on: Channel[]): Channel[] {
-  const raw = settings.ALERT_WARNING_CHANNELS;
+  // Unset or empty (compose passes unset variables as empty): every channel; `none`: no channel.
+  const raw = nonEmpty(settings.ALERT_WARNING_CHANNELS);
   if (raw === undefined) return on;
+  if (raw === 'none') return [];
   const listed = raw.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = listed.filter((c) => !CHANNELS.includes(c as Channel));
-  if (unknown.length) throw new SettingsError(`ALERT_WARNING_CHANNELS: unknown channel ${unknown.join(', ')} (use ${CHANNELS.join(', ')}).`);
+  if (unknown.length) throw new SettingsError(`ALERT_WARNING_CHANNELS: unknown channel ${unknown.join(', ')} (use ${CHANNELS.join(', ')}, or none).`);
   const off = listed.filter((c) => !on.includes(c as Channel));
   if (off.length) throw new SettingsError(`ALERT_WARNING_CHANNELS names ${off.join(', ')}, which is not switched on.`);
   return listed as Channel[];

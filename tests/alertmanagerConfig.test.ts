@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { CAUSED_BY_SERVICE_DOWN, CHANNELS, renderAlertmanagerConfig, writeAlertmanagerConfig, type Channel, type Settings } from '../alertmanager/renderConfig.js';
+import { CAUSED_BY_SERVICE_DOWN, CHANNELS, PLAIN_SETTINGS, renderAlertmanagerConfig, SECRET_SETTINGS, writeAlertmanagerConfig, type Channel, type Settings } from '../alertmanager/renderConfig.js';
 import { projectRoot } from '../src/db/projectRoot.js';
 import { runAmtool } from './support/startAlertmanager.js';
 import { requireTools, TOOLS } from './support/stackTools.js';
@@ -50,11 +50,13 @@ describe('alertmanager configuration: receivers switched on by settings', () => 
     });
   }
 
-  it('ALERT_WARNING_CHANNELS sends warnings to some channels; critical alerts still go to all', () => {
+  it('ALERT_WARNING_CHANNELS sends warnings to some channels (or none); critical alerts still go to all', () => {
     const r = receivers({ ...ALL, ALERT_WARNING_CHANNELS: 'email, webhook' });
     assert.deepEqual(integrationsOf(r.critical), Object.values(INTEGRATION).sort());
     assert.deepEqual(integrationsOf(r.warning), ['email_configs', 'webhook_configs']);
-    assert.deepEqual(integrationsOf(receivers({ ...ALL, ALERT_WARNING_CHANNELS: '' }).warning), []);
+    assert.deepEqual(integrationsOf(receivers({ ...ALL, ALERT_WARNING_CHANNELS: 'none' }).warning), []);
+    // Compose passes an unset variable as empty: that means every channel, like unset.
+    assert.deepEqual(integrationsOf(receivers({ ...ALL, ALERT_WARNING_CHANNELS: '' }).warning), Object.values(INTEGRATION).sort());
   });
 
   it('reads secrets from *_FILE, trimming the final newline', () => {
@@ -63,6 +65,29 @@ describe('alertmanager configuration: receivers switched on by settings', () => 
     const telegram = parseYaml(r.config).receivers[0].telegram_configs[0];
     assert.equal(telegram.bot_token, '123456:from-file');
     assert.equal(telegram.chat_id, 42);
+  });
+
+  it('reads secrets from files named after them in ALERT_SECRETS_DIR; a channel whose file is absent stays off', () => {
+    const files: Record<string, string> = { '/run/secrets/alerts/telegram_bot_token': '123456:from-dir\n', '/run/secrets/alerts/discord_webhook_url': 'https://discord.com/api/webhooks/1/x\n' };
+    const readFile = (f: string) => {
+      if (files[f] === undefined) throw Object.assign(new Error('absent'), { code: 'ENOENT' });
+      return files[f];
+    };
+    const r = renderAlertmanagerConfig({ ALERT_SECRETS_DIR: '/run/secrets/alerts', TELEGRAM_CHAT_ID: '42' }, readFile);
+    assert.deepEqual(r.channels, ['telegram', 'discord']);
+    assert.equal(parseYaml(r.config).receivers[0].telegram_configs[0].bot_token, '123456:from-dir');
+    const unreadable = () => {
+      throw Object.assign(new Error('denied'), { code: 'EACCES' });
+    };
+    assert.throws(() => renderAlertmanagerConfig({ ALERT_SECRETS_DIR: '/run/secrets/alerts' }, unreadable), /ALERT_SECRETS_DIR \(TELEGRAM_BOT_TOKEN\): cannot read \/run\/secrets\/alerts\/telegram_bot_token \(EACCES\)/);
+  });
+
+  it('names every setting it reads in SECRET_SETTINGS or PLAIN_SETTINGS (the list compose passes through)', async () => {
+    const source = await readFile(path.join(projectRoot(), 'alertmanager', 'renderConfig.ts'), 'utf8');
+    const read = new Set([...source.matchAll(/settings(?:\.([A-Z][A-Z_]+)|, '([A-Z][A-Z_]+)')/g)].map((m) => m[1] ?? m[2]!));
+    const listed: string[] = [...SECRET_SETTINGS, ...PLAIN_SETTINGS];
+    assert.deepEqual([...read].filter((n) => !listed.includes(n)), []);
+    assert.ok(read.size >= 15, `found ${read.size} settings read`);
   });
 
   it('a half-made setting fails with a message naming the variable to set, never showing a secret', () => {
