@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { PLAIN_SETTINGS, renderAlertmanagerConfig, SECRET_SETTINGS } from '../alertmanager/renderConfig.js';
 import { OVERVIEW_UID } from '../grafana/src/overviewDashboard.js';
 import { parseConfig } from '../src/config/parseConfig.js';
 import { projectRoot } from '../src/db/projectRoot.js';
 import { envDefault } from './support/startOtelStack.js';
+import { runAmtool } from './support/startAlertmanager.js';
 import { requireTools, TOOLS } from './support/stackTools.js';
 
 const root = projectRoot();
@@ -51,8 +54,8 @@ describe('docker compose stack: the file is valid and its parts agree with each 
     services = composeServices();
   });
 
-  it('runs the app, postgres, the collector, Jaeger v2, Prometheus, Grafana and Caddy on pinned images', () => {
-    assert.deepEqual(Object.keys(services).sort(), ['app', 'caddy', 'grafana', 'jaeger', 'otel-collector', 'postgres', 'prometheus']);
+  it('runs the app, postgres, the collector, Jaeger v2, Prometheus, Alertmanager, Grafana and Caddy on pinned images', () => {
+    assert.deepEqual(Object.keys(services).sort(), ['alertmanager', 'alertmanager-config', 'app', 'caddy', 'grafana', 'jaeger', 'otel-collector', 'postgres', 'prometheus']);
     for (const [name, s] of Object.entries(services)) {
       if (name === 'app') continue;
       assert.match(s.image, /:v?[0-9][\w.-]*$/, `${name} pins a version`);
@@ -77,7 +80,10 @@ describe('docker compose stack: the file is valid and its parts agree with each 
   });
 
   it('gives every service a health check, each on the port its configuration serves it', async () => {
-    for (const [name, s] of Object.entries(services)) assert.ok(s.healthcheck?.test, `${name} has a health check`);
+    for (const [name, s] of Object.entries(services)) {
+      if (name === 'alertmanager-config') continue; // a one-shot job: it writes the config and exits
+      assert.ok(s.healthcheck?.test, `${name} has a health check`);
+    }
     assert.equal(services.app.depends_on.postgres.condition, 'service_healthy');
     assert.equal(services.app.depends_on['otel-collector'].condition, 'service_healthy');
     const collector = parseYaml(await read('otel', 'collector.yaml'));
@@ -113,6 +119,55 @@ describe('docker compose stack: the file is valid and its parts agree with each 
     assert.equal(envDefault(collectorMetrics.host), '0.0.0.0', 'reachable by Prometheus on the compose network');
     assert.deepEqual(config.rule_files, ['rules/*.yml']);
     assert.ok(services.prometheus.volumes.some((v: any) => volumeText(v).includes('/etc/prometheus')));
+  });
+
+  it('Alertmanager: the version of Debian\'s amtool (which checks its configuration), started once its configuration is written, and Prometheus sends it the alerts', async () => {
+    const am = services.alertmanager;
+    const version = /^prom\/alertmanager:v(\d+\.\d+)\.\d+$/.exec(am.image)?.[1];
+    assert.ok(version, am.image);
+    const amtool = runAmtool(['--version']);
+    assert.match(amtool.output, new RegExp(`version ${version.replace('.', '\\.')}\\.`), `amtool ${amtool.output.split('\n')[0]} vs image ${am.image}`);
+    assert.equal(am.depends_on['alertmanager-config'].condition, 'service_completed_successfully');
+    // The generator writes into the volume Alertmanager reads its --config.file from.
+    const configFile = am.command.find((a: string) => a.startsWith('--config.file='))!.slice('--config.file='.length);
+    const generator = services['alertmanager-config'];
+    const outDir = generator.command.at(-1);
+    assert.equal(configFile, `${outDir}/alertmanager.yml`);
+    const volumeOf = (s: any, target: string) => s.volumes.find((v: any) => (typeof v === 'string' ? v.split(':')[1] : v.target) === target);
+    assert.equal(volumeText(volumeOf(am, outDir)).split(':')[0], volumeText(volumeOf(generator, outDir)).split(':')[0]);
+    assert.match(generator.environment.ALERTMANAGER_CONFIG_OWNER, /^65534:65534$/, 'owned by nobody, the user of the Alertmanager image');
+    assert.ok(am.command.includes('--cluster.listen-address='), 'no gossip port for a single instance');
+    // The generator runs on the Dockerfile's Node.js image (no other image to pull, types stripped natively).
+    assert.equal(generator.image, /^FROM (\S+) AS build$/m.exec(await read('Dockerfile'))?.[1]);
+    // Prometheus sends to the service's port.
+    const listen = am.command.find((a: string) => a.startsWith('--web.listen-address='))!.split(':').at(-1);
+    const prometheus = parseYaml(await read('prometheus', 'prometheus.yml'));
+    assert.deepEqual(prometheus.alerting.alertmanagers[0].static_configs[0].targets, [`alertmanager:${listen}`]);
+    assert.deepEqual(publishedPorts(am).map((p) => p.target), [Number(listen)]);
+  });
+
+  it('compose passes every Alertmanager setting through from .env, and what it passes renders a configuration amtool accepts', async function () {
+    requireTools(this, TOOLS.amtool);
+    const env = services['alertmanager-config'].environment;
+    assert.deepEqual([...SECRET_SETTINGS, ...PLAIN_SETTINGS].filter((n) => !(n in env)), []);
+    // A trader's .env switching Telegram on; the generator reads what compose would hand the container.
+    const withTelegram = composeServices({ ...REQUIRED_ENV, TELEGRAM_BOT_TOKEN: '123456:from-dot-env', TELEGRAM_CHAT_ID: '-1001234567890' })['alertmanager-config'].environment;
+    const hostSecrets = volumeText(services['alertmanager-config'].volumes.find((v: any) => volumeText(v).includes(`:${env.ALERT_SECRETS_DIR}`))).split(':')[0];
+    assert.equal(hostSecrets, path.join(root, 'alertmanager', 'secrets'), 'secret files come from alertmanager/secrets/, ignored by git');
+    assert.match(await read('alertmanager', 'secrets', '.gitignore'), /^\*$/m);
+    const rendered = renderAlertmanagerConfig({ ...withTelegram, ALERT_SECRETS_DIR: path.join(root, 'alertmanager', 'secrets') });
+    assert.deepEqual(rendered.channels, ['telegram']);
+    assert.deepEqual(rendered.warningChannels, ['telegram'], 'an unset ALERT_WARNING_CHANNELS (passed as empty) means every channel');
+    const dir = await mkdtemp(path.join(tmpdir(), 'tvw-compose-am-'));
+    try {
+      await writeFile(path.join(dir, 'alertmanager.yml'), rendered.config);
+      await writeFile(path.join(dir, 'links.tmpl'), rendered.links);
+      await writeFile(path.join(dir, 'messages.tmpl'), await read('alertmanager', 'templates', 'messages.tmpl'));
+      const check = runAmtool(['check-config', path.join(dir, 'alertmanager.yml')]);
+      assert.equal(check.status, 0, check.output);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('the app exports spans to the collector, and the collector sends them on to Jaeger', async () => {

@@ -3,8 +3,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { projectRoot } from '../src/db/projectRoot.js';
+import { renderDashboards } from '../grafana/src/writeDashboards.js';
 import { runPromtool } from './support/startPrometheus.js';
 import { requireTools, TOOLS } from './support/stackTools.js';
+import { startTestService, type TestService } from './support/startTestService.js';
 
 const dir = (...p: string[]) => path.join(projectRoot(), 'prometheus', ...p);
 const readYaml = async (...p: string[]) => parseYaml(await readFile(dir(...p), 'utf8'));
@@ -45,5 +47,75 @@ describe('prometheus rules: promtool checks and unit tests', function () {
     const required = ['WebhookServiceDown', 'WebhookErrorBudgetBurnFast', 'WebhookErrorBudgetBurnSlow', 'WebhookLatencyP99High', 'WebhookRejectionsSpiking',
       'TradingViewAlertsSilent', 'SignalQueueBacklogGrowing', 'SignalQueueOldestJobTooOld', 'SignalExecutionsFailing', 'MonitoringSinkDroppingRecords', 'TradingViewDeliveryLagHigh'];
     assert.deepEqual(required.filter((n) => !alerts.some((a: any) => a.alert === n)), []);
+  });
+});
+
+/**
+ * The panel each alert's `dashboard` link must open, by title: panel ids are positions, so a panel inserted
+ * above would silently point the link at another panel; this catches it.
+ */
+const LINKED_PANEL: Record<string, string> = {
+  WebhookServiceDown: 'Requests / s',
+  WebhookErrorBudgetBurnFast: 'Latest failures and rejections',
+  WebhookErrorBudgetBurnSlow: 'Latest failures and rejections',
+  WebhookLatencyP99High: 'Latency per stage',
+  WebhookRejectionsSpiking: 'Rejections by code',
+  TradingViewAlertsSilent: 'Since last signal',
+  SignalQueueBacklogGrowing: 'Queue',
+  SignalQueueOldestJobTooOld: 'Queue',
+  SignalExecutionsFailing: 'Executions by outcome',
+  MonitoringSinkDroppingRecords: 'Sink records by outcome',
+  TradingViewDeliveryLagHigh: 'TradingView delivery lag',
+  TraceExportFailing: 'Instrumentation errors',
+  OtelCollectorDown: 'Failed and slow traces (Jaeger)',
+};
+
+describe('prometheus rules: the link annotations open what the notification promises', function () {
+  let alerts: any[];
+  before(async () => {
+    alerts = (await readYaml('rules', 'alerts.yml')).groups.flatMap((g: any) => g.rules);
+  });
+
+  it('every alert links to a Grafana panel of a provisioned dashboard, the one that shows its data', () => {
+    const dashboards = Object.values(renderDashboards()).map((json) => JSON.parse(json));
+    for (const a of alerts) {
+      const link = /^\/d\/([\w-]+)\?viewPanel=(\d+)$/.exec(a.annotations?.dashboard ?? '');
+      assert.ok(link, `${a.alert}: dashboard annotation /d/<uid>?viewPanel=<id>, got ${a.annotations?.dashboard}`);
+      const dashboard = dashboards.find((d) => d.uid === link[1]);
+      assert.ok(dashboard, `${a.alert}: no dashboard ${link[1]}`);
+      const panel = dashboard.panels.find((p: any) => p.id === Number(link[2]));
+      assert.equal(panel?.title, LINKED_PANEL[a.alert], `${a.alert}: panel ${link[2]} of ${link[1]}`);
+    }
+  });
+
+  it('Jaeger links search the service name the stack exports spans under', async () => {
+    const compose = parseYaml(await readFile(path.join(projectRoot(), 'docker-compose.yml'), 'utf8'));
+    const service = compose.services.app.environment.OTEL_SERVICE_NAME;
+    const withJaeger = alerts.filter((a) => a.annotations?.jaeger);
+    assert.ok(withJaeger.some((a) => a.alert === 'SignalExecutionsFailing'));
+    for (const a of withJaeger) {
+      const url = new URL(a.annotations.jaeger, 'http://jaeger');
+      assert.equal(url.pathname, '/search', a.alert);
+      assert.equal(url.searchParams.get('service'), service, a.alert);
+      const tags = url.searchParams.get('tags');
+      if (tags) assert.doesNotThrow(() => JSON.parse(tags), `${a.alert}: tags is JSON`);
+    }
+  });
+
+  describe('API links, fetched from a running service with the admin token', () => {
+    let svc: TestService;
+    before(async () => {
+      svc = await startTestService({ ADMIN_API_ON_OPS: 'true' });
+    });
+    after(async () => svc?.close());
+
+    it('every api annotation is a route of the operations listener that answers 200 (query parameters accepted)', async () => {
+      const withApi = alerts.filter((a) => a.annotations?.api);
+      assert.ok(withApi.length >= alerts.length - 1, 'nearly every alert names an API route to look at');
+      for (const a of withApi) {
+        const r = await svc.api(a.annotations.api);
+        assert.equal(r.status, 200, `${a.alert}: GET ${a.annotations.api} -> ${r.status} ${JSON.stringify(r.body)}`);
+      }
+    });
   });
 });

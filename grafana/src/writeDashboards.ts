@@ -6,11 +6,20 @@ import { makeRequestsDashboard, REQUESTS_UID } from './requestsDashboard.js';
 
 export const DASHBOARDS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dashboards');
 
+/**
+ * Panel ids in order (1, 2, ...), fixed in the JSON rather than left to Grafana, so that links to one panel
+ * (`/d/<uid>?viewPanel=<id>`, used by the alert rules' `dashboard` annotations) stay valid.
+ */
+function withPanelIds<T extends { panels?: Array<{ id?: number }> }>(dashboard: T): T {
+  dashboard.panels?.forEach((panel, index) => (panel.id = index + 1));
+  return dashboard;
+}
+
 /** Every dashboard as the JSON Grafana provisions, keyed by file name. */
 export function renderDashboards(): Record<string, string> {
   return {
-    [`${OVERVIEW_UID}.json`]: JSON.stringify(makeOverviewDashboard().build(), null, 2) + '\n',
-    [`${REQUESTS_UID}.json`]: JSON.stringify(makeRequestsDashboard().build(), null, 2) + '\n',
+    [`${OVERVIEW_UID}.json`]: JSON.stringify(withPanelIds(makeOverviewDashboard().build()), null, 2) + '\n',
+    [`${REQUESTS_UID}.json`]: JSON.stringify(withPanelIds(makeRequestsDashboard().build()), null, 2) + '\n',
   };
 }
 

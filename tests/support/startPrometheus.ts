@@ -24,16 +24,21 @@ export interface PromSample {
 
 /**
  * A real Prometheus on a free port and a temporary folder, scraping `target` (host:port) as job tv-webhook
- * every second and evaluating the repository's rule files every second.
+ * every second and evaluating the repository's rule files every second; with `alertmanager` (host:port), it
+ * sends firing alerts there, as prometheus/prometheus.yml does in the compose stack.
  */
-export async function startPrometheus(target: string) {
+export async function startPrometheus(target: string, options: { alertmanager?: string } = {}) {
   const rulesDir = path.join(projectRoot(), 'prometheus', 'rules');
+  const alerting = options.alertmanager
+    ? ['alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: ['${options.alertmanager}']`]
+    : [];
   return launchPrometheus(() => [
     'global:',
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
     'rule_files:',
     `  - ${path.join(rulesDir, '*.yml')}`,
+    ...alerting,
     'scrape_configs:',
     '  - job_name: tv-webhook',
     '    static_configs:',
@@ -53,6 +58,7 @@ export async function startShippedPrometheus(targets: Record<string, string>) {
     const config = structuredClone(shipped);
     config.global = { ...config.global, scrape_interval: '1s', evaluation_interval: '1s' };
     config.rule_files = config.rule_files.map((f: string) => path.join(projectRoot(), 'prometheus', f));
+    delete config.alerting; // compose's alertmanager:9093 does not resolve here; tests that need one pass it
     for (const job of config.scrape_configs) {
       const target = job.job_name === 'prometheus' ? `127.0.0.1:${port}` : targets[job.job_name];
       if (!target) throw new Error(`no test target for the shipped job ${job.job_name}`);

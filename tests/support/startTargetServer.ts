@@ -1,6 +1,8 @@
 import http from 'node:http';
 
 export interface ReceivedCall {
+  /** The request path and query. */
+  url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
 }
@@ -18,7 +20,7 @@ export async function startTargetServer(replies: Reply[]) {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      calls.push({ headers: req.headers, body });
+      calls.push({ url: req.url ?? '', headers: req.headers, body });
       waiting.splice(0).forEach((w) => w());
       const reply = replies[Math.min(calls.length - 1, replies.length - 1)]!;
       if (reply === 'hang') return;
