@@ -1,4 +1,4 @@
-import { toError } from './http/errors.js';
+import { toError } from './domain/errors.js';
 import { makeLogger } from './makeLogger.js';
 import { printBanner } from './printBanner.js';
 import { parseConfigOrExit, stopOnSignals } from './processEntry.js';

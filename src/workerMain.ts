@@ -3,7 +3,7 @@ import { readStoredSecrets } from './config/loadGeneratedSecrets.js';
 import { appUrl } from './db/embedded/provisionAppDatabase.js';
 import { makeExecutor } from './execution/makeExecutor.js';
 import { startWorker } from './execution/startWorker.js';
-import { toError } from './http/errors.js';
+import { toError } from './domain/errors.js';
 import { makeLogger } from './makeLogger.js';
 import { parseConfigOrExit, stopOnSignals } from './processEntry.js';
 import { serveWorkerMetrics } from './execution/serveWorkerMetrics.js';

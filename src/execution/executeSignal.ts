@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { ATTR, EXECUTION_SPAN } from '../telemetry/attributes.js';
 import { contextFromTraceparent } from '../telemetry/webhookTrace.js';
 import type { Pool } from '../db/makePool.js';
-import { toError } from '../http/errors.js';
+import { toError } from '../domain/errors.js';
 import { type Executor, PermanentExecutionError } from './executor.js';
 import { loadSignal } from './loadSignal.js';
 import { markSignalExecuting } from './markSignalExecuting.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from '../db/makePool.js';
-import type { Lifecycle } from '../lifecycle.js';
+import type { Lifecycle } from '../domain/lifecycle.js';
 
 /** `/healthz`: the process is alive. `/readyz`: ready for traffic (started, not draining, database reachable, schema current). */
 export function registerHealthRoutes(app: FastifyInstance, deps: { pool: Pool; lifecycle: Lifecycle; expectedMigrations: number }): void {

@@ -3,8 +3,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { uuidv7 } from 'uuidv7';
 import type { Config } from '../config/parseConfig.js';
-import type { Lifecycle } from '../lifecycle.js';
-import { WebhookError } from './errors.js';
+import type { Lifecycle } from '../domain/lifecycle.js';
+import { WebhookError } from '../domain/errors.js';
 import { sendError } from './sendError.js';
 
 /**

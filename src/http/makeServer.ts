@@ -11,18 +11,18 @@ import { registerSignalsRoutes } from '../api/signalsRoutes.js';
 import { secretsFilePath } from '../config/loadGeneratedSecrets.js';
 import type { Config } from '../config/parseConfig.js';
 import type { Pool } from '../db/makePool.js';
-import type { Lifecycle } from '../lifecycle.js';
+import type { Lifecycle } from '../domain/lifecycle.js';
 import { makeAuthenticator } from '../pipeline/authenticate.js';
 import { makeSecretScrubber } from '../pipeline/makeSecretScrubber.js';
 import { makeRateLimiter } from '../pipeline/makeRateLimiter.js';
 import { answerClientError } from './answerClientError.js';
-import { WebhookError } from './errors.js';
+import { WebhookError } from '../domain/errors.js';
 import { registerHealthRoutes } from './healthRoutes.js';
 import { registerMetricsRoute } from './metricsRoute.js';
 import type { Telemetry } from '../telemetry/makeTelemetry.js';
 import { makeAuthFailureLimiter } from './makeAuthFailureLimiter.js';
 import { makeRequireAdmin } from './requireAdmin.js';
-import { sendError } from './sendError.js';
+import { answerFor, sendError } from './sendError.js';
 import { registerWebhookRoute } from './webhookRoute.js';
 
 export interface ServerDeps {
@@ -132,7 +132,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     requireAdmin,
     telemetry: deps.telemetry,
     health: deps.health,
-    replay: { pipeline, tracer: deps.telemetry.tracer, metrics: deps.telemetry.metrics },
+    replay: { pipeline, tracer: deps.telemetry.tracer, metrics: deps.telemetry.metrics, answerFor },
     traceUiUrl: config.traceUiUrl,
   });
   for (const server of [app, deps.ops]) {

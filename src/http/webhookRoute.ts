@@ -9,8 +9,9 @@ import { ATTR } from '../telemetry/attributes.js';
 import type { Metrics } from '../telemetry/makeMetrics.js';
 import { extractParent, WebhookTrace } from '../telemetry/webhookTrace.js';
 import { clientAborted, clientErrorOf } from './answerClientError.js';
-import { WebhookError } from './errors.js';
-import { finishWebhookTrace } from './finishWebhookTrace.js';
+import { WebhookError } from '../domain/errors.js';
+import { statusOf } from './errors.js';
+import { finishWebhookTrace } from '../pipeline/finishWebhookTrace.js';
 
 export const WEBHOOK_PATH = '/api/webhooks/tradingview';
 
@@ -96,7 +97,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     onRequestAbort: async (request) => {
       if (!request.webhook || request.webhook.bodyRead || request.webhook.finished) return;
       request.webhookError ??= clientErrorOf(request.raw.socket) ?? clientAborted();
-      finishWebhook(request, request.webhookError.statusCode, deps.metrics);
+      finishWebhook(request, statusOf(request.webhookError), deps.metrics);
     },
     onResponse: async (request, reply) => {
       request.log.info(

@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import type { Pool } from '../db/makePool.js';
-import { toError } from '../http/errors.js';
+import { toError } from '../domain/errors.js';
 import type { ExportHealth } from '../telemetry/makeCountingExporter.js';
 import type { SinkStats } from '../telemetry/recordSink.js';
 import { getQueueStats } from './getQueueStats.js';

@@ -4,7 +4,7 @@ import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace
 import type { Logger } from 'pino';
 import type { Config } from '../config/parseConfig.js';
 import { closePool, makePool } from '../db/makePool.js';
-import { toError } from '../http/errors.js';
+import { toError } from '../domain/errors.js';
 import { makeQueueDropCounter } from './makeQueueDropCounter.js';
 import { getExportSampler } from './exportSampler.js';
 import { type ExportHealth, makeCountingExporter } from './makeCountingExporter.js';
