@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { readdirSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { loadGeneratedSecrets, type ResolvedSecrets } from './config/loadGeneratedSecrets.js';
+import { loadGeneratedSecrets, secretsFilePath, type ResolvedSecrets } from './config/loadGeneratedSecrets.js';
 import type { Config } from './config/parseConfig.js';
 import { closePool, makePool, type Pool } from './db/makePool.js';
 import { migrate, MIGRATIONS_DIR } from './db/migrate.js';
@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from './db/startEmbeddedPo
 import { checkPortFree } from './http/checkPortFree.js';
 import { toError } from './domain/errors.js';
 import { listenAt } from './http/listenAt.js';
+import { makeAuthFailureLimiter } from './http/makeAuthFailureLimiter.js';
 import { makeOpsServer } from './http/makeOpsServer.js';
 import { makeServer } from './http/makeServer.js';
 import { makeLifecycle, type Lifecycle } from './domain/lifecycle.js';
@@ -18,6 +19,11 @@ import { startWorker, type RunningWorker } from './execution/startWorker.js';
 import { makeTelemetry, type Telemetry } from './telemetry/makeTelemetry.js';
 import { makeEventLoopMonitor } from './monitoring/checkHealth.js';
 import { startRetention } from './monitoring/startRetention.js';
+import { makeAuthenticator } from './pipeline/authenticate.js';
+import { makeRateLimiter } from './pipeline/makeRateLimiter.js';
+import { makeSecretScrubber } from './pipeline/makeSecretScrubber.js';
+import { makeSignalWriter } from './pipeline/makeSignalWriter.js';
+import type { PipelineDeps } from './pipeline/processWebhook.js';
 
 export interface Service {
   /** The public listener (HOST:PORT): the webhook, and the admin API unless ADMIN_API_ON_OPS. */
@@ -56,6 +62,29 @@ async function resolveDatabase(config: Config, secrets: ResolvedSecrets, logger:
   }
 }
 
+/** The webhook pipeline's parts: signal writer, authenticator, secret scrubber, policy and bounds. */
+function makePipeline(config: Config, secrets: ResolvedSecrets, pool: Pool): PipelineDeps {
+  return {
+    pool,
+    signalWriter: makeSignalWriter(pool),
+    authenticate: makeAuthenticator({
+      secrets: secrets.webhookSecrets,
+      signingSecret: config.webhookSigningSecret,
+      secretLocation: config.webhookSecrets ? 'WEBHOOK_SECRETS' : secretsFilePath(config.dataDir),
+    }),
+    scrubSecrets: makeSecretScrubber([...secrets.webhookSecrets, config.webhookSigningSecret, secrets.adminToken]),
+    policy: {
+      allowedSymbols: config.allowedSymbols,
+      maxQuantity: config.maxQuantity,
+      maxNotional: config.maxNotional,
+      maxAlertAgeSeconds: config.maxAlertAgeSeconds,
+    },
+    inputLimits: { maxQuantity: config.inputMaxQuantity, maxPrice: config.inputMaxPrice },
+    dedupeWindowSeconds: config.dedupeWindowSeconds,
+    executionMaxAttempts: config.executionMaxAttempts,
+  };
+}
+
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const lifecycle = makeLifecycle();
   // A busy PORT is reported before anything slow (the database, migrations) starts.
@@ -92,8 +121,10 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const app = await makeServer({
       ops,
       config,
-      webhookSecrets: secrets.webhookSecrets,
+      pipeline: makePipeline(config, secrets, pool),
+      rateLimit: makeRateLimiter(config.rateLimitPerMinute, config.rateLimitProcessCount),
       adminToken: secrets.adminToken,
+      authFailureLimiter: makeAuthFailureLimiter(config.adminAuthMaxFailures, config.adminAuthWindowSeconds),
       pool,
       logger,
       lifecycle,

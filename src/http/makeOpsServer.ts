@@ -5,6 +5,7 @@ import { uuidv7 } from 'uuidv7';
 import type { Config } from '../config/parseConfig.js';
 import type { Lifecycle } from '../domain/lifecycle.js';
 import { WebhookError } from '../domain/errors.js';
+import { declareRequestState } from './requestState.js';
 import { sendError } from './sendError.js';
 
 /**
@@ -29,6 +30,7 @@ export async function makeOpsServer(deps: { config: Config; logger: Logger; life
     forceCloseConnections: 'idle',
   });
   ops.server.headersTimeout = config.headersTimeoutMs;
+  declareRequestState(ops);
   await ops.register(helmet, { global: true });
   ops.addHook('onSend', async (_request, reply) => {
     if (deps.lifecycle.state === 'draining') void reply.header('connection', 'close');
