@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { ATTR, EXECUTION_SPAN } from '../telemetry/attributes.js';
+import { EXECUTE_SIGNAL_TASK } from '../domain/executeSignalJob.js';
+import { ATTR } from '../telemetry/attributes.js';
 import { contextFromTraceparent } from '../telemetry/webhookTrace.js';
 import type { Pool } from '../db/makePool.js';
 import { toError } from '../domain/errors.js';
@@ -31,7 +32,7 @@ export async function executeSignal(
 ): Promise<ExecuteResult> {
   // A child of the webhook's root span: Jaeger shows the alert from arrival to fill in one trace.
   const span = deps.tracer.startSpan(
-    EXECUTION_SPAN,
+    EXECUTE_SIGNAL_TASK,
     {
       kind: SpanKind.CONSUMER,
       attributes: { [ATTR.signalId]: job.signalId, [ATTR.executor]: deps.executor.name, [ATTR.attempt]: job.attempt },

@@ -34,5 +34,3 @@ export const ATTR = {
   userAgent: 'user_agent.original',
   errorType: 'error.type',
 } as const;
-
-export const EXECUTION_SPAN = 'execute_signal';
