@@ -8,7 +8,7 @@ import { toError } from '../domain/errors.js';
 import { makeQueueDropCounter } from './makeQueueDropCounter.js';
 import { getExportSampler } from './exportSampler.js';
 import { type ExportHealth, makeCountingExporter } from './makeCountingExporter.js';
-import { makeMetrics, type Metrics } from './makeMetrics.js';
+import { type InstrumentationComponent, makeMetrics, type Metrics } from './makeMetrics.js';
 import { makeMetricsProcessor } from './makeMetricsProcessor.js';
 import { makeSinkProcessor } from './makeSinkProcessor.js';
 import { RecordSink } from './recordSink.js';
@@ -39,32 +39,6 @@ export interface Telemetry {
   exportHealth: ExportHealth | undefined;
   /** Detaches from the span hub and flushes the exporter and the sink, within `timeoutMs`. */
   stop(timeoutMs: number): Promise<void>;
-}
-
-/** Counts and logs a consumer's error instead of letting it reach the request path. */
-function guard(name: string, consumer: SpanProcessor, metrics: Metrics, logger: Logger): SpanProcessor {
-  const failed = (err: unknown) => {
-    metrics.instrumentationErrors.inc({ component: name });
-    logger.warn({ err: toError(err), component: name }, 'instrumentation error (request unaffected)');
-  };
-  return {
-    onStart: (span, ctx) => {
-      try {
-        consumer.onStart(span, ctx);
-      } catch (err) {
-        failed(err);
-      }
-    },
-    onEnd: (span) => {
-      try {
-        consumer.onEnd(span);
-      } catch (err) {
-        failed(err);
-      }
-    },
-    forceFlush: () => consumer.forceFlush(),
-    shutdown: () => consumer.shutdown(),
-  };
 }
 
 const noopTracer = new ProxyTracerProvider().getTracer('disabled');
@@ -104,9 +78,9 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     metrics,
     logger: logger.child({ component: 'monitoring-sink' }),
   });
-  const consumers: SpanProcessor[] = [
-    guard('metrics', makeMetricsProcessor(metrics), metrics, logger),
-    guard('sink', makeSinkProcessor(sink), metrics, logger),
+  const consumers: Array<{ name: InstrumentationComponent; consumer: SpanProcessor }> = [
+    { name: 'metrics', consumer: makeMetricsProcessor(metrics) },
+    { name: 'sink', consumer: makeSinkProcessor(sink) },
   ];
   let exportHealth: ExportHealth | undefined;
   let batch: BatchSpanProcessor | undefined;
@@ -122,10 +96,16 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
       maxExportBatchSize: Math.min(1024, config.exportQueueMaxSpans),
       scheduledDelayMillis: 1000,
     });
-    consumers.push(guard('otlp', drops.wrap(batch), metrics, logger));
+    consumers.push({ name: 'otlp', consumer: drops.wrap(batch) });
   }
   const hub = getSpanHub();
-  const detach = consumers.map((c) => hub.attach(c));
+  // A consumer's error is counted and logged, never passed on to the request path (the hub isolates it).
+  const detach = consumers.map(({ name, consumer }) =>
+    hub.attach(consumer, (err) => {
+      metrics.instrumentationErrors.inc({ component: name });
+      logger.warn({ err: toError(err), component: name }, 'instrumentation error (request unaffected)');
+    }),
+  );
   return {
     enabled: true,
     tracer: trace.getTracer('tv-webhook'),
