@@ -17,7 +17,7 @@ import { makeLifecycle, type Lifecycle } from './domain/lifecycle.js';
 import { makeExecutor } from './execution/makeExecutor.js';
 import { startWorker, type RunningWorker } from './execution/startWorker.js';
 import { makeTelemetry, type Telemetry } from './telemetry/makeTelemetry.js';
-import { makeEventLoopMonitor } from './monitoring/checkHealth.js';
+import { makeEventLoopMonitor } from './monitoring/makeEventLoopMonitor.js';
 import { startRetention } from './monitoring/startRetention.js';
 import { makeAuthenticator } from './pipeline/authenticate.js';
 import { makeRateLimiter } from './pipeline/makeRateLimiter.js';

@@ -8,9 +8,9 @@ import { toError } from '../domain/errors.js';
 import { type Executor, PermanentExecutionError } from './executor.js';
 import { loadSignal } from './loadSignal.js';
 import { markSignalExecuting } from './markSignalExecuting.js';
-import { recordExecution } from './recordExecution.js';
-import { recordFailure } from './recordFailure.js';
-import { recordRetry } from './recordRetry.js';
+import { markSignalExecuted } from './markSignalExecuted.js';
+import { markSignalFailed } from './markSignalFailed.js';
+import { markSignalForRetry } from './markSignalForRetry.js';
 
 export interface ExecuteDeps {
   pool: Pool;
@@ -72,18 +72,18 @@ async function runAttempt(
   const base = { signal, executor: deps.executor.name, attempt: job.attempt, startedAt, traceId: signal.traceId };
   try {
     const effect = await deps.executor.execute(signal);
-    const recorded = await recordExecution(deps.pool, { ...base, effect });
+    const recorded = await markSignalExecuted(deps.pool, { ...base, effect });
     log.info({ executor: deps.executor.name, outcome: effect.outcome, recorded }, 'signal executed');
     return recorded ? { result: 'executed', outcome: effect.outcome } : { result: 'already_settled', outcome: 'already_settled' };
   } catch (thrown) {
     const err = toError(thrown);
     const permanent = err instanceof PermanentExecutionError;
     if (permanent || job.attempt >= job.maxAttempts) {
-      await recordFailure(deps.pool, { ...base, error: err.message });
+      await markSignalFailed(deps.pool, { ...base, error: err.message });
       log.warn({ err, permanent }, 'signal failed');
       return { result: 'failed', outcome: 'failed', error: err.message };
     }
-    await recordRetry(deps.pool, signal.id, err.message);
+    await markSignalForRetry(deps.pool, signal.id, err.message);
     log.warn({ err, nextAttempt: job.attempt + 1, maxAttempts: job.maxAttempts }, 'execution failed; will retry');
     throw err;
   }
