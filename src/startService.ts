@@ -50,9 +50,9 @@ export interface Service {
  * service's own unprivileged role with the generated passwords.
  */
 async function resolveDatabase(config: Config, secrets: ResolvedSecrets, logger: Logger): Promise<{ url: string; embedded?: EmbeddedServer }> {
-  if (config.databaseUrl) return { url: config.databaseUrl };
+  if (config.database.url) return { url: config.database.url };
   const passwords = secrets.embeddedDatabase!;
-  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, superuserPassword: passwords.superuserPassword, logger });
+  const embedded = await startEmbeddedPostgres({ dataDir: config.service.dataDir, port: config.database.embeddedPort, superuserPassword: passwords.superuserPassword, logger });
   try {
     const url = await provisionAppDatabase({ port: embedded.port, ...passwords, logger });
     return { url, embedded };
@@ -69,30 +69,30 @@ function makePipeline(config: Config, secrets: ResolvedSecrets, pool: Pool): Pip
     signalWriter: makeSignalWriter(pool),
     authenticate: makeAuthenticator({
       secrets: secrets.webhookSecrets,
-      signingSecret: config.webhookSigningSecret,
-      secretLocation: config.webhookSecrets ? 'WEBHOOK_SECRETS' : secretsFilePath(config.dataDir),
+      signingSecret: config.secrets.webhookSigningSecret,
+      secretLocation: config.secrets.webhookSecrets ? 'WEBHOOK_SECRETS' : secretsFilePath(config.service.dataDir),
     }),
-    scrubSecrets: makeSecretScrubber([...secrets.webhookSecrets, config.webhookSigningSecret, secrets.adminToken]),
+    scrubSecrets: makeSecretScrubber([...secrets.webhookSecrets, config.secrets.webhookSigningSecret, secrets.adminToken]),
     policy: {
-      allowedSymbols: config.allowedSymbols,
-      maxQuantity: config.maxQuantity,
-      maxNotional: config.maxNotional,
-      maxAlertAgeSeconds: config.maxAlertAgeSeconds,
+      allowedSymbols: config.pipeline.allowedSymbols,
+      maxQuantity: config.pipeline.maxQuantity,
+      maxNotional: config.pipeline.maxNotional,
+      maxAlertAgeSeconds: config.pipeline.maxAlertAgeSeconds,
     },
-    inputLimits: { maxQuantity: config.inputMaxQuantity, maxPrice: config.inputMaxPrice },
-    dedupeWindowSeconds: config.dedupeWindowSeconds,
-    executionMaxAttempts: config.executionMaxAttempts,
+    inputLimits: { maxQuantity: config.pipeline.inputMaxQuantity, maxPrice: config.pipeline.inputMaxPrice },
+    dedupeWindowSeconds: config.pipeline.dedupeWindowSeconds,
+    executionMaxAttempts: config.execution.maxAttempts,
   };
 }
 
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const lifecycle = makeLifecycle();
   // A busy PORT is reported before anything slow (the database, migrations) starts.
-  await checkPortFree(config.host, config.port);
-  const secrets = await loadGeneratedSecrets(config.dataDir, {
-    webhookSecrets: config.webhookSecrets,
-    adminToken: config.adminToken,
-    embeddedDatabase: !config.databaseUrl,
+  await checkPortFree(config.http.host, config.http.port);
+  const secrets = await loadGeneratedSecrets(config.service.dataDir, {
+    webhookSecrets: config.secrets.webhookSecrets,
+    adminToken: config.secrets.adminToken,
+    embeddedDatabase: !config.database.url,
   });
   const database = await resolveDatabase(config, secrets, logger);
   // Stopped in this order: HTTP (no new webhooks, in-flight ones finish), worker (running jobs finish),
@@ -103,17 +103,17 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   if (database.embedded) steps.database = () => database.embedded!.stop();
   try {
     await migrate(database.url, logger);
-    const pool = makePool({ connectionString: database.url, max: config.dbPoolMax, timeoutMs: config.dbTimeoutMs, logger });
+    const pool = makePool({ connectionString: database.url, max: config.database.poolMax, timeoutMs: config.database.timeoutMs, logger });
     steps.pool = () => closePool(pool);
     const telemetry = makeTelemetry(config, database.url, logger);
     const eventLoop = makeEventLoopMonitor();
-    const retention = config.monitoringEnabled
-      ? startRetention({ pool, days: config.retentionDays, intervalMs: config.retentionIntervalMs, logger })
+    const retention = config.monitoring.enabled
+      ? startRetention({ pool, days: config.monitoring.retentionDays, intervalMs: config.monitoring.retentionIntervalMs, logger })
       : undefined;
     steps.telemetry = async () => {
       retention?.stop();
       eventLoop.stop();
-      await telemetry.stop(Math.max(500, Math.floor(config.shutdownTimeoutMs / 3)));
+      await telemetry.stop(Math.max(500, Math.floor(config.service.shutdownTimeoutMs / 3)));
     };
     let worker: RunningWorker | undefined;
     const expectedMigrations = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
@@ -122,9 +122,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       ops,
       config,
       pipeline: makePipeline(config, secrets, pool),
-      rateLimit: makeRateLimiter(config.rateLimitPerMinute, config.rateLimitProcessCount),
+      rateLimit: makeRateLimiter(config.http.rateLimitPerMinute, config.http.rateLimitProcessCount),
       adminToken: secrets.adminToken,
-      authFailureLimiter: makeAuthFailureLimiter(config.adminAuthMaxFailures, config.adminAuthWindowSeconds),
+      authFailureLimiter: makeAuthFailureLimiter(config.http.adminAuthMaxFailures, config.http.adminAuthWindowSeconds),
       pool,
       logger,
       lifecycle,
@@ -133,11 +133,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       health: {
         pool,
         thresholds: {
-          dbLatencyWarnMs: config.healthDbLatencyWarnMs,
-          queueMaxDepth: config.healthQueueMaxDepth,
-          queueMaxAgeSeconds: config.healthQueueMaxAgeSeconds,
+          dbLatencyWarnMs: config.monitoring.healthDbLatencyWarnMs,
+          queueMaxDepth: config.monitoring.healthQueueMaxDepth,
+          queueMaxAgeSeconds: config.monitoring.healthQueueMaxAgeSeconds,
         },
-        worker: { enabled: config.workerEnabled, alive: () => worker?.alive() ?? false },
+        worker: { enabled: config.worker.enabled, alive: () => worker?.alive() ?? false },
         sink: () => telemetry.sink?.getStats(),
         exporter: () => telemetry.exportHealth,
         eventLoop,
@@ -147,15 +147,15 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     steps.app = async () => {
       await Promise.all([app.close(), ops.close()]);
     };
-    const url = await listenAt(app, { host: config.host, port: config.port, settings: 'HOST/PORT' });
-    const opsUrl = await listenAt(ops, { host: config.opsHost, port: config.opsPort, settings: 'OPS_HOST/OPS_PORT' });
-    if (config.workerEnabled) {
+    const url = await listenAt(app, { host: config.http.host, port: config.http.port, settings: 'HOST/PORT' });
+    const opsUrl = await listenAt(ops, { host: config.http.opsHost, port: config.http.opsPort, settings: 'OPS_HOST/OPS_PORT' });
+    if (config.worker.enabled) {
       worker = await startWorker({
         connectionString: database.url,
-        concurrency: config.workerConcurrency,
+        concurrency: config.worker.concurrency,
         executor: makeExecutor(config),
         logger,
-        pollIntervalMs: config.workerPollIntervalMs,
+        pollIntervalMs: config.worker.pollIntervalMs,
         tracer: telemetry.tracer,
       });
       steps.worker = () => worker!.stop();
@@ -166,14 +166,14 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const stop = () => {
       stopping ??= (async () => {
         lifecycle.set('draining');
-        await runBounded(cleanups(), config.shutdownTimeoutMs, logger);
+        await runBounded(cleanups(), config.service.shutdownTimeoutMs, logger);
         lifecycle.set('stopped');
       })();
       return stopping;
     };
     return { url, app, opsUrl, ops, pool, secrets, databaseUrl: database.url, embedded: database.embedded, lifecycle, telemetry, worker, stop };
   } catch (err) {
-    await runBounded(cleanups(), config.shutdownTimeoutMs, logger);
+    await runBounded(cleanups(), config.service.shutdownTimeoutMs, logger);
     throw err;
   }
 }

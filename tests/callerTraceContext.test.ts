@@ -101,7 +101,7 @@ describe('caller trace context: correlated with, never obeyed', function () {
   });
 
   it('reads the standard OTEL_TRACES_SAMPLER names as an export ratio and refuses others, naming the variable', () => {
-    const ratio = (env: Record<string, string>) => parseConfig(env).traceExportRatio;
+    const ratio = (env: Record<string, string>) => parseConfig(env).monitoring.traceExportRatio;
     assert.equal(ratio({}), 1);
     assert.equal(ratio({ OTEL_TRACES_SAMPLER: 'parentbased_always_off' }), 0);
     assert.equal(ratio({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }), 0.25);

@@ -45,8 +45,8 @@ export interface ServerDeps {
  * tenth of the shorter timeout (100-1000 ms) enforces both within 10 %; a sweep only compares the start
  * times of the connections still reading a request.
  */
-function connectionsCheckingIntervalMs(config: Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs'>): number {
-  return Math.min(1000, Math.max(100, Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 10)));
+function connectionsCheckingIntervalMs(config: Pick<Config, 'http'>): number {
+  return Math.min(1000, Math.max(100, Math.floor(Math.min(config.http.headersTimeoutMs, config.http.requestTimeoutMs) / 10)));
 }
 
 /** The public listener and its routes (and the operations listener's): wires the parts it is given to routes. */
@@ -60,11 +60,11 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     // One outcome line per webhook is logged by the pipeline instead of Fastify's two lines per request.
     logController: new LogController({ disableRequestLogging: true }),
     // A trust function (addresses or a hop count), never `true`: see parseTrustProxy.
-    trustProxy: config.trustProxy?.trusts ?? false,
-    bodyLimit: config.bodyLimitBytes,
-    requestTimeout: config.requestTimeoutMs,
-    keepAliveTimeout: config.keepAliveTimeoutMs,
-    connectionTimeout: config.requestTimeoutMs,
+    trustProxy: config.http.trustProxy?.trusts ?? false,
+    bodyLimit: config.http.bodyLimitBytes,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    connectionTimeout: config.http.requestTimeoutMs,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     http: { connectionsCheckingInterval: connectionsCheckingIntervalMs(config) },
@@ -72,7 +72,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     // webhook's record why its connection ended.
     clientErrorHandler: answerClientError,
   });
-  app.server.headersTimeout = config.headersTimeoutMs;
+  app.server.headersTimeout = config.http.headersTimeoutMs;
   declareRequestState(app);
 
   await app.register(helmet, { global: true });
@@ -95,14 +95,14 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerWebhookRoute(app, {
     ...pipeline,
     rateLimit: deps.rateLimit,
-    ipAllowlist: config.ipAllowlist,
-    bodyLimitBytes: config.bodyLimitBytes,
+    ipAllowlist: config.http.ipAllowlist,
+    bodyLimitBytes: config.http.bodyLimitBytes,
     tracer: deps.telemetry.tracer,
     metrics: deps.telemetry.metrics,
   });
   if (deps.telemetry.metrics) registerMetricsRoute(deps.ops, { metrics: deps.telemetry.metrics, pool: deps.pool });
   // Everything but the webhook: on the public listener by default, only on the operations one when asked.
-  const admin = config.adminApiOnOps ? deps.ops : app;
+  const admin = config.http.adminApiOnOps ? deps.ops : app;
   registerSignalsRoutes(admin, { pool: deps.pool, requireAdmin });
   registerExecutionRoutes(admin, { pool: deps.pool, requireAdmin });
   registerMonitoringRoutes(admin, {
@@ -111,7 +111,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     telemetry: deps.telemetry,
     health: deps.health,
     replay: { pipeline, tracer: deps.telemetry.tracer, metrics: deps.telemetry.metrics, answerFor },
-    traceUiUrl: config.traceUiUrl,
+    traceUiUrl: config.monitoring.traceUiUrl,
   });
   for (const server of [app, deps.ops]) {
     registerHealthRoutes(server, { pool: deps.pool, lifecycle: deps.lifecycle, expectedMigrations: deps.expectedMigrations });

@@ -15,21 +15,7 @@ import { RecordSink } from './recordSink.js';
 import { getSpanHub } from './spanHub.js';
 import { startTracing } from './startTracing.js';
 
-export type TelemetryConfig = Pick<
-  Config,
-  | 'monitoringEnabled'
-  | 'otlpTracesUrl'
-  | 'exportQueueMaxSpans'
-  | 'traceExportRatio'
-  | 'sinkBatchSize'
-  | 'sinkFlushIntervalMs'
-  | 'sinkMaxBufferRecords'
-  | 'sinkMaxBufferBytes'
-  | 'sinkWriteTimeoutMs'
-  | 'sinkMaxAttempts'
-  | 'rejectedRecordsPerMinute'
-  | 'rejectedRecordsPerClientPerMinute'
->;
+export type TelemetryConfig = Pick<Config, 'monitoring'>;
 
 export interface Telemetry {
   enabled: boolean;
@@ -49,16 +35,16 @@ const noopTracer = new ProxyTracerProvider().getTracer('disabled');
  * With MONITORING_ENABLED=false there are no spans, no records and no metrics: the tracer is a no-op.
  */
 export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logger: Logger): Telemetry {
-  if (!config.monitoringEnabled) {
+  if (!config.monitoring.enabled) {
     return { enabled: false, tracer: noopTracer, metrics: undefined, sink: undefined, exportHealth: undefined, stop: async () => undefined };
   }
   startTracing();
-  getExportSampler().setRatio(config.traceExportRatio);
+  getExportSampler().setRatio(config.monitoring.traceExportRatio);
   const metrics = makeMetrics();
   const sinkPool = makePool({
     connectionString: databaseUrl,
     max: 2,
-    timeoutMs: config.sinkWriteTimeoutMs,
+    timeoutMs: config.monitoring.sinkWriteTimeoutMs,
     logger,
     applicationName: 'tv-webhook-monitoring',
     // Records are diagnostics: a Postgres crash may lose their last fraction of a second (wal_writer_delay),
@@ -68,13 +54,13 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
   });
   const sink = new RecordSink({
     pool: sinkPool,
-    batchSize: config.sinkBatchSize,
-    flushIntervalMs: config.sinkFlushIntervalMs,
-    maxBufferRecords: config.sinkMaxBufferRecords,
-    maxBufferBytes: config.sinkMaxBufferBytes,
-    maxAttempts: config.sinkMaxAttempts,
-    rejectedPerMinute: config.rejectedRecordsPerMinute,
-    rejectedPerClientPerMinute: config.rejectedRecordsPerClientPerMinute,
+    batchSize: config.monitoring.sinkBatchSize,
+    flushIntervalMs: config.monitoring.sinkFlushIntervalMs,
+    maxBufferRecords: config.monitoring.sinkMaxBufferRecords,
+    maxBufferBytes: config.monitoring.sinkMaxBufferBytes,
+    maxAttempts: config.monitoring.sinkMaxAttempts,
+    rejectedPerMinute: config.monitoring.rejectedRecordsPerMinute,
+    rejectedPerClientPerMinute: config.monitoring.rejectedRecordsPerClientPerMinute,
     metrics,
     logger: logger.child({ component: 'monitoring-sink' }),
   });
@@ -84,16 +70,16 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
   ];
   let exportHealth: ExportHealth | undefined;
   let batch: BatchSpanProcessor | undefined;
-  if (config.otlpTracesUrl) {
-    const drops = makeQueueDropCounter(config.exportQueueMaxSpans, (n) => metrics.exportDroppedSpans.inc(n));
-    const counted = makeCountingExporter(new OTLPTraceExporter({ url: config.otlpTracesUrl }), (n) => metrics.exportFailures.inc(n), drops.handedOver);
+  if (config.monitoring.otlpTracesUrl) {
+    const drops = makeQueueDropCounter(config.monitoring.exportQueueMaxSpans, (n) => metrics.exportDroppedSpans.inc(n));
+    const counted = makeCountingExporter(new OTLPTraceExporter({ url: config.monitoring.otlpTracesUrl }), (n) => metrics.exportFailures.inc(n), drops.handedOver);
     exportHealth = counted.health;
     // Bounded: at most exportQueueMaxSpans spans wait for the collector (8192 by default: over a second of
     // spans at 1,000 webhooks/s); past that the batch processor drops them, and drops counts each one.
     batch = new BatchSpanProcessor({
       exporter: counted.exporter,
-      maxQueueSize: config.exportQueueMaxSpans,
-      maxExportBatchSize: Math.min(1024, config.exportQueueMaxSpans),
+      maxQueueSize: config.monitoring.exportQueueMaxSpans,
+      maxExportBatchSize: Math.min(1024, config.monitoring.exportQueueMaxSpans),
       scheduledDelayMillis: 1000,
     });
     consumers.push({ name: 'otlp', consumer: drops.wrap(batch) });
