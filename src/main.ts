@@ -1,4 +1,4 @@
-import { toError } from './http/errors.js';
+import { toError } from './domain/errors.js';
 import { makeLogger } from './makeLogger.js';
 import { printBanner } from './printBanner.js';
 import { parseConfigOrExit, stopOnSignals } from './processEntry.js';
@@ -6,12 +6,12 @@ import { startService } from './startService.js';
 
 async function main(): Promise<void> {
   const config = parseConfigOrExit();
-  const logger = makeLogger(config.logLevel);
+  const logger = makeLogger(config.service.logLevel);
   const service = await startService(config, logger);
   printBanner(config, service.secrets, service.url);
   logger.info({ url: service.url, opsUrl: service.opsUrl }, 'service ready');
 
-  stopOnSignals(logger, () => service.stop(), { timeoutMs: config.shutdownTimeoutMs });
+  stopOnSignals(logger, () => service.stop(), { timeoutMs: config.service.shutdownTimeoutMs });
 }
 
 main().catch((err: unknown) => {

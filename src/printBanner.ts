@@ -26,20 +26,20 @@ export function alertTemplate(secret: string): string {
  * full only on the start that generated them; later starts say where they are kept.
  */
 export function printBanner(config: Config, secrets: ResolvedSecrets, localUrl: string, write: (s: string) => void = (s) => process.stdout.write(s)): void {
-  const base = config.publicUrl ?? localUrl;
-  const secretFile = `${config.dataDir}/secrets.json`;
+  const base = config.service.publicUrl ?? localUrl;
+  const secretFile = `${config.service.dataDir}/secrets.json`;
   const showSecret = secrets.generated.webhookSecret;
   const secret = showSecret ? (secrets.webhookSecrets[0] as string) : '<your webhook secret>';
   const lines = [
     '',
     `TradingView webhook service listening on ${localUrl}`,
-    `Webhook URL for TradingView: ${base}${WEBHOOK_PATH}${config.publicUrl ? '' : '   (set PUBLIC_URL to your public https address)'}`,
+    `Webhook URL for TradingView: ${base}${WEBHOOK_PATH}${config.service.publicUrl ? '' : '   (set PUBLIC_URL to your public https address)'}`,
     showSecret
       ? `A webhook secret was generated and saved in ${secretFile}.`
-      : `Webhook secret: ${config.webhookSecrets ? 'from WEBHOOK_SECRETS' : `in ${secretFile}`}.`,
+      : `Webhook secret: ${config.secrets.webhookSecrets ? 'from WEBHOOK_SECRETS' : `in ${secretFile}`}.`,
     secrets.generated.adminToken
       ? `Admin API token (Authorization: Bearer ...): ${secrets.adminToken}   (saved in ${secretFile})`
-      : `Admin API token: ${config.adminToken ? 'from ADMIN_TOKEN' : `in ${secretFile}`}.`,
+      : `Admin API token: ${config.secrets.adminToken ? 'from ADMIN_TOKEN' : `in ${secretFile}`}.`,
     'Alert message to paste into TradingView:',
     alertTemplate(secret),
     '',

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type Config, ConfigError, parseConfig } from './config/parseConfig.js';
-import { toError } from './http/errors.js';
+import { toError } from './domain/errors.js';
 
 /**
  * What both entry points (`npm start`, `npm run worker`) do around their own work: read the configuration

@@ -1,23 +1,29 @@
 import type { FastifyInstance } from 'fastify';
 import { readdirSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { loadGeneratedSecrets, type ResolvedSecrets } from './config/loadGeneratedSecrets.js';
+import { loadGeneratedSecrets, secretsFilePath, type ResolvedSecrets } from './config/loadGeneratedSecrets.js';
 import type { Config } from './config/parseConfig.js';
 import { closePool, makePool, type Pool } from './db/makePool.js';
 import { migrate, MIGRATIONS_DIR } from './db/migrate.js';
 import { provisionAppDatabase } from './db/embedded/provisionAppDatabase.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './db/startEmbeddedPostgres.js';
 import { checkPortFree } from './http/checkPortFree.js';
-import { toError } from './http/errors.js';
+import { toError } from './domain/errors.js';
 import { listenAt } from './http/listenAt.js';
+import { makeAuthFailureLimiter } from './http/makeAuthFailureLimiter.js';
 import { makeOpsServer } from './http/makeOpsServer.js';
 import { makeServer } from './http/makeServer.js';
-import { makeLifecycle, type Lifecycle } from './lifecycle.js';
+import { makeLifecycle, type Lifecycle } from './domain/lifecycle.js';
 import { makeExecutor } from './execution/makeExecutor.js';
 import { startWorker, type RunningWorker } from './execution/startWorker.js';
 import { makeTelemetry, type Telemetry } from './telemetry/makeTelemetry.js';
-import { makeEventLoopMonitor } from './monitoring/checkHealth.js';
+import { makeEventLoopMonitor } from './monitoring/makeEventLoopMonitor.js';
 import { startRetention } from './monitoring/startRetention.js';
+import { makeAuthenticator } from './pipeline/authenticate.js';
+import { makeRateLimiter } from './pipeline/makeRateLimiter.js';
+import { makeSecretScrubber } from './pipeline/makeSecretScrubber.js';
+import { makeSignalWriter } from './pipeline/makeSignalWriter.js';
+import type { PipelineDeps } from './pipeline/processWebhook.js';
 
 export interface Service {
   /** The public listener (HOST:PORT): the webhook, and the admin API unless ADMIN_API_ON_OPS. */
@@ -44,9 +50,9 @@ export interface Service {
  * service's own unprivileged role with the generated passwords.
  */
 async function resolveDatabase(config: Config, secrets: ResolvedSecrets, logger: Logger): Promise<{ url: string; embedded?: EmbeddedServer }> {
-  if (config.databaseUrl) return { url: config.databaseUrl };
+  if (config.database.url) return { url: config.database.url };
   const passwords = secrets.embeddedDatabase!;
-  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, superuserPassword: passwords.superuserPassword, logger });
+  const embedded = await startEmbeddedPostgres({ dataDir: config.service.dataDir, port: config.database.embeddedPort, superuserPassword: passwords.superuserPassword, logger });
   try {
     const url = await provisionAppDatabase({ port: embedded.port, ...passwords, logger });
     return { url, embedded };
@@ -56,14 +62,37 @@ async function resolveDatabase(config: Config, secrets: ResolvedSecrets, logger:
   }
 }
 
+/** The webhook pipeline's parts: signal writer, authenticator, secret scrubber, policy and bounds. */
+function makePipeline(config: Config, secrets: ResolvedSecrets, pool: Pool): PipelineDeps {
+  return {
+    pool,
+    signalWriter: makeSignalWriter(pool),
+    authenticate: makeAuthenticator({
+      secrets: secrets.webhookSecrets,
+      signingSecret: config.secrets.webhookSigningSecret,
+      secretLocation: config.secrets.webhookSecrets ? 'WEBHOOK_SECRETS' : secretsFilePath(config.service.dataDir),
+    }),
+    scrubSecrets: makeSecretScrubber([...secrets.webhookSecrets, config.secrets.webhookSigningSecret, secrets.adminToken]),
+    policy: {
+      allowedSymbols: config.pipeline.allowedSymbols,
+      maxQuantity: config.pipeline.maxQuantity,
+      maxNotional: config.pipeline.maxNotional,
+      maxAlertAgeSeconds: config.pipeline.maxAlertAgeSeconds,
+    },
+    inputLimits: { maxQuantity: config.pipeline.inputMaxQuantity, maxPrice: config.pipeline.inputMaxPrice },
+    dedupeWindowSeconds: config.pipeline.dedupeWindowSeconds,
+    executionMaxAttempts: config.execution.maxAttempts,
+  };
+}
+
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const lifecycle = makeLifecycle();
   // A busy PORT is reported before anything slow (the database, migrations) starts.
-  await checkPortFree(config.host, config.port);
-  const secrets = await loadGeneratedSecrets(config.dataDir, {
-    webhookSecrets: config.webhookSecrets,
-    adminToken: config.adminToken,
-    embeddedDatabase: !config.databaseUrl,
+  await checkPortFree(config.http.host, config.http.port);
+  const secrets = await loadGeneratedSecrets(config.service.dataDir, {
+    webhookSecrets: config.secrets.webhookSecrets,
+    adminToken: config.secrets.adminToken,
+    embeddedDatabase: !config.database.url,
   });
   const database = await resolveDatabase(config, secrets, logger);
   // Stopped in this order: HTTP (no new webhooks, in-flight ones finish), worker (running jobs finish),
@@ -74,17 +103,17 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   if (database.embedded) steps.database = () => database.embedded!.stop();
   try {
     await migrate(database.url, logger);
-    const pool = makePool({ connectionString: database.url, max: config.dbPoolMax, timeoutMs: config.dbTimeoutMs, logger });
+    const pool = makePool({ connectionString: database.url, max: config.database.poolMax, timeoutMs: config.database.timeoutMs, logger });
     steps.pool = () => closePool(pool);
     const telemetry = makeTelemetry(config, database.url, logger);
     const eventLoop = makeEventLoopMonitor();
-    const retention = config.monitoringEnabled
-      ? startRetention({ pool, days: config.retentionDays, intervalMs: config.retentionIntervalMs, logger })
+    const retention = config.monitoring.enabled
+      ? startRetention({ pool, days: config.monitoring.retentionDays, intervalMs: config.monitoring.retentionIntervalMs, logger })
       : undefined;
     steps.telemetry = async () => {
       retention?.stop();
       eventLoop.stop();
-      await telemetry.stop(Math.max(500, Math.floor(config.shutdownTimeoutMs / 3)));
+      await telemetry.stop(Math.max(500, Math.floor(config.service.shutdownTimeoutMs / 3)));
     };
     let worker: RunningWorker | undefined;
     const expectedMigrations = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
@@ -92,8 +121,10 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const app = await makeServer({
       ops,
       config,
-      webhookSecrets: secrets.webhookSecrets,
+      pipeline: makePipeline(config, secrets, pool),
+      rateLimit: makeRateLimiter(config.http.rateLimitPerMinute, config.http.rateLimitProcessCount),
       adminToken: secrets.adminToken,
+      authFailureLimiter: makeAuthFailureLimiter(config.http.adminAuthMaxFailures, config.http.adminAuthWindowSeconds),
       pool,
       logger,
       lifecycle,
@@ -102,11 +133,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       health: {
         pool,
         thresholds: {
-          dbLatencyWarnMs: config.healthDbLatencyWarnMs,
-          queueMaxDepth: config.healthQueueMaxDepth,
-          queueMaxAgeSeconds: config.healthQueueMaxAgeSeconds,
+          dbLatencyWarnMs: config.monitoring.healthDbLatencyWarnMs,
+          queueMaxDepth: config.monitoring.healthQueueMaxDepth,
+          queueMaxAgeSeconds: config.monitoring.healthQueueMaxAgeSeconds,
         },
-        worker: { enabled: config.workerEnabled, alive: () => worker?.alive() ?? false },
+        worker: { enabled: config.worker.enabled, alive: () => worker?.alive() ?? false },
         sink: () => telemetry.sink?.getStats(),
         exporter: () => telemetry.exportHealth,
         eventLoop,
@@ -116,15 +147,15 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     steps.app = async () => {
       await Promise.all([app.close(), ops.close()]);
     };
-    const url = await listenAt(app, { host: config.host, port: config.port, settings: 'HOST/PORT' });
-    const opsUrl = await listenAt(ops, { host: config.opsHost, port: config.opsPort, settings: 'OPS_HOST/OPS_PORT' });
-    if (config.workerEnabled) {
+    const url = await listenAt(app, { host: config.http.host, port: config.http.port, settings: 'HOST/PORT' });
+    const opsUrl = await listenAt(ops, { host: config.http.opsHost, port: config.http.opsPort, settings: 'OPS_HOST/OPS_PORT' });
+    if (config.worker.enabled) {
       worker = await startWorker({
         connectionString: database.url,
-        concurrency: config.workerConcurrency,
+        concurrency: config.worker.concurrency,
         executor: makeExecutor(config),
         logger,
-        pollIntervalMs: config.workerPollIntervalMs,
+        pollIntervalMs: config.worker.pollIntervalMs,
         tracer: telemetry.tracer,
       });
       steps.worker = () => worker!.stop();
@@ -135,14 +166,14 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const stop = () => {
       stopping ??= (async () => {
         lifecycle.set('draining');
-        await runBounded(cleanups(), config.shutdownTimeoutMs, logger);
+        await runBounded(cleanups(), config.service.shutdownTimeoutMs, logger);
         lifecycle.set('stopped');
       })();
       return stopping;
     };
     return { url, app, opsUrl, ops, pool, secrets, databaseUrl: database.url, embedded: database.embedded, lifecycle, telemetry, worker, stop };
   } catch (err) {
-    await runBounded(cleanups(), config.shutdownTimeoutMs, logger);
+    await runBounded(cleanups(), config.service.shutdownTimeoutMs, logger);
     throw err;
   }
 }

@@ -3,7 +3,7 @@ import { readStoredSecrets } from './config/loadGeneratedSecrets.js';
 import { appUrl } from './db/embedded/provisionAppDatabase.js';
 import { makeExecutor } from './execution/makeExecutor.js';
 import { startWorker } from './execution/startWorker.js';
-import { toError } from './http/errors.js';
+import { toError } from './domain/errors.js';
 import { makeLogger } from './makeLogger.js';
 import { parseConfigOrExit, stopOnSignals } from './processEntry.js';
 import { serveWorkerMetrics } from './execution/serveWorkerMetrics.js';
@@ -15,57 +15,57 @@ import { makeTelemetry } from './telemetry/makeTelemetry.js';
  */
 async function main(): Promise<void> {
   const config = parseConfigOrExit();
-  const logger = makeLogger(config.logLevel);
-  let url = config.databaseUrl;
+  const logger = makeLogger(config.service.logLevel);
+  let url = config.database.url;
   if (!url) {
     // The web process generated the embedded server's passwords into DATA_DIR/secrets.json on its first start.
-    const password = (await readStoredSecrets(config.dataDir))?.embeddedDbAppPassword;
+    const password = (await readStoredSecrets(config.service.dataDir))?.embeddedDbAppPassword;
     if (!password) {
-      throw new Error(`no embedded Postgres password in ${config.dataDir}/secrets.json: start the web process first with the same DATA_DIR (npm start; WORKER_ENABLED=false there), or set DATABASE_URL`);
+      throw new Error(`no embedded Postgres password in ${config.service.dataDir}/secrets.json: start the web process first with the same DATA_DIR (npm start; WORKER_ENABLED=false there), or set DATABASE_URL`);
     }
-    url = appUrl(config.embeddedPgPort, password);
+    url = appUrl(config.database.embeddedPort, password);
   }
   try {
     await migrate(url, logger);
   } catch (err) {
     throw new Error(
-      config.databaseUrl
+      config.database.url
         ? `cannot reach DATABASE_URL: ${toError(err).message}`
-        : `cannot reach the embedded Postgres on 127.0.0.1:${config.embeddedPgPort}: start the web process first (npm start, it runs the embedded server; WORKER_ENABLED=false there) or set DATABASE_URL`,
+        : `cannot reach the embedded Postgres on 127.0.0.1:${config.database.embeddedPort}: start the web process first (npm start, it runs the embedded server; WORKER_ENABLED=false there) or set DATABASE_URL`,
       { cause: err },
     );
   }
   // Execution spans feed the same consumers as in the web process: metrics, records, OTLP export.
   const telemetry = makeTelemetry(config, url, logger);
   const metricsServer =
-    telemetry.metrics && config.workerMetricsPort > 0
-      ? await serveWorkerMetrics({ metrics: telemetry.metrics, host: config.opsHost, port: config.workerMetricsPort, logger })
+    telemetry.metrics && config.worker.metricsPort > 0
+      ? await serveWorkerMetrics({ metrics: telemetry.metrics, host: config.http.opsHost, port: config.worker.metricsPort, logger })
       : undefined;
   const worker = await startWorker({
     connectionString: url,
-    concurrency: config.workerConcurrency,
+    concurrency: config.worker.concurrency,
     executor: makeExecutor(config),
     logger,
-    pollIntervalMs: config.workerPollIntervalMs,
+    pollIntervalMs: config.worker.pollIntervalMs,
     tracer: telemetry.tracer,
   });
-  logger.info({ executor: config.executor, concurrency: config.workerConcurrency, metrics: metricsServer?.url }, 'worker ready');
+  logger.info({ executor: config.execution.executor, concurrency: config.worker.concurrency, metrics: metricsServer?.url }, 'worker ready');
   // Running jobs finish first; past SHUTDOWN_TIMEOUT_MS the process exits anyway (graphile-worker frees
   // their locks after its own timeout).
   stopOnSignals(
     logger,
     () => {
       const timer = setTimeout(() => {
-        logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'worker did not stop in time; exiting');
+        logger.warn({ timeoutMs: config.service.shutdownTimeoutMs }, 'worker did not stop in time; exiting');
         process.exit(1);
-      }, config.shutdownTimeoutMs);
+      }, config.service.shutdownTimeoutMs);
       return worker
         .stop()
         .then(() => metricsServer?.close())
-        .then(() => telemetry.stop(Math.max(100, config.shutdownTimeoutMs / 2)))
+        .then(() => telemetry.stop(Math.max(100, config.service.shutdownTimeoutMs / 2)))
         .finally(() => clearTimeout(timer));
     },
-    { timeoutMs: config.shutdownTimeoutMs },
+    { timeoutMs: config.service.shutdownTimeoutMs },
   );
 }
 

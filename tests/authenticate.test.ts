@@ -142,7 +142,7 @@ describe('authenticate: generated secret and operator-set secret length', () => 
       assert.ok(generated.length >= 40, 'generated secrets stay long and random');
       const wrong = await svc.post(alert({ secret: 'wrong-secret-0000000' }));
       assert.equal(wrong.status, 401);
-      assert.ok(wrong.body.error.message.includes(path.join(svc.config.dataDir, 'secrets.json')), wrong.body.error.message);
+      assert.ok(wrong.body.error.message.includes(path.join(svc.config.service.dataDir, 'secrets.json')), wrong.body.error.message);
       assert.equal(wrong.body.error.message.includes(generated), false);
       assert.equal((await svc.post(alert({ secret: generated }))).status, 200);
     } finally {
@@ -156,7 +156,7 @@ describe('authenticate: generated secret and operator-set secret length', () => 
       () => parseConfig({ WEBHOOK_SECRETS: `${NEW},${short}` }),
       (err: Error) => /WEBHOOK_SECRETS.*at least 16 characters/.test(err.message) && !err.message.includes(short) && !err.message.includes(NEW),
     );
-    assert.equal(parseConfig({ WEBHOOK_SECRETS: 'x'.repeat(16) }).webhookSecrets?.[0], 'x'.repeat(16));
+    assert.equal(parseConfig({ WEBHOOK_SECRETS: 'x'.repeat(16) }).secrets.webhookSecrets?.[0], 'x'.repeat(16));
   });
 
   it('never prints a secret variable it refuses (ADMIN_TOKEN too short)', () => {

@@ -5,6 +5,7 @@ import { sampleValue, scrape } from './support/metricsText.js';
 import { startOtlpReceiver } from './support/startOtlpReceiver.js';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 import { waitFor } from './support/waitFor.js';
+import { readJobPayload } from './support/jobQueue.js';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 /** A caller's traceparent with its sampled flag set (01) or not (00). */
@@ -38,9 +39,9 @@ describe('caller trace context: correlated with, never obeyed', function () {
       assert.equal(detail.stages.length, 5);
       const signal = await svc.api(`/api/signals/${res.body.signalId}`);
       assert.equal(signal.body.signal.traceId, traceId);
-      const stored = await svc.pool.query(`SELECT payload->>'traceparent' AS tp FROM graphile_worker._private_jobs WHERE key = $1`, [res.body.signalId]);
+      const stored = await readJobPayload(svc.pool, res.body.signalId);
       // The worker joins the same trace, with our export decision (the default exports every trace), not the caller's.
-      assert.match(stored.rows[0].tp, new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+      assert.match(String(stored?.traceparent), new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
       const after = await scrape(svc.opsUrl);
       const delta = (labels: Record<string, string>) => sampleValue(after, 'webhook_requests_total', labels) - sampleValue(before, 'webhook_requests_total', labels);
       assert.equal(delta({ status: 'success', code: 'accepted' }), 1);
@@ -100,7 +101,7 @@ describe('caller trace context: correlated with, never obeyed', function () {
   });
 
   it('reads the standard OTEL_TRACES_SAMPLER names as an export ratio and refuses others, naming the variable', () => {
-    const ratio = (env: Record<string, string>) => parseConfig(env).traceExportRatio;
+    const ratio = (env: Record<string, string>) => parseConfig(env).monitoring.traceExportRatio;
     assert.equal(ratio({}), 1);
     assert.equal(ratio({ OTEL_TRACES_SAMPLER: 'parentbased_always_off' }), 0);
     assert.equal(ratio({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }), 0.25);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
+import { countJobs } from './support/jobQueue.js';
 
 describe('decide and deduplicate', () => {
   let svc: TestService;
@@ -26,8 +27,7 @@ describe('decide and deduplicate', () => {
     for (const d of duplicates) assert.equal(d.body.signalId, accepted[0]!.body.signalId);
     const { rows } = await svc.pool.query('SELECT count(*)::int AS n FROM signals WHERE price = 123.45');
     assert.equal(rows[0].n, 1);
-    const jobs = await svc.pool.query("SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = $1", [accepted[0]!.body.signalId]);
-    assert.equal(jobs.rows[0].n, 1, 'one job enqueued with the signal');
+    assert.equal(await countJobs(svc.pool, accepted[0]!.body.signalId), 1, 'one job enqueued with the signal');
   });
 
   it('treats the same normalised alert as new once the dedupe window has passed (moved timestamps)', async () => {
@@ -71,8 +71,7 @@ describe('decide and deduplicate', () => {
       const s = await svc.api(`/api/signals/${res.body.signalId}`);
       assert.equal(s.body.signal.status, 'declined');
       assert.equal(s.body.signal.declineReason, reason);
-      const jobs = await svc.pool.query('SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = $1', [res.body.signalId]);
-      assert.equal(jobs.rows[0].n, 0);
+      assert.equal(await countJobs(svc.pool, res.body.signalId), 0);
     });
   }
 
@@ -101,11 +100,8 @@ describe('deduplicate every resend that the freshness checks would still accept'
 
   async function countFor(ticker: string) {
     const signals = await svc.pool.query('SELECT count(*)::int AS n FROM signals WHERE ticker = $1', [ticker]);
-    const jobs = await svc.pool.query(
-      "SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key IN (SELECT id::text FROM signals WHERE ticker = $1)",
-      [ticker],
-    );
-    return { signals: signals.rows[0].n, jobs: jobs.rows[0].n };
+    const ids = await svc.pool.query('SELECT id::text FROM signals WHERE ticker = $1', [ticker]);
+    return { signals: signals.rows[0].n, jobs: await countJobs(svc.pool, ids.rows.map((r) => r.id)) };
   }
 
   function signedRequest(id: string, body: string, timestamp: Date) {

@@ -106,8 +106,8 @@ describe('deploy/: the systemd unit and its environment file for a plain VPS', (
     assert.equal(one('KillMode'), 'mixed', 'the embedded Postgres is stopped by the service after it drains');
     const stopMs = Number(/^(\d+)s$/.exec(one('TimeoutStopSec'))?.[1]) * 1000;
     const config = parseConfig(env);
-    assert.ok(stopMs >= config.shutdownTimeoutMs + 5_000, `TimeoutStopSec ${stopMs} ms vs SHUTDOWN_TIMEOUT_MS ${config.shutdownTimeoutMs} ms`);
-    assert.ok(stopMs >= parseConfig({}).shutdownTimeoutMs + 5_000, 'also above the default');
+    assert.ok(stopMs >= config.service.shutdownTimeoutMs + 5_000, `TimeoutStopSec ${stopMs} ms vs SHUTDOWN_TIMEOUT_MS ${config.service.shutdownTimeoutMs} ms`);
+    assert.ok(stopMs >= parseConfig({}).service.shutdownTimeoutMs + 5_000, 'also above the default');
   });
 
   it('the env file names only real settings, holds no secret, and keeps everything but Caddy\'s upstream on loopback', () => {
@@ -120,10 +120,10 @@ describe('deploy/: the systemd unit and its environment file for a plain VPS', (
     }
     assert.doesNotMatch(env.DATABASE_URL ?? '', /:[^@/]+@/, 'no database password');
     const config = parseConfig(env);
-    assert.equal(config.host, '127.0.0.1', 'only Caddy, on this host, reaches the webhook listener');
-    assert.equal(config.port, 3000, 'deploy/Caddyfile forwards to 127.0.0.1:3000 by default');
-    assert.equal(config.opsHost, '127.0.0.1');
-    assert.equal(config.adminApiOnOps, true);
+    assert.equal(config.http.host, '127.0.0.1', 'only Caddy, on this host, reaches the webhook listener');
+    assert.equal(config.http.port, 3000, 'deploy/Caddyfile forwards to 127.0.0.1:3000 by default');
+    assert.equal(config.http.opsHost, '127.0.0.1');
+    assert.equal(config.http.adminApiOnOps, true);
   });
 
   it('systemd-analyze verify accepts the unit', function () {

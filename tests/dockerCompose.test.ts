@@ -266,13 +266,13 @@ describe('docker compose stack: safe by default', function () {
     // The app's settings as the container sees them: the Dockerfile's ENV, then compose's environment.
     const dockerfileEnv = Object.fromEntries([...(await read('Dockerfile')).matchAll(/^\s*(?:ENV\s+)?([A-Z_]+)=(\S+)/gm)].map((m) => [m[1]!, m[2]!]));
     const config = parseConfig({ ...dockerfileEnv, ...services.app.environment });
-    assert.equal(config.port, 3000);
-    assert.equal(config.opsHost, '0.0.0.0', 'reachable by Prometheus on the compose network');
-    assert.equal(config.adminApiOnOps, true, 'the admin API is not behind Caddy');
-    assert.deepEqual(publishedPorts(services.app).map((p) => [p.hostIp, p.target]).sort(), [['127.0.0.1', config.opsPort], ['127.0.0.1', config.port]].sort());
+    assert.equal(config.http.port, 3000);
+    assert.equal(config.http.opsHost, '0.0.0.0', 'reachable by Prometheus on the compose network');
+    assert.equal(config.http.adminApiOnOps, true, 'the admin API is not behind Caddy');
+    assert.deepEqual(publishedPorts(services.app).map((p) => [p.hostIp, p.target]).sort(), [['127.0.0.1', config.http.opsPort], ['127.0.0.1', config.http.port]].sort());
     const prometheus = parseYaml(await read('prometheus', 'prometheus.yml'));
     const job = prometheus.scrape_configs.find((c: any) => c.job_name === 'tv-webhook');
-    assert.deepEqual(job.static_configs[0].targets, [`app:${config.opsPort}`]);
+    assert.deepEqual(job.static_configs[0].targets, [`app:${config.http.opsPort}`]);
   });
 
   it('Caddy (a pinned 2.x image, the major version of Debian\'s caddy) serves the public ports and forwards to the app\'s webhook listener', () => {

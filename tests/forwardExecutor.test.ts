@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 import { startTargetServer, type Reply } from './support/startTargetServer.js';
 import { waitFor } from './support/waitFor.js';
+import { findJob, rescheduleJob } from './support/jobQueue.js';
 
 const SIGNING = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -31,10 +32,10 @@ describe('forward executor', () => {
   /** Moves the retry time of the signal's job to now, instead of waiting out the backoff. */
   async function retryNow(svc: TestService, signalId: string, attempt: number) {
     await waitFor(async () => {
-      const { rows } = await svc.pool.query('SELECT attempts, locked_at FROM graphile_worker._private_jobs WHERE key = $1', [signalId]);
-      return rows[0]?.attempts === attempt && rows[0]?.locked_at === null;
+      const job = await findJob(svc.pool, signalId);
+      return job?.attempts === attempt && job.lockedAt === null;
     }, { what: `attempt ${attempt} to end` });
-    await svc.pool.query('UPDATE graphile_worker._private_jobs SET run_at = now() WHERE key = $1', [signalId]);
+    await rescheduleJob(svc.pool, signalId);
   }
 
   it('POSTs the normalised signal with Idempotency-Key and a verifiable signature; 2xx = executed', async () => {

@@ -9,6 +9,7 @@ import { projectRoot } from '../src/db/projectRoot.js';
 import { alert, startTestService, TEST_SECRET, type TestService } from './support/startTestService.js';
 import { adminUrl, quietLogger } from './support/testDatabase.js';
 import { waitFor } from './support/waitFor.js';
+import { PRIVATE_JOBS_TABLE } from './support/jobQueue.js';
 
 const readerScript = () => readFile(path.join(projectRoot(), 'postgres', 'initdb', '10-grafana-reader.sql'), 'utf8');
 
@@ -158,7 +159,7 @@ describe('grafana dashboards: generated from code, and every SQL query runs as t
 
     it('grafana_reader cannot write, nor read the job queue', async () => {
       await assert.rejects(reader.query(`DELETE FROM webhook_requests`), /permission denied/);
-      await assert.rejects(reader.query(`SELECT * FROM graphile_worker._private_jobs LIMIT 1`), /permission denied/);
+      await assert.rejects(reader.query(`SELECT * FROM ${PRIVATE_JOBS_TABLE} LIMIT 1`), /permission denied/);
     });
   });
 });

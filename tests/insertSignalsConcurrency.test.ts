@@ -5,6 +5,7 @@ import { makePool, type Pool } from '../src/db/makePool.js';
 import type { Signal } from '../src/domain/types.js';
 import { insertSignals, type NewSignal } from '../src/pipeline/insertSignals.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
+import { countJobs } from './support/jobQueue.js';
 
 const ROUNDS = 30;
 const BATCH = 50;
@@ -61,7 +62,6 @@ describe('insertSignals: two processes writing batches of the same alerts at onc
     assert.deepEqual(failures, []);
     const stored = await processA.query('SELECT count(DISTINCT dedupe_key)::int AS keys, count(*)::int AS n FROM signals');
     assert.deepEqual(stored.rows[0], { keys: ROUNDS * BATCH, n: ROUNDS * BATCH });
-    const jobs = await processA.query('SELECT count(*)::int AS n FROM graphile_worker.jobs');
-    assert.equal(jobs.rows[0].n, ROUNDS * BATCH, 'one job per stored signal');
+    assert.equal(await countJobs(processA), ROUNDS * BATCH, 'one job per stored signal');
   });
 });

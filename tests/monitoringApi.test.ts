@@ -3,6 +3,7 @@ import { uuidv7 } from 'uuidv7';
 import { pruneRecords } from '../src/monitoring/pruneRecords.js';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 import { waitFor } from './support/waitFor.js';
+import { rescheduleJob } from './support/jobQueue.js';
 
 const STAGES = ['received', 'enriching', 'deciding', 'executing', 'completed'];
 
@@ -181,14 +182,14 @@ describe('monitoring API', function () {
         for (const check of ['database', 'queue', 'worker', 'sink', 'traceExporter', 'eventLoop', 'memory']) assert.ok(healthy.body.checks[check], check);
 
         const res = await svc.post(alert({ price: 5 })); // the worker is off in this service: the job waits
-        await svc.pool.query("UPDATE graphile_worker._private_jobs SET run_at = now() - interval '5 minutes' WHERE key = $1", [res.body.signalId]);
+        await rescheduleJob(svc.pool, res.body.signalId, 5 * 60);
         const degraded = await svc.api('/api/monitoring/health');
         assert.equal(degraded.status, 200);
         assert.equal(degraded.body.status, 'degraded');
         assert.equal(degraded.body.checks.queue.status, 'degraded');
         assert.ok(degraded.body.checks.queue.oldestJobAgeSeconds >= 300);
 
-        await svc.pool.query("UPDATE graphile_worker._private_jobs SET run_at = now() - interval '2 hours' WHERE key = $1", [res.body.signalId]);
+        await rescheduleJob(svc.pool, res.body.signalId, 2 * 3600);
         const behind = await svc.api('/api/monitoring/health');
         assert.equal(behind.status, 503);
         assert.equal(behind.body.checks.queue.status, 'unhealthy');

@@ -115,8 +115,8 @@ describe('operations listener: only the webhook on the public address', function
 
   it('listens on loopback by default: with HOST=0.0.0.0 the webhook is reachable from outside, /metrics is not', async function () {
     const config = parseConfig({});
-    assert.equal(config.opsHost, '127.0.0.1');
-    assert.equal(config.opsPort, 9300);
+    assert.equal(config.http.opsHost, '127.0.0.1');
+    assert.equal(config.http.opsPort, 9300);
     const external = externalIpv4();
     if (!external) this.skip();
     const svc = await startTestService({ HOST: '0.0.0.0' });

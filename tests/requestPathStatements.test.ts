@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type pg from 'pg';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
+import { countJobs } from './support/jobQueue.js';
 
 /** Records the text of every statement the service's request pool sends, from the moment a client is lent. */
 function recordStatements(svc: TestService): string[] {
@@ -44,8 +45,7 @@ describe('request path: the database statements of one webhook (counted, not tim
         assert.match(statements[0]!, /INSERT INTO signals/);
         assert.match(statements[0]!, /graphile_worker\.add_jobs/);
         assert.doesNotMatch(statements[0]!, /^\s*BEGIN/i);
-        const job = await svc.pool.query('SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = $1', [res.body.signalId]);
-        assert.equal(job.rows[0].n, 1);
+        assert.equal(await countJobs(svc.pool, res.body.signalId), 1);
       });
 
       it('a duplicate: two statements (the insert that finds the conflict, then the lookup of the original)', async () => {
@@ -69,8 +69,7 @@ describe('request path: the database statements of one webhook (counted, not tim
         assert.ok(answers.every((a) => a.body.status === 'accepted'));
         assert.ok(log.length >= 1 && log.length <= 40, `${log.length} statements`);
         const ids = answers.map((a) => a.body.signalId);
-        const stored = await svc.pool.query('SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = ANY($1::text[])', [ids]);
-        assert.equal(stored.rows[0].n, 40);
+        assert.equal(await countJobs(svc.pool, ids), 40);
       });
     });
   }

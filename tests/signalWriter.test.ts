@@ -7,6 +7,7 @@ import type { Signal } from '../src/domain/types.js';
 import type { NewSignal } from '../src/pipeline/insertSignals.js';
 import { makeSignalWriter } from '../src/pipeline/makeSignalWriter.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
+import { countJobs, listJobKeys } from './support/jobQueue.js';
 
 function newSignal(fields: Partial<Signal> = {}, key = uuidv7()): NewSignal {
   const signal: Signal = {
@@ -41,8 +42,7 @@ describe('signal writer: batches signals and their jobs, one statement per batch
     const results = await Promise.all(signals.map((s) => writer.write(s)));
     assert.ok(results.every((r) => r.inserted));
     assert.ok(statements < 30, `${statements} statements for 30 signals`);
-    const jobs = await pool.query(`SELECT key FROM graphile_worker.jobs WHERE queue_name = 'symbol:BTCUSDT' ORDER BY id`);
-    assert.deepEqual(jobs.rows.map((r) => r.key), signals.map((s) => s.id));
+    assert.deepEqual(await listJobKeys(pool, 'symbol:BTCUSDT'), signals.map((s) => s.id));
   });
 
   it('a duplicate inside one batch is reported as not inserted, and gets no job', async () => {
@@ -50,7 +50,7 @@ describe('signal writer: batches signals and their jobs, one statement per batch
     const key = 'h:same-alert';
     const [a, b, c] = await Promise.all([writer.write(newSignal({}, 'h:first')), writer.write(newSignal({}, key)), writer.write(newSignal({}, key))]);
     assert.deepEqual([a.inserted, b.inserted, c.inserted], [true, true, false]);
-    assert.equal((await pool.query('SELECT count(*)::int AS n FROM graphile_worker.jobs')).rows[0].n, 2);
+    assert.equal(await countJobs(pool), 2);
   });
 
   it('a row the database refuses fails alone: its batch is retried row by row', async () => {

@@ -88,6 +88,6 @@ describe('TRUST_PROXY: the client address is the right-most untrusted hop', func
   });
 
   it('turns off for false, 0 and empty', () => {
-    for (const value of ['false', '0', 'no', '']) assert.equal(parseConfig({ TRUST_PROXY: value }).trustProxy, undefined);
+    for (const value of ['false', '0', 'no', '']) assert.equal(parseConfig({ TRUST_PROXY: value }).http.trustProxy, undefined);
   });
 });

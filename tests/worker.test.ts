@@ -9,6 +9,7 @@ import { alert, startTestService } from './support/startTestService.js';
 import { startTargetServer } from './support/startTargetServer.js';
 import { quietLogger } from './support/testDatabase.js';
 import { waitFor } from './support/waitFor.js';
+import { countJobs, lockAsDeadWorker } from './support/jobQueue.js';
 
 async function count(pool: pg.Pool, sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await pool.query(sql, params);
@@ -30,7 +31,7 @@ describe('worker: exactly-once effects, recovery, concurrency, shutdown', functi
       // The queue still holds the job, as after a crash between the effect and the job's completion.
       const worker = await startWorker({ connectionString: svc.db.url, concurrency: 1, executor: makePaperExecutor(), logger: quietLogger, pollIntervalMs: 100 });
       try {
-        await waitFor(async () => (await count(pool, 'SELECT count(*) AS n FROM graphile_worker._private_jobs WHERE key = $1', [res.body.signalId])) === 0, { what: 'job to complete' });
+        await waitFor(async () => (await countJobs(pool, res.body.signalId)) === 0, { what: 'job to complete' });
       } finally {
         await worker.stop();
       }
@@ -48,14 +49,7 @@ describe('worker: exactly-once effects, recovery, concurrency, shutdown', functi
     try {
       const res = await svc.post(alert({ ticker: 'ORPHAN', quantity: 1, price: 5 }));
       // As if a worker took the job 5 hours ago and died (graphile-worker's lock timeout is 4 hours).
-      await svc.pool.query(
-        `WITH j AS (
-           UPDATE graphile_worker._private_jobs SET locked_at = now() - interval '5 hours', locked_by = 'dead-worker', attempts = 1
-            WHERE key = $1 RETURNING job_queue_id)
-         UPDATE graphile_worker._private_job_queues SET locked_at = now() - interval '5 hours', locked_by = 'dead-worker'
-          WHERE id IN (SELECT job_queue_id FROM j)`,
-        [res.body.signalId],
-      );
+      await lockAsDeadWorker(svc.pool, res.body.signalId, 5);
       await svc.pool.query("UPDATE signals SET status = 'executing', attempts = 1 WHERE id = $1", [res.body.signalId]);
       const worker = await startWorker({
         connectionString: svc.db.url,
@@ -118,7 +112,7 @@ describe('worker: exactly-once effects, recovery, concurrency, shutdown', functi
       await client.connect();
       const { rows } = await client.query('SELECT status FROM signals WHERE id = $1', [res.body.signalId]);
       assert.equal(rows[0].status, 'executed');
-      assert.equal(await count(client as unknown as pg.Pool, 'SELECT count(*) AS n FROM graphile_worker._private_jobs'), 0);
+      assert.equal(await countJobs(client), 0);
     } finally {
       await client.end();
       await target.close();

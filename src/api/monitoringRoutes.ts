@@ -1,7 +1,7 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { Pool } from '../db/makePool.js';
-import { WebhookError } from '../http/errors.js';
+import { WebhookError } from '../domain/errors.js';
 import { checkHealth, type HealthDeps } from '../monitoring/checkHealth.js';
 import { getPerformance, WINDOWS, type WindowName } from '../monitoring/getPerformance.js';
 import { getRealtime } from '../monitoring/getRealtime.js';

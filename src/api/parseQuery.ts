@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { WebhookError } from '../http/errors.js';
+import { WebhookError } from '../domain/errors.js';
 
 /** Validates query parameters; a bad one is a 400 naming the parameter. */
 export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {

@@ -1,10 +1,9 @@
 import { type Link, TraceFlags, type Tracer } from '@opentelemetry/api';
 import { uuidv7 } from 'uuidv7';
 import type { AcceptedAnswer } from '../domain/types.js';
-import { WebhookError } from '../http/errors.js';
-import { finishWebhookTrace } from '../http/finishWebhookTrace.js';
-import { toWebhookError } from '../http/sendError.js';
+import { WebhookError } from '../domain/errors.js';
 import { getWebhookRecord, listStageRecords } from '../monitoring/getWebhookRecord.js';
+import { finishWebhookTrace } from '../pipeline/finishWebhookTrace.js';
 import { processFields, type PipelineDeps } from '../pipeline/processWebhook.js';
 import { ATTR } from '../telemetry/attributes.js';
 import type { Metrics } from '../telemetry/makeMetrics.js';
@@ -14,6 +13,11 @@ export interface ReplayDeps {
   pipeline: PipelineDeps;
   tracer: Tracer;
   metrics: Metrics | undefined;
+  /**
+   * The edge's reading of a failure: the error it answers with and that answer's HTTP status. Passed in by
+   * http/makeServer, because statuses (and Fastify's own errors) are known to the HTTP edge only.
+   */
+  answerFor: (thrown: unknown) => { error: WebhookError; httpStatus: number };
 }
 
 /**
@@ -84,8 +88,8 @@ export async function replayWebhook(
     finishWebhookTrace(trace, { httpStatus: 200, answer, headers: request.headers, extras });
     return { ...answer, replayOf: originalId };
   } catch (thrown) {
-    const error = toWebhookError(thrown);
-    finishWebhookTrace(trace, { httpStatus: error.statusCode, error, headers: request.headers, extras });
+    const { error, httpStatus } = deps.answerFor(thrown);
+    finishWebhookTrace(trace, { httpStatus, error, headers: request.headers, extras });
     throw Object.assign(error, { webhookId });
   } finally {
     deps.metrics?.inFlight.dec();

@@ -2,7 +2,7 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { Pool } from '../db/makePool.js';
 import { SIGNAL_STATUSES } from '../domain/types.js';
-import { WebhookError } from '../http/errors.js';
+import { WebhookError } from '../domain/errors.js';
 import { getSignal } from './getSignal.js';
 import { listExecutions } from './listExecutions.js';
 import { executionJson } from './executionJson.js';

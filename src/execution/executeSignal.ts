@@ -1,15 +1,16 @@
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { ATTR, EXECUTION_SPAN } from '../telemetry/attributes.js';
+import { EXECUTE_SIGNAL_TASK } from '../domain/executeSignalJob.js';
+import { ATTR } from '../telemetry/attributes.js';
 import { contextFromTraceparent } from '../telemetry/webhookTrace.js';
 import type { Pool } from '../db/makePool.js';
-import { toError } from '../http/errors.js';
+import { toError } from '../domain/errors.js';
 import { type Executor, PermanentExecutionError } from './executor.js';
 import { loadSignal } from './loadSignal.js';
 import { markSignalExecuting } from './markSignalExecuting.js';
-import { recordExecution } from './recordExecution.js';
-import { recordFailure } from './recordFailure.js';
-import { recordRetry } from './recordRetry.js';
+import { markSignalExecuted } from './markSignalExecuted.js';
+import { markSignalFailed } from './markSignalFailed.js';
+import { markSignalForRetry } from './markSignalForRetry.js';
 
 export interface ExecuteDeps {
   pool: Pool;
@@ -31,7 +32,7 @@ export async function executeSignal(
 ): Promise<ExecuteResult> {
   // A child of the webhook's root span: Jaeger shows the alert from arrival to fill in one trace.
   const span = deps.tracer.startSpan(
-    EXECUTION_SPAN,
+    EXECUTE_SIGNAL_TASK,
     {
       kind: SpanKind.CONSUMER,
       attributes: { [ATTR.signalId]: job.signalId, [ATTR.executor]: deps.executor.name, [ATTR.attempt]: job.attempt },
@@ -71,18 +72,18 @@ async function runAttempt(
   const base = { signal, executor: deps.executor.name, attempt: job.attempt, startedAt, traceId: signal.traceId };
   try {
     const effect = await deps.executor.execute(signal);
-    const recorded = await recordExecution(deps.pool, { ...base, effect });
+    const recorded = await markSignalExecuted(deps.pool, { ...base, effect });
     log.info({ executor: deps.executor.name, outcome: effect.outcome, recorded }, 'signal executed');
     return recorded ? { result: 'executed', outcome: effect.outcome } : { result: 'already_settled', outcome: 'already_settled' };
   } catch (thrown) {
     const err = toError(thrown);
     const permanent = err instanceof PermanentExecutionError;
     if (permanent || job.attempt >= job.maxAttempts) {
-      await recordFailure(deps.pool, { ...base, error: err.message });
+      await markSignalFailed(deps.pool, { ...base, error: err.message });
       log.warn({ err, permanent }, 'signal failed');
       return { result: 'failed', outcome: 'failed', error: err.message };
     }
-    await recordRetry(deps.pool, signal.id, err.message);
+    await markSignalForRetry(deps.pool, signal.id, err.message);
     log.warn({ err, nextAttempt: job.attempt + 1, maxAttempts: job.maxAttempts }, 'execution failed; will retry');
     throw err;
   }

@@ -3,9 +3,9 @@ import type { Executor } from './executor.js';
 import { makeForwardExecutor } from './forwardExecutor.js';
 import { makePaperExecutor } from './paperExecutor.js';
 
-export function makeExecutor(config: Pick<Config, 'executor' | 'forwardUrl' | 'forwardTimeoutMs' | 'forwardSigningSecret'>): Executor {
-  if (config.executor === 'forward') {
-    return makeForwardExecutor({ url: config.forwardUrl!, timeoutMs: config.forwardTimeoutMs, signingSecret: config.forwardSigningSecret });
+export function makeExecutor(config: Pick<Config, 'execution'>): Executor {
+  if (config.execution.executor === 'forward') {
+    return makeForwardExecutor({ url: config.execution.forwardUrl!, timeoutMs: config.execution.forwardTimeoutMs, signingSecret: config.execution.forwardSigningSecret });
   }
   return makePaperExecutor();
 }

@@ -2,10 +2,9 @@ import { type Tracer, trace } from '@opentelemetry/api';
 import { Logger as WorkerLogger, run, type Runner, type Task } from 'graphile-worker';
 import type { Logger } from 'pino';
 import { closePool, makePool, type Pool } from '../db/makePool.js';
+import { EXECUTE_SIGNAL_TASK, parseExecuteSignalPayload } from '../domain/executeSignalJob.js';
 import { executeSignal } from './executeSignal.js';
 import type { Executor } from './executor.js';
-
-export const EXECUTE_SIGNAL_TASK = 'execute_signal';
 
 export interface WorkerOptions {
   connectionString: string;
@@ -77,7 +76,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     tracer: options.tracer ?? trace.getTracer('tv-webhook'),
   };
   const task: Task = async (payload, helpers) => {
-    const { signalId, traceparent } = payload as { signalId: string; traceparent?: string | null };
+    const { signalId, traceparent } = parseExecuteSignalPayload(payload);
     await executeSignal(deps, { signalId, attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts, traceparent });
   };
   let runner: Runner;

@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { toError, WebhookError } from './errors.js';
+import { toError, WebhookError } from '../domain/errors.js';
+import { statusOf } from './errors.js';
 
 /** What answerClientError told each connection it closed (weak: gone with the socket). */
 const answered = new WeakMap<Socket, WebhookError>();
@@ -49,7 +50,7 @@ export function answerClientError(this: FastifyInstance, thrown: Error, socket: 
   if (socket.writable) {
     const body = JSON.stringify({ error: { code: error.code, message: error.message } });
     socket.write(
-      `HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `HTTP/1.1 ${statusOf(error)} ${STATUS_CODES[statusOf(error)]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }

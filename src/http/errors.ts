@@ -1,8 +1,8 @@
-/**
- * HTTP-facing errors: a stable code, a message that tells the sender what to fix, optional details.
- * Codes map to HTTP statuses here and nowhere else.
- */
+import type { ErrorCode, WebhookError } from '../domain/errors.js';
 
+/**
+ * The HTTP status each domain error code (src/domain/errors.ts) is answered with: here and nowhere else.
+ */
 export const ERROR_STATUS = {
   WH_ERR_RATE_LIMITED: 429,
   WH_ERR_IP_FORBIDDEN: 403,
@@ -25,58 +25,11 @@ export const ERROR_STATUS = {
   WH_ERR_CONFLICT: 409,
   WH_ERR_UNAVAILABLE: 503,
   WH_ERR_INTERNAL: 500,
-} as const;
+} as const satisfies Record<ErrorCode, number>;
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
-
-/** Codes that mean "refused before processing" (status `rejected` in the monitoring records). */
-export const REJECTION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'WH_ERR_RATE_LIMITED',
-  'WH_ERR_IP_FORBIDDEN',
-  'WH_ERR_AUTH_MISSING',
-  'WH_ERR_AUTH_INVALID',
-  'WH_ERR_PAYLOAD_TOO_LARGE',
-  'WH_ERR_UNSUPPORTED_MEDIA_TYPE',
-  'WH_ERR_MALFORMED_BODY',
-  'WH_ERR_INVALID_PAYLOAD',
-  'WH_ERR_UNRESOLVED_PLACEHOLDER',
-  'WH_ERR_UNKNOWN_ACTION',
-  'WH_ERR_METHOD_NOT_ALLOWED',
-  // A request the HTTP layer could not read is the client's doing (malformed, cut short, too slow), never ours.
-  'WH_ERR_BAD_REQUEST',
-  'WH_ERR_CLIENT_ABORTED',
-  'WH_ERR_REQUEST_TIMEOUT',
-  'WH_ERR_HEADERS_TOO_LARGE',
-]);
-
-export class WebhookError extends Error {
-  readonly code: ErrorCode;
-  readonly details?: unknown;
-  /** Extra response headers (Retry-After, Allow). */
-  readonly headers?: Record<string, string>;
-
-  constructor(code: ErrorCode, message: string, options: { details?: unknown; headers?: Record<string, string>; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.name = 'WebhookError';
-    this.code = code;
-    this.details = options.details;
-    this.headers = options.headers;
-  }
-
-  get statusCode(): number {
-    return ERROR_STATUS[this.code];
-  }
-}
-
-/** Normalises anything thrown into an Error, so every catch can log and record it the same way. */
-export function toError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
-  if (typeof thrown === 'string') return new Error(thrown);
-  try {
-    return new Error(`Non-error thrown: ${JSON.stringify(thrown)}`);
-  } catch {
-    return new Error('Non-error thrown');
-  }
+/** The status an error is answered with. */
+export function statusOf(error: WebhookError): number {
+  return ERROR_STATUS[error.code];
 }
 
 export interface ErrorBody {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { countAppliedMigrations } from '../db/countAppliedMigrations.js';
 import type { Pool } from '../db/makePool.js';
-import type { Lifecycle } from '../lifecycle.js';
+import type { Lifecycle } from '../domain/lifecycle.js';
 
 /** `/healthz`: the process is alive. `/readyz`: ready for traffic (started, not draining, database reachable, schema current). */
 export function registerHealthRoutes(app: FastifyInstance, deps: { pool: Pool; lifecycle: Lifecycle; expectedMigrations: number }): void {
@@ -11,8 +12,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: { pool: Pool; l
     checks.lifecycle = { ok: deps.lifecycle.state === 'ready', detail: deps.lifecycle.state };
     try {
       const started = performance.now();
-      const result = await deps.pool.query<{ applied: number }>('SELECT count(*)::int AS applied FROM pgmigrations');
-      const applied = result.rows[0]?.applied ?? 0;
+      const applied = await countAppliedMigrations(deps.pool);
       checks.database = { ok: true, detail: `${(performance.now() - started).toFixed(1)} ms` };
       checks.migrations = { ok: applied >= deps.expectedMigrations, detail: `${applied}/${deps.expectedMigrations} applied` };
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { toError } from './errors.js';
+import { toError } from '../domain/errors.js';
 
 /**
  * Starts `server` on host:port and returns the URL to reach it from this machine (a wildcard host is reached

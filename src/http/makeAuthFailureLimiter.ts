@@ -1,6 +1,6 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { normaliseIp } from '../config/parseAddressList.js';
-import { WebhookError } from './errors.js';
+import { WebhookError } from '../domain/errors.js';
 
 export interface AuthFailureLimiter {
   /** Throws 429 WH_ERR_RATE_LIMITED (with Retry-After) while `clientIp` has used up its failures. */

@@ -3,8 +3,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { uuidv7 } from 'uuidv7';
 import type { Config } from '../config/parseConfig.js';
-import type { Lifecycle } from '../lifecycle.js';
-import { WebhookError } from './errors.js';
+import type { Lifecycle } from '../domain/lifecycle.js';
+import { WebhookError } from '../domain/errors.js';
+import { declareRequestState } from './requestState.js';
 import { sendError } from './sendError.js';
 
 /**
@@ -21,14 +22,15 @@ export async function makeOpsServer(deps: { config: Config; logger: Logger; life
     requestIdHeader: false,
     logController: new LogController({ disableRequestLogging: true }),
     // The admin API reads no bodies; the bound is the webhook's, so nothing here is larger than there.
-    bodyLimit: config.bodyLimitBytes,
-    requestTimeout: config.requestTimeoutMs,
-    keepAliveTimeout: config.keepAliveTimeoutMs,
-    connectionTimeout: config.requestTimeoutMs,
+    bodyLimit: config.http.bodyLimitBytes,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    connectionTimeout: config.http.requestTimeoutMs,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
-  ops.server.headersTimeout = config.headersTimeoutMs;
+  ops.server.headersTimeout = config.http.headersTimeoutMs;
+  declareRequestState(ops);
   await ops.register(helmet, { global: true });
   ops.addHook('onSend', async (_request, reply) => {
     if (deps.lifecycle.state === 'draining') void reply.header('connection', 'close');

@@ -5,30 +5,30 @@ import { uuidv7 } from 'uuidv7';
 import { registerExecutionRoutes } from '../api/executionRoutes.js';
 import { registerMonitoringRoutes } from '../api/monitoringRoutes.js';
 import type { HealthDeps } from '../monitoring/checkHealth.js';
-import { makeSignalWriter } from '../pipeline/makeSignalWriter.js';
+import type { RateLimiter } from '../pipeline/makeRateLimiter.js';
 import type { PipelineDeps } from '../pipeline/processWebhook.js';
 import { registerSignalsRoutes } from '../api/signalsRoutes.js';
-import { secretsFilePath } from '../config/loadGeneratedSecrets.js';
 import type { Config } from '../config/parseConfig.js';
 import type { Pool } from '../db/makePool.js';
-import type { Lifecycle } from '../lifecycle.js';
-import { makeAuthenticator } from '../pipeline/authenticate.js';
-import { makeSecretScrubber } from '../pipeline/makeSecretScrubber.js';
-import { makeRateLimiter } from '../pipeline/makeRateLimiter.js';
+import type { Lifecycle } from '../domain/lifecycle.js';
 import { answerClientError } from './answerClientError.js';
-import { WebhookError } from './errors.js';
+import { WebhookError } from '../domain/errors.js';
 import { registerHealthRoutes } from './healthRoutes.js';
 import { registerMetricsRoute } from './metricsRoute.js';
 import type { Telemetry } from '../telemetry/makeTelemetry.js';
-import { makeAuthFailureLimiter } from './makeAuthFailureLimiter.js';
+import type { AuthFailureLimiter } from './makeAuthFailureLimiter.js';
+import { declareRequestState } from './requestState.js';
 import { makeRequireAdmin } from './requireAdmin.js';
-import { sendError } from './sendError.js';
+import { answerFor, sendError } from './sendError.js';
 import { registerWebhookRoute } from './webhookRoute.js';
 
 export interface ServerDeps {
   config: Config;
-  webhookSecrets: string[];
+  /** The webhook pipeline's parts, built where the service is assembled (startService). */
+  pipeline: PipelineDeps;
+  rateLimit: RateLimiter;
   adminToken: string;
+  authFailureLimiter: AuthFailureLimiter;
   pool: Pool;
   logger: Logger;
   lifecycle: Lifecycle;
@@ -37,8 +37,6 @@ export interface ServerDeps {
   health: HealthDeps;
   /** The operations listener (makeOpsServer): /metrics and health always, the admin API when ADMIN_API_ON_OPS. */
   ops: FastifyInstance;
-  /** Routes added by other concerns (monitoring API, metrics), registered after ours. */
-  extraRoutes?: (app: FastifyInstance) => void;
 }
 
 /**
@@ -47,12 +45,13 @@ export interface ServerDeps {
  * tenth of the shorter timeout (100-1000 ms) enforces both within 10 %; a sweep only compares the start
  * times of the connections still reading a request.
  */
-function connectionsCheckingIntervalMs(config: Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs'>): number {
-  return Math.min(1000, Math.max(100, Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 10)));
+function connectionsCheckingIntervalMs(config: Pick<Config, 'http'>): number {
+  return Math.min(1000, Math.max(100, Math.floor(Math.min(config.http.headersTimeoutMs, config.http.requestTimeoutMs) / 10)));
 }
 
+/** The public listener and its routes (and the operations listener's): wires the parts it is given to routes. */
 export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const { config } = deps;
+  const { config, pipeline } = deps;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Every request, accepted or not, gets a time-ordered id: it is the webhookId in answers, logs and records.
@@ -61,11 +60,11 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     // One outcome line per webhook is logged by the pipeline instead of Fastify's two lines per request.
     logController: new LogController({ disableRequestLogging: true }),
     // A trust function (addresses or a hop count), never `true`: see parseTrustProxy.
-    trustProxy: config.trustProxy?.trusts ?? false,
-    bodyLimit: config.bodyLimitBytes,
-    requestTimeout: config.requestTimeoutMs,
-    keepAliveTimeout: config.keepAliveTimeoutMs,
-    connectionTimeout: config.requestTimeoutMs,
+    trustProxy: config.http.trustProxy?.trusts ?? false,
+    bodyLimit: config.http.bodyLimitBytes,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    connectionTimeout: config.http.requestTimeoutMs,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     http: { connectionsCheckingInterval: connectionsCheckingIntervalMs(config) },
@@ -73,7 +72,8 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     // webhook's record why its connection ended.
     clientErrorHandler: answerClientError,
   });
-  app.server.headersTimeout = config.headersTimeoutMs;
+  app.server.headersTimeout = config.http.headersTimeoutMs;
+  declareRequestState(app);
 
   await app.register(helmet, { global: true });
 
@@ -91,40 +91,18 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     sendError(request, reply, new WebhookError('WH_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
   );
 
-  const requireAdmin = makeRequireAdmin(deps.adminToken, {
-    limiter: makeAuthFailureLimiter(config.adminAuthMaxFailures, config.adminAuthWindowSeconds),
-    metrics: deps.telemetry.metrics,
-  });
-  const pipeline: PipelineDeps = {
-    pool: deps.pool,
-    signalWriter: makeSignalWriter(deps.pool),
-    authenticate: makeAuthenticator({
-      secrets: deps.webhookSecrets,
-      signingSecret: config.webhookSigningSecret,
-      secretLocation: config.webhookSecrets ? 'WEBHOOK_SECRETS' : secretsFilePath(config.dataDir),
-    }),
-    scrubSecrets: makeSecretScrubber([...deps.webhookSecrets, config.webhookSigningSecret, deps.adminToken]),
-    policy: {
-      allowedSymbols: config.allowedSymbols,
-      maxQuantity: config.maxQuantity,
-      maxNotional: config.maxNotional,
-      maxAlertAgeSeconds: config.maxAlertAgeSeconds,
-    },
-    inputLimits: { maxQuantity: config.inputMaxQuantity, maxPrice: config.inputMaxPrice },
-    dedupeWindowSeconds: config.dedupeWindowSeconds,
-    executionMaxAttempts: config.executionMaxAttempts,
-  };
+  const requireAdmin = makeRequireAdmin(deps.adminToken, { limiter: deps.authFailureLimiter, metrics: deps.telemetry.metrics });
   registerWebhookRoute(app, {
     ...pipeline,
-    rateLimit: makeRateLimiter(config.rateLimitPerMinute, config.rateLimitProcessCount),
-    ipAllowlist: config.ipAllowlist,
-    bodyLimitBytes: config.bodyLimitBytes,
+    rateLimit: deps.rateLimit,
+    ipAllowlist: config.http.ipAllowlist,
+    bodyLimitBytes: config.http.bodyLimitBytes,
     tracer: deps.telemetry.tracer,
     metrics: deps.telemetry.metrics,
   });
   if (deps.telemetry.metrics) registerMetricsRoute(deps.ops, { metrics: deps.telemetry.metrics, pool: deps.pool });
   // Everything but the webhook: on the public listener by default, only on the operations one when asked.
-  const admin = config.adminApiOnOps ? deps.ops : app;
+  const admin = config.http.adminApiOnOps ? deps.ops : app;
   registerSignalsRoutes(admin, { pool: deps.pool, requireAdmin });
   registerExecutionRoutes(admin, { pool: deps.pool, requireAdmin });
   registerMonitoringRoutes(admin, {
@@ -132,12 +110,11 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     requireAdmin,
     telemetry: deps.telemetry,
     health: deps.health,
-    replay: { pipeline, tracer: deps.telemetry.tracer, metrics: deps.telemetry.metrics },
-    traceUiUrl: config.traceUiUrl,
+    replay: { pipeline, tracer: deps.telemetry.tracer, metrics: deps.telemetry.metrics, answerFor },
+    traceUiUrl: config.monitoring.traceUiUrl,
   });
   for (const server of [app, deps.ops]) {
     registerHealthRoutes(server, { pool: deps.pool, lifecycle: deps.lifecycle, expectedMigrations: deps.expectedMigrations });
   }
-  deps.extraRoutes?.(app);
   return app;
 }

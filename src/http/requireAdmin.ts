@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from '../telemetry/makeMetrics.js';
-import { WebhookError } from './errors.js';
+import { WebhookError } from '../domain/errors.js';
 import type { AuthFailureLimiter } from './makeAuthFailureLimiter.js';
 
 /**

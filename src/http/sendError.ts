@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { clientAborted, clientErrorOf } from './answerClientError.js';
-import { type ErrorBody, WebhookError, toError } from './errors.js';
+import { WebhookError, toError } from '../domain/errors.js';
+import { type ErrorBody, statusOf } from './errors.js';
 
 /** Errors Fastify raises before our handler runs, mapped onto our codes. */
 const FASTIFY_CODES: Record<string, (err: Error & { code?: string }) => WebhookError> = {
@@ -33,6 +34,12 @@ export function toWebhookError(thrown: unknown): WebhookError {
   });
 }
 
+/** The error a failure is answered with, and its status (for a trace that must record the answer it ends with). */
+export function answerFor(thrown: unknown): { error: WebhookError; httpStatus: number } {
+  const error = toWebhookError(thrown);
+  return { error, httpStatus: statusOf(error) };
+}
+
 /** Sends the error answer: code, message, details, the webhook id; never a stack or an internal message. */
 export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
   let error = toWebhookError(thrown);
@@ -51,5 +58,5 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
   // A replay answers with the id of the new webhook it created.
   body.webhookId = (error as WebhookError & { webhookId?: string }).webhookId ?? request.id;
   if (error.headers) void reply.headers(error.headers);
-  return reply.code(error.statusCode).send(body);
+  return reply.code(statusOf(error)).send(body);
 }

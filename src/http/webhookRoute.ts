@@ -1,16 +1,16 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IpAllowlist } from '../config/parseIpAllowlist.js';
-import type { AcceptedAnswer } from '../domain/types.js';
 import { checkIpAllowlist } from '../pipeline/checkIpAllowlist.js';
 import type { RateLimiter } from '../pipeline/makeRateLimiter.js';
-import { processWebhook, type PipelineDeps, type WebhookContext } from '../pipeline/processWebhook.js';
+import { processWebhook, type PipelineDeps } from '../pipeline/processWebhook.js';
 import { ATTR } from '../telemetry/attributes.js';
 import type { Metrics } from '../telemetry/makeMetrics.js';
 import { extractParent, WebhookTrace } from '../telemetry/webhookTrace.js';
 import { clientAborted, clientErrorOf } from './answerClientError.js';
-import { WebhookError } from './errors.js';
-import { finishWebhookTrace } from './finishWebhookTrace.js';
+import { WebhookError } from '../domain/errors.js';
+import { statusOf } from './errors.js';
+import { finishWebhookTrace } from '../pipeline/finishWebhookTrace.js';
 
 export const WEBHOOK_PATH = '/api/webhooks/tradingview';
 
@@ -20,22 +20,6 @@ export interface WebhookRouteDeps extends PipelineDeps {
   bodyLimitBytes: number;
   tracer: Tracer;
   metrics: Metrics | undefined;
-}
-
-interface WebhookState extends WebhookContext {
-  answer?: AcceptedAnswer;
-  /** The body was read and the pipeline started: its answer (onSend) finishes the webhook, whatever the client does. */
-  bodyRead: boolean;
-  finished: boolean;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    receivedAt: Date;
-    webhook?: WebhookState;
-    /** The error answered, set by sendError, for the webhook's record and trace. */
-    webhookError?: WebhookError;
-  }
 }
 
 export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDeps): void {
@@ -96,7 +80,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     onRequestAbort: async (request) => {
       if (!request.webhook || request.webhook.bodyRead || request.webhook.finished) return;
       request.webhookError ??= clientErrorOf(request.raw.socket) ?? clientAborted();
-      finishWebhook(request, request.webhookError.statusCode, deps.metrics);
+      finishWebhook(request, statusOf(request.webhookError), deps.metrics);
     },
     onResponse: async (request, reply) => {
       request.log.info(

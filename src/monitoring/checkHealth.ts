@@ -1,10 +1,10 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import type { Pool } from '../db/makePool.js';
-import { toError } from '../http/errors.js';
+import { toError } from '../domain/errors.js';
 import type { ExportHealth } from '../telemetry/makeCountingExporter.js';
 import type { SinkStats } from '../telemetry/recordSink.js';
 import { getQueueStats } from './getQueueStats.js';
+import type { EventLoopMonitor } from './makeEventLoopMonitor.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
@@ -21,7 +21,7 @@ export interface HealthDeps {
   sink: () => SinkStats | undefined;
   exporter: () => ExportHealth | undefined;
   /** Event-loop delay, sampled continuously; reset after each health check. */
-  eventLoop: { p99Ms: () => number; reset: () => void };
+  eventLoop: Pick<EventLoopMonitor, 'p99Ms' | 'reset'>;
 }
 
 /** How recent a sink drop, sink failure or export failure must be to count against health. */
@@ -31,16 +31,6 @@ const worst = (a: HealthStatus, b: HealthStatus): HealthStatus =>
   a === 'unhealthy' || b === 'unhealthy' ? 'unhealthy' : a === 'degraded' || b === 'degraded' ? 'degraded' : 'healthy';
 
 const recent = (iso: string | null, now: number) => iso !== null && now - Date.parse(iso) < RECENT_MS;
-
-export function makeEventLoopMonitor() {
-  const histogram = monitorEventLoopDelay({ resolution: 20 });
-  histogram.enable();
-  return {
-    p99Ms: () => histogram.percentile(99) / 1e6,
-    reset: () => histogram.reset(),
-    stop: () => histogram.disable(),
-  };
-}
 
 /**
  * The seed's getSystemHealth(): each check with its own status; the overall status is the worst of them.

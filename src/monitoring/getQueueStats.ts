@@ -10,13 +10,14 @@ export interface QueueStats {
   running: number;
 }
 
+/** From graphile-worker's public `jobs` view: its `_private_*` tables are no interface and change between versions. */
 export async function getQueueStats(pool: Pool): Promise<QueueStats> {
   const { rows } = await pool.query(
     `SELECT count(*) FILTER (WHERE locked_at IS NULL AND attempts < max_attempts)::int AS depth,
             count(*) FILTER (WHERE locked_at IS NULL AND attempts < max_attempts AND run_at <= now())::int AS due,
             count(*) FILTER (WHERE locked_at IS NOT NULL)::int AS running,
             COALESCE(EXTRACT(EPOCH FROM now() - min(run_at) FILTER (WHERE locked_at IS NULL AND attempts < max_attempts AND run_at <= now())), 0)::float8 AS oldest
-       FROM graphile_worker._private_jobs`,
+       FROM graphile_worker.jobs`,
   );
   const r = rows[0];
   return { depth: r.depth, due: r.due, running: r.running, oldestAgeSeconds: Math.max(0, r.oldest) };

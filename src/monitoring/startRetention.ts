@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Pool } from '../db/makePool.js';
-import { toError } from '../http/errors.js';
+import { toError } from '../domain/errors.js';
 import { pruneRecords } from './pruneRecords.js';
 
 /** Prunes monitoring records older than `days`, once shortly after start and then every `intervalMs`. */

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { WebhookError } from '../http/errors.js';
+import { WebhookError } from '../domain/errors.js';
 import type { BodyFields } from './parseBody.js';
 import { normaliseKey } from './resolveAliases.js';
 

@@ -1,6 +1,6 @@
 import type { IpAllowlist } from '../config/parseIpAllowlist.js';
 import { normaliseIp } from '../config/parseAddressList.js';
-import { WebhookError } from '../http/errors.js';
+import { WebhookError } from '../domain/errors.js';
 
 /** Refuses a client outside IP_ALLOWLIST (when one is configured). */
 export function checkIpAllowlist(allowlist: IpAllowlist | undefined, clientIp: string): void {

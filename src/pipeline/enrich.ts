@@ -1,5 +1,5 @@
 import type { Action, Signal } from '../domain/types.js';
-import { WebhookError } from '../http/errors.js';
+import { WebhookError } from '../domain/errors.js';
 import { parseDecimal } from './parseDecimal.js';
 import type { ValidAlert } from './validateAlert.js';
 

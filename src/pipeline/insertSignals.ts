@@ -1,4 +1,5 @@
 import type { Pool } from '../db/makePool.js';
+import { EXECUTE_SIGNAL_TASK, makeExecuteSignalPayload } from '../domain/executeSignalJob.js';
 import type { Signal } from '../domain/types.js';
 import type { DedupeKey } from './makeDedupeKey.js';
 
@@ -39,7 +40,7 @@ WITH input AS (
     ord int, id uuid, webhook_id uuid, dedupe_key text, dedupe_until timestamptz, ticker text, exchange text,
     action text, quantity numeric, price numeric, strategy text, "interval" text, alert_time timestamptz,
     alert_id text, order_id text, market_position text, position_size numeric, extra jsonb, status text,
-    decline_reason text, trace_id text, received_at timestamptz, traceparent text, max_attempts int)
+    decline_reason text, trace_id text, received_at timestamptz, job_payload json, max_attempts int)
 ), inserted AS (
   INSERT INTO signals (id, webhook_id, dedupe_key, dedupe_until, ticker, exchange, action, quantity, price, strategy,
                        interval, alert_time, alert_id, order_id, market_position, position_size, extra, status,
@@ -53,7 +54,7 @@ WITH input AS (
   RETURNING id, status
 ), job AS (
   SELECT count(*) AS n FROM graphile_worker.add_jobs((
-    SELECT array_agg(ROW('execute_signal', json_build_object('signalId', i.id, 'traceparent', input.traceparent),
+    SELECT array_agg(ROW($2::text, input.job_payload,
                          'symbol:' || input.ticker, NULL, input.max_attempts, i.id::text, NULL, NULL)::graphile_worker.job_spec
                      ORDER BY input.ord)
       FROM inserted i JOIN input USING (id)
@@ -68,12 +69,12 @@ function toRow(s: NewSignal, ord: number) {
     exchange: g.exchange, action: g.action, quantity: g.quantity, price: g.price, strategy: g.strategy, interval: g.interval,
     alert_time: g.alertTime, alert_id: g.alertId, order_id: g.orderId, market_position: g.marketPosition,
     position_size: g.positionSize, extra: g.extra, status: s.status, decline_reason: s.declineReason, trace_id: s.traceId,
-    received_at: s.receivedAt, traceparent: s.traceparent, max_attempts: s.maxAttempts,
+    received_at: s.receivedAt, job_payload: makeExecuteSignalPayload(s.id, s.traceparent), max_attempts: s.maxAttempts,
   };
 }
 
 /** Returns the ids of the signals inserted; the others were duplicates. */
 export async function insertSignals(pool: Pool, signals: NewSignal[]): Promise<Set<string>> {
-  const result = await pool.query(SQL, [JSON.stringify(signals.map(toRow))]);
+  const result = await pool.query(SQL, [JSON.stringify(signals.map(toRow)), EXECUTE_SIGNAL_TASK]);
   return new Set(result.rows.map((r: { id: string }) => r.id));
 }

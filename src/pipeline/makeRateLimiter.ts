@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { WebhookError } from '../http/errors.js';
+import { WebhookError } from '../domain/errors.js';
 
 export type RateLimiter = (clientIp: string) => Promise<void>;
 

@@ -1,5 +1,5 @@
 import type { Pool } from '../db/makePool.js';
-import { toError } from '../http/errors.js';
+import { toError } from '../domain/errors.js';
 import { insertSignals, type NewSignal } from './insertSignals.js';
 
 export interface SignalWriter {

@@ -1,4 +1,4 @@
-import { WebhookError } from '../http/errors.js';
+import { WebhookError } from '../domain/errors.js';
 import { describeJsonError } from './describeJsonError.js';
 import { exceedsDepth } from './exceedsDepth.js';
 import type { BodyText } from './readBody.js';

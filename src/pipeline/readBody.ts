@@ -1,4 +1,4 @@
-import { WebhookError } from '../http/errors.js';
+import { WebhookError } from '../domain/errors.js';
 
 export type MediaType = 'application/json' | 'text/plain';
 

@@ -1,6 +1,6 @@
 import type { Pool } from '../db/makePool.js';
 import type { AcceptedAnswer } from '../domain/types.js';
-import { WebhookError } from '../http/errors.js';
+import { WebhookError } from '../domain/errors.js';
 import { findDuplicateSignal } from './findDuplicateSignal.js';
 import type { NewSignal } from './insertSignals.js';
 import type { SignalWriter } from './makeSignalWriter.js';

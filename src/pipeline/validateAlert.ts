@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Alert } from '../domain/types.js';
-import { WebhookError } from '../http/errors.js';
+import { WebhookError } from '../domain/errors.js';
 import { findPlaceholders } from './findPlaceholders.js';
 import { findUnstorableText } from './findUnstorableText.js';
 import type { BodyFields } from './parseBody.js';

@@ -1,6 +1,17 @@
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_URL_PATH,
+  ATTR_USER_AGENT_ORIGINAL,
+} from '@opentelemetry/semantic-conventions';
+
 /**
- * Span attribute names: searchable in Jaeger, and read back by the metrics and the Postgres sink.
- * HTTP ones follow the OpenTelemetry semantic conventions.
+ * Span attribute names, all of them here: searchable in Jaeger, and read back by the metrics and the Postgres
+ * sink. Our own (`webhook.*`, `signal.*`, `trading.*`, `execution.*`) are written out; the HTTP, URL, client and
+ * error ones come from the OpenTelemetry semantic conventions package (stable attributes only).
  */
 export const ATTR = {
   record: 'webhook.record', // 'request' on a webhook's root span, 'stage' on its stage spans
@@ -26,13 +37,11 @@ export const ATTR = {
   executor: 'execution.executor',
   executionOutcome: 'execution.outcome',
   attempt: 'execution.attempt',
-  httpMethod: 'http.request.method',
-  httpRoute: 'http.route',
-  httpStatus: 'http.response.status_code',
-  urlPath: 'url.path',
-  clientAddress: 'client.address',
-  userAgent: 'user_agent.original',
-  errorType: 'error.type',
+  httpMethod: ATTR_HTTP_REQUEST_METHOD,
+  httpRoute: ATTR_HTTP_ROUTE,
+  httpStatus: ATTR_HTTP_RESPONSE_STATUS_CODE,
+  urlPath: ATTR_URL_PATH,
+  clientAddress: ATTR_CLIENT_ADDRESS,
+  userAgent: ATTR_USER_AGENT_ORIGINAL,
+  errorType: ATTR_ERROR_TYPE,
 } as const;
-
-export const EXECUTION_SPAN = 'execute_signal';

@@ -17,6 +17,10 @@ const SIZE_BUCKETS = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 65536];
  * series at 1, and `increase()`/`rate()` see no change, so "any failed execution" alerts would miss the first
  * failure and dashboards would show no data for a healthy service.
  */
+/** The span consumers whose errors monitoring_instrumentation_errors_total counts. */
+export const INSTRUMENTATION_COMPONENTS = ['metrics', 'sink', 'otlp'] as const;
+export type InstrumentationComponent = (typeof INSTRUMENTATION_COMPONENTS)[number];
+
 const KNOWN_LABELS = {
   requests: [
     { status: 'success', code: 'accepted' }, { status: 'success', code: 'duplicate' }, { status: 'success', code: 'declined' },
@@ -28,7 +32,7 @@ const KNOWN_LABELS = {
     ...['forwarded', 'retry', 'failed'].map((outcome) => ({ executor: 'forward', outcome })),
   ],
   sinkRecords: ['written', 'retried', 'dropped', 'rate_limited', 'failed'].map((outcome) => ({ outcome })),
-  instrumentationErrors: ['metrics', 'sink', 'otlp'].map((component) => ({ component })),
+  instrumentationErrors: INSTRUMENTATION_COMPONENTS.map((component) => ({ component })),
   adminAuthFailures: ['missing', 'invalid', 'rate_limited'].map((outcome) => ({ outcome })),
 };
 

@@ -1,5 +1,6 @@
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { ATTR, EXECUTION_SPAN } from './attributes.js';
+import { EXECUTE_SIGNAL_TASK } from '../domain/executeSignalJob.js';
+import { ATTR } from './attributes.js';
 import type { Metrics } from './makeMetrics.js';
 
 function seconds(span: ReadableSpan): number {
@@ -32,7 +33,7 @@ export function makeMetricsProcessor(metrics: Metrics): SpanProcessor {
         const stage = String(a[ATTR.stage]);
         const status = span.status.code === 2 ? 'failed' : 'completed';
         metrics.stageSeconds.observe({ labels: { stage, status }, value: seconds(span), exemplarLabels });
-      } else if (span.name === EXECUTION_SPAN) {
+      } else if (span.name === EXECUTE_SIGNAL_TASK) {
         const labels = { executor: String(a[ATTR.executor] ?? 'unknown'), outcome: String(a[ATTR.executionOutcome] ?? 'unknown') };
         metrics.executions.inc(labels);
         metrics.executionSeconds.observe({ labels, value: seconds(span), exemplarLabels });

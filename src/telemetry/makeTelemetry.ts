@@ -4,32 +4,18 @@ import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace
 import type { Logger } from 'pino';
 import type { Config } from '../config/parseConfig.js';
 import { closePool, makePool } from '../db/makePool.js';
-import { toError } from '../http/errors.js';
+import { toError } from '../domain/errors.js';
 import { makeQueueDropCounter } from './makeQueueDropCounter.js';
 import { getExportSampler } from './exportSampler.js';
 import { type ExportHealth, makeCountingExporter } from './makeCountingExporter.js';
-import { makeMetrics, type Metrics } from './makeMetrics.js';
+import { type InstrumentationComponent, makeMetrics, type Metrics } from './makeMetrics.js';
 import { makeMetricsProcessor } from './makeMetricsProcessor.js';
 import { makeSinkProcessor } from './makeSinkProcessor.js';
 import { RecordSink } from './recordSink.js';
 import { getSpanHub } from './spanHub.js';
 import { startTracing } from './startTracing.js';
 
-export type TelemetryConfig = Pick<
-  Config,
-  | 'monitoringEnabled'
-  | 'otlpTracesUrl'
-  | 'exportQueueMaxSpans'
-  | 'traceExportRatio'
-  | 'sinkBatchSize'
-  | 'sinkFlushIntervalMs'
-  | 'sinkMaxBufferRecords'
-  | 'sinkMaxBufferBytes'
-  | 'sinkWriteTimeoutMs'
-  | 'sinkMaxAttempts'
-  | 'rejectedRecordsPerMinute'
-  | 'rejectedRecordsPerClientPerMinute'
->;
+export type TelemetryConfig = Pick<Config, 'monitoring'>;
 
 export interface Telemetry {
   enabled: boolean;
@@ -41,32 +27,6 @@ export interface Telemetry {
   stop(timeoutMs: number): Promise<void>;
 }
 
-/** Counts and logs a consumer's error instead of letting it reach the request path. */
-function guard(name: string, consumer: SpanProcessor, metrics: Metrics, logger: Logger): SpanProcessor {
-  const failed = (err: unknown) => {
-    metrics.instrumentationErrors.inc({ component: name });
-    logger.warn({ err: toError(err), component: name }, 'instrumentation error (request unaffected)');
-  };
-  return {
-    onStart: (span, ctx) => {
-      try {
-        consumer.onStart(span, ctx);
-      } catch (err) {
-        failed(err);
-      }
-    },
-    onEnd: (span) => {
-      try {
-        consumer.onEnd(span);
-      } catch (err) {
-        failed(err);
-      }
-    },
-    forceFlush: () => consumer.forceFlush(),
-    shutdown: () => consumer.shutdown(),
-  };
-}
-
 const noopTracer = new ProxyTracerProvider().getTracer('disabled');
 
 /**
@@ -75,16 +35,16 @@ const noopTracer = new ProxyTracerProvider().getTracer('disabled');
  * With MONITORING_ENABLED=false there are no spans, no records and no metrics: the tracer is a no-op.
  */
 export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logger: Logger): Telemetry {
-  if (!config.monitoringEnabled) {
+  if (!config.monitoring.enabled) {
     return { enabled: false, tracer: noopTracer, metrics: undefined, sink: undefined, exportHealth: undefined, stop: async () => undefined };
   }
   startTracing();
-  getExportSampler().setRatio(config.traceExportRatio);
+  getExportSampler().setRatio(config.monitoring.traceExportRatio);
   const metrics = makeMetrics();
   const sinkPool = makePool({
     connectionString: databaseUrl,
     max: 2,
-    timeoutMs: config.sinkWriteTimeoutMs,
+    timeoutMs: config.monitoring.sinkWriteTimeoutMs,
     logger,
     applicationName: 'tv-webhook-monitoring',
     // Records are diagnostics: a Postgres crash may lose their last fraction of a second (wal_writer_delay),
@@ -94,38 +54,44 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
   });
   const sink = new RecordSink({
     pool: sinkPool,
-    batchSize: config.sinkBatchSize,
-    flushIntervalMs: config.sinkFlushIntervalMs,
-    maxBufferRecords: config.sinkMaxBufferRecords,
-    maxBufferBytes: config.sinkMaxBufferBytes,
-    maxAttempts: config.sinkMaxAttempts,
-    rejectedPerMinute: config.rejectedRecordsPerMinute,
-    rejectedPerClientPerMinute: config.rejectedRecordsPerClientPerMinute,
+    batchSize: config.monitoring.sinkBatchSize,
+    flushIntervalMs: config.monitoring.sinkFlushIntervalMs,
+    maxBufferRecords: config.monitoring.sinkMaxBufferRecords,
+    maxBufferBytes: config.monitoring.sinkMaxBufferBytes,
+    maxAttempts: config.monitoring.sinkMaxAttempts,
+    rejectedPerMinute: config.monitoring.rejectedRecordsPerMinute,
+    rejectedPerClientPerMinute: config.monitoring.rejectedRecordsPerClientPerMinute,
     metrics,
     logger: logger.child({ component: 'monitoring-sink' }),
   });
-  const consumers: SpanProcessor[] = [
-    guard('metrics', makeMetricsProcessor(metrics), metrics, logger),
-    guard('sink', makeSinkProcessor(sink), metrics, logger),
+  const consumers: Array<{ name: InstrumentationComponent; consumer: SpanProcessor }> = [
+    { name: 'metrics', consumer: makeMetricsProcessor(metrics) },
+    { name: 'sink', consumer: makeSinkProcessor(sink) },
   ];
   let exportHealth: ExportHealth | undefined;
   let batch: BatchSpanProcessor | undefined;
-  if (config.otlpTracesUrl) {
-    const drops = makeQueueDropCounter(config.exportQueueMaxSpans, (n) => metrics.exportDroppedSpans.inc(n));
-    const counted = makeCountingExporter(new OTLPTraceExporter({ url: config.otlpTracesUrl }), (n) => metrics.exportFailures.inc(n), drops.handedOver);
+  if (config.monitoring.otlpTracesUrl) {
+    const drops = makeQueueDropCounter(config.monitoring.exportQueueMaxSpans, (n) => metrics.exportDroppedSpans.inc(n));
+    const counted = makeCountingExporter(new OTLPTraceExporter({ url: config.monitoring.otlpTracesUrl }), (n) => metrics.exportFailures.inc(n), drops.handedOver);
     exportHealth = counted.health;
     // Bounded: at most exportQueueMaxSpans spans wait for the collector (8192 by default: over a second of
     // spans at 1,000 webhooks/s); past that the batch processor drops them, and drops counts each one.
     batch = new BatchSpanProcessor({
       exporter: counted.exporter,
-      maxQueueSize: config.exportQueueMaxSpans,
-      maxExportBatchSize: Math.min(1024, config.exportQueueMaxSpans),
+      maxQueueSize: config.monitoring.exportQueueMaxSpans,
+      maxExportBatchSize: Math.min(1024, config.monitoring.exportQueueMaxSpans),
       scheduledDelayMillis: 1000,
     });
-    consumers.push(guard('otlp', drops.wrap(batch), metrics, logger));
+    consumers.push({ name: 'otlp', consumer: drops.wrap(batch) });
   }
   const hub = getSpanHub();
-  const detach = consumers.map((c) => hub.attach(c));
+  // A consumer's error is counted and logged, never passed on to the request path (the hub isolates it).
+  const detach = consumers.map(({ name, consumer }) =>
+    hub.attach(consumer, (err) => {
+      metrics.instrumentationErrors.inc({ component: name });
+      logger.warn({ err: toError(err), component: name }, 'instrumentation error (request unaffected)');
+    }),
+  );
   return {
     enabled: true,
     tracer: trace.getTracer('tv-webhook'),

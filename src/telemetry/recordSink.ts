@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Pool } from '../db/makePool.js';
-import { toError } from '../http/errors.js';
+import { toError } from '../domain/errors.js';
 import type { Metrics } from './makeMetrics.js';
 import { makeRejectedRecordLimiter, type RejectedRecordLimiter } from './makeRejectedRecordLimiter.js';
 import type { RequestRecord, StageRecord } from './spanToRecords.js';

@@ -5,25 +5,27 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
  * The one span processor given to the tracer provider. The provider is built before the application loads
  * (its processors are fixed then), while the consumers of span ends (metrics, the Postgres sink, the OTLP
  * exporter) are made by the service from its configuration: they attach here when it starts and detach when it
- * stops. A consumer that throws is isolated: the error is counted and the others still run.
+ * stops. A consumer that throws is isolated here, and only here: its error goes to the consumer's `onError`
+ * (makeTelemetry counts it in monitoring_instrumentation_errors_total and logs it) and the others still run.
+ * Span starts and ends run on the request path: nothing a consumer throws may reach it.
  */
 export class SpanHub implements SpanProcessor {
-  private consumers: SpanProcessor[] = [];
-  consumerErrors = 0;
+  private consumers: Array<{ consumer: SpanProcessor; onError: (err: unknown) => void }> = [];
 
-  attach(consumer: SpanProcessor): () => void {
-    this.consumers = [...this.consumers, consumer];
+  attach(consumer: SpanProcessor, onError: (err: unknown) => void): () => void {
+    const entry = { consumer, onError };
+    this.consumers = [...this.consumers, entry];
     return () => {
-      this.consumers = this.consumers.filter((c) => c !== consumer);
+      this.consumers = this.consumers.filter((c) => c !== entry);
     };
   }
 
   onStart(span: Span, parentContext: Context): void {
     for (const c of this.consumers) {
       try {
-        c.onStart(span, parentContext);
-      } catch {
-        this.consumerErrors += 1;
+        c.consumer.onStart(span, parentContext);
+      } catch (err) {
+        c.onError(err);
       }
     }
   }
@@ -31,19 +33,19 @@ export class SpanHub implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     for (const c of this.consumers) {
       try {
-        c.onEnd(span);
-      } catch {
-        this.consumerErrors += 1;
+        c.consumer.onEnd(span);
+      } catch (err) {
+        c.onError(err);
       }
     }
   }
 
   async forceFlush(): Promise<void> {
-    await Promise.allSettled(this.consumers.map((c) => c.forceFlush()));
+    await Promise.allSettled(this.consumers.map((c) => c.consumer.forceFlush()));
   }
 
   async shutdown(): Promise<void> {
-    await Promise.allSettled(this.consumers.map((c) => c.shutdown()));
+    await Promise.allSettled(this.consumers.map((c) => c.consumer.shutdown()));
   }
 }
 

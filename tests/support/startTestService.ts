@@ -52,7 +52,7 @@ export async function startTestService(env: Record<string, string> = {}, options
   };
   const api: TestService['api'] = async (p, o = {}) => {
     const token = o.token === undefined ? TEST_ADMIN_TOKEN : o.token;
-    const res = await fetch(`${config.adminApiOnOps ? service.opsUrl : service.url}${p}`, {
+    const res = await fetch(`${config.http.adminApiOnOps ? service.opsUrl : service.url}${p}`, {
       method: o.method ?? 'GET',
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });

@@ -2,7 +2,7 @@ import type { AcceptedAnswer } from '../domain/types.js';
 import { ATTR } from '../telemetry/attributes.js';
 import type { RecordExtras } from '../telemetry/recordExtras.js';
 import type { WebhookTrace } from '../telemetry/webhookTrace.js';
-import { REJECTION_CODES, type WebhookError } from './errors.js';
+import { REJECTION_CODES, type WebhookError } from '../domain/errors.js';
 import { redactHeaders } from './redactHeaders.js';
 
 /**

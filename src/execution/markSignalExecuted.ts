@@ -3,11 +3,11 @@ import type { Pool } from '../db/makePool.js';
 import type { ExecutionEffect, ExecutorName, StoredSignalRef } from './executor.js';
 
 /**
- * Records a successful execution and settles the signal as `executed`, in one transaction with the executor's
+ * Settles the signal as `executed` and stores its execution row, in one transaction with the executor's
  * own database effects. The unique signal_id makes a second run a no-op: its effects are rolled back.
  * Returns false when the signal already had an execution.
  */
-export async function recordExecution(
+export async function markSignalExecuted(
   pool: Pool,
   input: { signal: StoredSignalRef; executor: ExecutorName; effect: ExecutionEffect; attempt: number; startedAt: Date; traceId: string | null },
 ): Promise<boolean> {

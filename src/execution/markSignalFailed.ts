@@ -2,8 +2,8 @@ import { uuidv7 } from 'uuidv7';
 import type { Pool } from '../db/makePool.js';
 import type { ExecutorName, StoredSignalRef } from './executor.js';
 
-/** Settles the signal as `failed` with its last error, and records the failed execution (once). */
-export async function recordFailure(
+/** Settles the signal as `failed` with its last error, and stores the failed execution row (once). */
+export async function markSignalFailed(
   pool: Pool,
   input: { signal: StoredSignalRef; executor: ExecutorName; error: string; attempt: number; startedAt: Date; traceId: string | null },
 ): Promise<void> {
