@@ -1,11 +1,11 @@
 import helmet from '@fastify/helmet';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { uuidv7 } from 'uuidv7';
 import type { Config } from '../config/parseConfig.js';
 import type { Lifecycle } from '../domain/lifecycle.js';
 import { WebhookError } from '../domain/errors.js';
 import { declareRequestState } from './requestState.js';
+import { serverOptions } from './serverOptions.js';
 import { sendError } from './sendError.js';
 
 /**
@@ -16,19 +16,8 @@ import { sendError } from './sendError.js';
  */
 export async function makeOpsServer(deps: { config: Config; logger: Logger; lifecycle: Lifecycle }): Promise<FastifyInstance> {
   const { config } = deps;
-  const ops = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    genReqId: () => uuidv7(),
-    requestIdHeader: false,
-    logController: new LogController({ disableRequestLogging: true }),
-    // The admin API reads no bodies; the bound is the webhook's, so nothing here is larger than there.
-    bodyLimit: config.http.bodyLimitBytes,
-    requestTimeout: config.http.requestTimeoutMs,
-    keepAliveTimeout: config.http.keepAliveTimeoutMs,
-    connectionTimeout: config.http.requestTimeoutMs,
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
-  });
+  // The admin API reads no bodies; the bound is the webhook's, so nothing here is larger than there.
+  const ops = Fastify(serverOptions(config, deps.logger));
   ops.server.headersTimeout = config.http.headersTimeoutMs;
   declareRequestState(ops);
   await ops.register(helmet, { global: true });

@@ -1,7 +1,6 @@
 import helmet from '@fastify/helmet';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { uuidv7 } from 'uuidv7';
 import { registerExecutionRoutes } from '../api/executionRoutes.js';
 import { registerMonitoringRoutes } from '../api/monitoringRoutes.js';
 import type { HealthDeps } from '../monitoring/checkHealth.js';
@@ -11,13 +10,13 @@ import { registerSignalsRoutes } from '../api/signalsRoutes.js';
 import type { Config } from '../config/parseConfig.js';
 import type { Pool } from '../db/makePool.js';
 import type { Lifecycle } from '../domain/lifecycle.js';
-import { answerClientError } from './answerClientError.js';
 import { WebhookError } from '../domain/errors.js';
 import { registerHealthRoutes } from './healthRoutes.js';
 import { registerMetricsRoute } from './metricsRoute.js';
 import type { Telemetry } from '../telemetry/makeTelemetry.js';
 import type { AuthFailureLimiter } from './makeAuthFailureLimiter.js';
 import { declareRequestState } from './requestState.js';
+import { serverOptions } from './serverOptions.js';
 import { makeRequireAdmin } from './requireAdmin.js';
 import { answerFor, sendError } from './sendError.js';
 import { registerWebhookRoute } from './webhookRoute.js';
@@ -39,38 +38,13 @@ export interface ServerDeps {
   ops: FastifyInstance;
 }
 
-/**
- * Node enforces headersTimeout and requestTimeout only when it sweeps its list of open connections, every 30 s
- * by default: with 5 s and 10 s settings, slow senders held their connections for 11-30 s. Sweeping every
- * tenth of the shorter timeout (100-1000 ms) enforces both within 10 %; a sweep only compares the start
- * times of the connections still reading a request.
- */
-function connectionsCheckingIntervalMs(config: Pick<Config, 'http'>): number {
-  return Math.min(1000, Math.max(100, Math.floor(Math.min(config.http.headersTimeoutMs, config.http.requestTimeoutMs) / 10)));
-}
-
 /** The public listener and its routes (and the operations listener's): wires the parts it is given to routes. */
 export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config, pipeline } = deps;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    // Every request, accepted or not, gets a time-ordered id: it is the webhookId in answers, logs and records.
-    genReqId: () => uuidv7(),
-    requestIdHeader: false,
-    // One outcome line per webhook is logged by the pipeline instead of Fastify's two lines per request.
-    logController: new LogController({ disableRequestLogging: true }),
+    ...serverOptions(config, deps.logger),
     // A trust function (addresses or a hop count), never `true`: see parseTrustProxy.
     trustProxy: config.http.trustProxy?.trusts ?? false,
-    bodyLimit: config.http.bodyLimitBytes,
-    requestTimeout: config.http.requestTimeoutMs,
-    keepAliveTimeout: config.http.keepAliveTimeoutMs,
-    connectionTimeout: config.http.requestTimeoutMs,
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
-    http: { connectionsCheckingInterval: connectionsCheckingIntervalMs(config) },
-    // Answers what Node's HTTP parser refuses (a malformed request, a slow sender) with our codes, and tells the
-    // webhook's record why its connection ended.
-    clientErrorHandler: answerClientError,
   });
   app.server.headersTimeout = config.http.headersTimeoutMs;
   declareRequestState(app);

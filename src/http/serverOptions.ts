@@ -1,0 +1,35 @@
+import { type FastifyBaseLogger, type FastifyServerOptions, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { uuidv7 } from 'uuidv7';
+import type { Config } from '../config/parseConfig.js';
+import { answerClientError } from './answerClientError.js';
+
+/**
+ * Node checks slow connections only every 30 s by default, so a slow sender held a connection 11-30 s against
+ * 5-10 s settings; checking every tenth of the shorter timeout (100 ms-1 s) enforces them within 10%.
+ */
+function connectionsCheckingIntervalMs(config: Pick<Config, 'http'>): number {
+  return Math.min(1000, Math.max(100, Math.floor(Math.min(config.http.headersTimeoutMs, config.http.requestTimeoutMs) / 10)));
+}
+
+/** What both listeners (public and operations) share: ids, logging, bounds and timeouts, and how they close. */
+export function serverOptions(config: Pick<Config, 'http'>, logger: Logger): FastifyServerOptions {
+  return {
+    loggerInstance: logger as FastifyBaseLogger,
+    // Every request, accepted or not, gets a time-ordered id: it is the webhookId in answers, logs and records.
+    genReqId: () => uuidv7(),
+    requestIdHeader: false,
+    // One outcome line per webhook is logged by the pipeline instead of Fastify's two lines per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.http.bodyLimitBytes,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    connectionTimeout: config.http.requestTimeoutMs,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    http: { connectionsCheckingInterval: connectionsCheckingIntervalMs(config) },
+    // Answers what Node's HTTP parser refuses (a malformed request, a slow sender) with our codes, and tells the
+    // webhook's record why its connection ended.
+    clientErrorHandler: answerClientError,
+  } as FastifyServerOptions;
+}
