@@ -102,10 +102,16 @@ describe('prometheus: a real Prometheus scraping the service proves every dashbo
     await sendRound(2);
 
     // The counters equal what was sent, answer by answer.
+    let seen = 'nothing';
     await waitFor(async () => {
-      const executed = await prom.query('sum(signal_executions_total{job="tv-webhook", outcome="filled"})');
-      return executed.length > 0 && Number(executed[0]!.value[1]) === executionsExpected;
-    }, { timeoutMs: 30_000, what: `${executionsExpected} executions in Prometheus` });
+      const executed = await prom.query('sum by (outcome) (signal_executions_total{job="tv-webhook"})');
+      seen = JSON.stringify(executed.map((e) => [e.metric.outcome, e.value[1]]));
+      const filled = executed.find((e) => e.metric.outcome === 'filled');
+      return filled !== undefined && Number(filled.value[1]) === executionsExpected;
+    }, { timeoutMs: 30_000, what: `${executionsExpected} executions in Prometheus (seen ${seen})` }).catch(async (err) => {
+      const { rows } = await svc.pool.query('SELECT status, count(*)::int AS n FROM signals GROUP BY status');
+      throw new Error(`${(err as Error).message}; signals by status ${JSON.stringify(rows)}`);
+    });
     const totals = await waitFor(async () => {
       const rows = await prom.query('sum by (status, code) (webhook_requests_total{job="tv-webhook"}) > 0');
       const got = new Map(rows.map((r) => [`${r.metric.status}|${r.metric.code}`, Number(r.value[1])]));
