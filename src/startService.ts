@@ -136,6 +136,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           dbLatencyWarnMs: config.monitoring.healthDbLatencyWarnMs,
           queueMaxDepth: config.monitoring.healthQueueMaxDepth,
           queueMaxAgeSeconds: config.monitoring.healthQueueMaxAgeSeconds,
+          executionFailureWindowSeconds: config.monitoring.healthExecutionFailureWindowSeconds,
         },
         worker: { enabled: config.worker.enabled, alive: () => worker?.alive() ?? false },
         sink: () => telemetry.sink?.getStats(),

@@ -5,6 +5,8 @@ import pg from 'pg';
 import { DASHBOARDS_DIR, renderDashboards } from '../grafana/src/writeDashboards.js';
 import { REQUESTS_UID } from '../grafana/src/requestsDashboard.js';
 import { migrate } from '../src/db/migrate.js';
+import { loadSignal } from '../src/execution/loadSignal.js';
+import { markSignalFailed } from '../src/execution/markSignalFailed.js';
 import { projectRoot } from '../src/db/projectRoot.js';
 import { alert, startTestService, TEST_SECRET, type TestService } from './support/startTestService.js';
 import { adminUrl, quietLogger } from './support/testDatabase.js';
@@ -32,7 +34,7 @@ const requestsDashboard = () => JSON.parse(renderDashboards()[`${REQUESTS_UID}.j
 /** Grafana's expansion of the macros and variables the SQL uses (Grafana quotes multi-value variables for SQL). */
 function expand(sql: string, vars: { from: Date; to: Date; status: string[]; webhookId: string }): string {
   return sql
-    .replace(/\$__timeFilter\((\w+)\)/g, (_, col) => `${col} BETWEEN '${vars.from.toISOString()}' AND '${vars.to.toISOString()}'`)
+    .replace(/\$__timeFilter\(([\w.]+)\)/g, (_, col) => `${col} BETWEEN '${vars.from.toISOString()}' AND '${vars.to.toISOString()}'`)
     .replaceAll('$status', vars.status.map((s) => `'${s}'`).join(','))
     .replaceAll('$webhook_id', vars.webhookId);
 }
@@ -61,12 +63,18 @@ describe('grafana dashboards: generated from code, and every SQL query runs as t
     let svc: TestService;
     let reader: pg.Client;
     const ids: Record<string, string> = {};
+    let failedSignalId: string;
     const window = () => ({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000) });
 
     before(async () => {
       svc = await startTestService({ DB_TIMEOUT_MS: '300' });
       ids.accepted = (await svc.post(alert({ price: '101' }))).body.webhookId;
-      ids.accepted2 = (await svc.post(alert({ ticker: 'BINANCE:ETHUSDT', price: '102' }))).body.webhookId;
+      const accepted2 = (await svc.post(alert({ ticker: 'BINANCE:ETHUSDT', price: '102' }))).body;
+      ids.accepted2 = accepted2.webhookId;
+      // Its trade fails after the 200, as the worker settles a signal the broker refused (no worker runs here).
+      failedSignalId = accepted2.signalId;
+      const stored = (await loadSignal(svc.pool, failedSignalId))!;
+      await markSignalFailed(svc.pool, { signal: stored, executor: 'forward', error: 'forward target answered 400: unknown symbol', attempt: 1, startedAt: new Date(), traceId: stored.traceId });
       ids.rejected = (await svc.post(alert({ secret: `${TEST_SECRET}-wrong` }))).body.webhookId;
       const locker = new pg.Client({ connectionString: svc.db.url });
       await locker.connect();
@@ -101,7 +109,7 @@ describe('grafana dashboards: generated from code, and every SQL query runs as t
     it('every SQL query in the dashboard (panels and variables) runs as grafana_reader', async () => {
       const d = requestsDashboard();
       const sqls = [...d.panels.flatMap((p: any) => p.targets.map((t: any) => t.rawSql)), ...d.templating.list.filter((v: any) => v.type === 'query').map((v: any) => v.query)];
-      assert.equal(sqls.length, 5);
+      assert.equal(sqls.length, 7);
       for (const sql of sqls) await run(sql, { webhookId: ids.accepted });
     });
 
@@ -120,6 +128,10 @@ describe('grafana dashboards: generated from code, and every SQL query runs as t
       assert.ok(Number(accepted.duration_ms) > 0);
       assert.match(accepted.trace_id, /^[0-9a-f]{32}$/);
       assert.equal(rows.find((r) => r.webhook_id === ids.rejected)!.rejection_code, 'WH_ERR_AUTH_INVALID');
+      assert.equal(accepted.execution, 'queued');
+      const failedTrade = rows.find((r) => r.webhook_id === ids.accepted2)!;
+      assert.deepEqual([failedTrade.status, failedTrade.outcome, failedTrade.execution], ['success', 'accepted', 'failed']);
+      assert.match(failedTrade.execution_error, /answered 400/);
       const onlyRejected = await run(panelSql('Latest webhooks'), { status: ['rejected'] });
       assert.deepEqual(onlyRejected.map((r) => r.webhook_id), [ids.rejected]);
     });
@@ -140,6 +152,21 @@ describe('grafana dashboards: generated from code, and every SQL query runs as t
       const failed = await run(panelSql('Stages of webhook'), { webhookId: ids.failed });
       assert.deepEqual(failed.map((r) => [r.stage, r.status]).slice(-2), [['executing', 'failed'], ['failed', 'failed']]);
       assert.deepEqual(await run(panelSql('Stages of webhook')), []);
+    });
+
+    it('Execution shows the selected webhook\'s signal after the answer, beside its stages', async () => {
+      const failed = await run(panelSql('Execution of webhook'), { webhookId: ids.accepted2 });
+      assert.deepEqual(failed.map((r) => [r.execution, r.outcome, r.retry, r.executor]), [['failed', 'failed', 0, 'forward']]);
+      assert.match(failed[0].reason, /answered 400: unknown symbol/);
+      const queued = await run(panelSql('Execution of webhook'), { webhookId: ids.accepted });
+      assert.deepEqual(queued.map((r) => [r.execution, r.outcome]), [['queued', null]]);
+      assert.deepEqual(await run(panelSql('Execution of webhook'), { webhookId: ids.rejected }), []);
+    });
+
+    it('Failed signals lists trades that failed after their 200, with the reason', async () => {
+      const rows = await run(panelSql('Failed signals'));
+      assert.deepEqual(rows.map((r) => [r.signal_id, r.webhook_id, r.ticker]), [[failedSignalId, ids.accepted2, 'ETHUSDT']]);
+      assert.match(rows[0].reason, /answered 400/);
     });
 
     it('the Webhook variable offers the recorded webhooks', async () => {

@@ -45,7 +45,9 @@ describe('monitoring API', function () {
       assert.ok(Date.parse(p.to) - Date.parse(p.from) === 3600_000);
       assert.deepEqual(p.requests, { total: 104, success: 100, failed: 1, rejected: 3 });
       assert.equal(p.successRate, 0.9615);
-      assert.equal(p.errorRate, 0.0385);
+      // Our failures and the senders' mistakes are counted apart: only the first pages the operator.
+      assert.equal(p.errorRate, 0.0096);
+      assert.equal(p.rejectionRate, 0.0288);
       assert.equal(p.rejectionsByCode.WH_ERR_AUTH_INVALID, 2);
       assert.equal(p.rejectionsByCode.WH_ERR_INVALID_PAYLOAD, 1);
       assert.equal(p.processingTimeMs.max, 3000);
@@ -113,6 +115,16 @@ describe('monitoring API', function () {
       assert.deepEqual(rejected.body.webhooks.map((w: any) => w.id), [bad.body.webhookId]);
       const byCode = await svc.api('/api/webhooks?code=WH_ERR_AUTH_INVALID');
       assert.equal(byCode.body.webhooks.length, 1);
+      // The statuses a sender sees filter too: what it was answered, or the error code.
+      const accepted = await svc.api('/api/webhooks?status=accepted');
+      assert.deepEqual(accepted.body.webhooks.map((w: any) => w.id), [ok.body.webhookId]);
+      const byStatusCode = await svc.api('/api/webhooks?status=WH_ERR_AUTH_INVALID');
+      assert.deepEqual(byStatusCode.body.webhooks.map((w: any) => w.id), [bad.body.webhookId]);
+      assert.equal((await svc.api('/api/webhooks?status=declined')).body.webhooks.length, 0);
+      const badStatus = await svc.api('/api/webhooks?status=fine');
+      assert.equal(badStatus.status, 400);
+      assert.match(badStatus.body.error.message, /status: must be one of success, rejected, failed, accepted, duplicate, declined or an error code/);
+      assert.deepEqual(accepted.body.webhooks[0].execution, { status: 'queued', error: null }); // no worker in this service
       const byTicker = await svc.api('/api/webhooks?ticker=ibm');
       assert.deepEqual(byTicker.body.webhooks.map((w: any) => w.id), [ok.body.webhookId]);
       const page = await svc.api('/api/webhooks?limit=1');
@@ -128,7 +140,8 @@ describe('monitoring API', function () {
     it('realtime shows the last minute, the queue and the latest errors', async () => {
       const rt = (await svc.api('/api/monitoring/realtime')).body;
       assert.ok(rt.requestsPerMinute >= 2);
-      assert.ok(rt.errorRate > 0);
+      assert.equal(rt.errorRate, 0); // a wrong secret is the sender's mistake, not ours
+      assert.ok(rt.rejectionRate > 0);
       assert.equal(rt.inFlight, 0);
       assert.equal(typeof rt.queue.depth, 'number');
       assert.equal(rt.latestErrors[0].code, 'WH_ERR_AUTH_INVALID');

@@ -41,7 +41,7 @@ describe('monitoring: spans, records and metrics for every webhook', function ()
     assert.equal(res.body.status, 'accepted');
     const detail = await record(res.body.webhookId);
     const w = detail.webhook;
-    for (const field of ['id', 'createdAt', 'sourceIp', 'userAgent', 'headers', 'payload', 'payloadSize', 'signature', 'processingTime', 'status', 'errorMessage', 'errorStack', 'signalId', 'traceId']) {
+    for (const field of ['id', 'createdAt', 'sourceIp', 'userAgent', 'headers', 'payload', 'payloadSize', 'signature', 'processingTimeMs', 'status', 'errorMessage', 'errorStack', 'signalId', 'traceId']) {
       assert.ok(field in w, `seed field ${field}`);
     }
     assert.equal(w.id, res.body.webhookId);
@@ -55,7 +55,7 @@ describe('monitoring: spans, records and metrics for every webhook', function ()
     assert.equal(w.ticker, 'BTCUSDT');
     assert.equal(w.payload.ticker, 'BINANCE:BTCUSDT');
     assert.ok(w.payloadSize > 50);
-    assert.ok(w.processingTime > 0);
+    assert.ok(w.processingTimeMs > 0);
     assert.match(w.traceId, /^[0-9a-f]{32}$/);
     assert.deepEqual(detail.stages.map((s: any) => s.stage), STAGES_OK);
     for (const s of detail.stages) {

@@ -21,13 +21,15 @@ FROM webhook_requests
 WHERE $__timeFilter(created_at)
 GROUP BY status
 ORDER BY status`,
-  latestWebhooks: `SELECT created_at AS "time", status, ticker, action, outcome,
-       round(processing_time_ms::numeric, 2) AS duration_ms,
-       error_code AS rejection_code, http_status,
-       id::text AS webhook_id, trace_id
-FROM webhook_requests
-WHERE $__timeFilter(created_at) AND status IN ($status)
-ORDER BY created_at DESC
+  latestWebhooks: `SELECT w.created_at AS "time", w.status, w.ticker, w.action, w.outcome,
+       s.status AS execution, s.last_error AS execution_error,
+       round(w.processing_time_ms::numeric, 2) AS duration_ms,
+       w.error_code AS rejection_code, w.http_status,
+       w.id::text AS webhook_id, w.trace_id
+FROM webhook_requests w
+LEFT JOIN signals s ON s.id = w.signal_id
+WHERE $__timeFilter(w.created_at) AND w.status IN ($status)
+ORDER BY w.created_at DESC
 LIMIT 200`,
   latestFailures: `SELECT created_at AS "time", status, http_status, error_code, error_message, ticker,
        id::text AS webhook_id, trace_id
@@ -39,13 +41,28 @@ LIMIT 100`,
 FROM processing_stages
 WHERE webhook_id = NULLIF('$webhook_id', '')::uuid
 ORDER BY started_at, array_position(ARRAY['received','enriching','deciding','executing','completed','failed'], stage)`,
+  executionOfWebhook: `SELECT s.status AS execution, e.outcome, e.retry, e.attempt, e.executor,
+       round(EXTRACT(EPOCH FROM e.completed_at - s.received_at)::numeric * 1000, 1) AS alert_to_settled_ms,
+       COALESCE(e.error, s.decline_reason) AS reason, e.trace_id
+FROM webhook_requests w
+JOIN signals s ON s.id = w.signal_id
+LEFT JOIN executions e ON e.signal_id = s.id
+WHERE w.id = NULLIF('$webhook_id', '')::uuid
+ORDER BY e.retry NULLS FIRST`,
+  failedSignals: `SELECT s.failed_at AS "time", s.ticker, s.action, s.last_error AS reason, s.attempts, s.retries,
+       s.webhook_id::text AS webhook_id, s.id::text AS signal_id, s.trace_id
+FROM signals s
+WHERE s.status = 'failed' AND $__timeFilter(s.failed_at)
+ORDER BY s.failed_at DESC
+LIMIT 100`,
   webhookIds: `SELECT id::text FROM webhook_requests WHERE $__timeFilter(created_at) ORDER BY created_at DESC LIMIT 100`,
 };
 
 /**
  * The Requests dashboard, on the Postgres datasource (read-only role grafana_reader): every webhook with its
- * answer, the latest failures with their messages, and the stages of one selected webhook. Trace ids link to
- * Jaeger; webhook ids select the webhook for the stage view.
+ * answer and its signal's execution, the latest failures with their messages, the stages and execution of one
+ * selected webhook, and the signals whose execution failed. Trace ids link to Jaeger; webhook ids select the
+ * webhook for the stage view.
  */
 export function makeRequestsDashboard() {
   return dashboard('TradingView webhooks: requests', REQUESTS_UID, 'requestsDashboard.ts', 'now-6h')
@@ -71,7 +88,13 @@ export function makeRequestsDashboard() {
     .withPanel(sqlTable('Latest failures and rejections', 'Every request that was not handled, with the message the sender got. failed = our fault (5xx), rejected = the sender\'s (4xx).',
       10, 16, SQL.latestFailures, { links: true }))
     .withPanel(sqlTable('Stages of webhook $webhook_id', 'Each processing stage of the selected webhook (the Webhook variable), in order, with its duration.',
-      8, 26, SQL.stagesOfWebhook, { durationMs: true }));
+      8, 26, SQL.stagesOfWebhook, { durationMs: true }).gridPos({ h: 8, w: 14, x: 0, y: 26 }))
+    // Added after the others so that existing panel ids (and links to them) stay.
+    .withPanel(sqlTable('Execution of webhook $webhook_id', 'What happened after the answer: the signal\'s status (queued, executing, executed, failed, declined) and each run of it (retry 0 is the webhook\'s, then one per operator retry) with its outcome, the time from the alert\'s receipt to settling, and why it failed or was declined.',
+      8, 26, SQL.executionOfWebhook, {}).gridPos({ h: 8, w: 10, x: 14, y: 26 })
+      .overrideByName('alert_to_settled_ms', [{ id: 'unit', value: 'ms' }]).overrideByName('trace_id', [traceLink]))
+    .withPanel(sqlTable('Failed signals (trades that did not happen)', 'Signals answered 200 whose execution failed (a 4xx from the broker, or every attempt used up), still failed, with the reason. Run them again with POST /api/signals/retry?since=... (dryRun=true first) once the cause is fixed; a retried signal leaves this list.',
+      8, 34, SQL.failedSignals, { links: true }));
 }
 
 /** A full-width table on the Postgres datasource; `links` makes trace_id open Jaeger and webhook_id select the webhook. */

@@ -6,10 +6,12 @@ import { checkHealth, type HealthDeps } from '../monitoring/checkHealth.js';
 import { getPerformance, WINDOWS, type WindowName } from '../monitoring/getPerformance.js';
 import { getRealtime } from '../monitoring/getRealtime.js';
 import { getWebhookRecord, listStageRecords } from '../monitoring/getWebhookRecord.js';
-import { listWebhookRecords } from '../monitoring/listWebhookRecords.js';
+import { listWebhookRecords, type StatusFilter } from '../monitoring/listWebhookRecords.js';
+import { ANSWER_STATUSES, SIGNAL_STATUSES, WEBHOOK_STATUSES } from '../domain/types.js';
 import { stageJson, webhookJson } from '../monitoring/webhookJson.js';
 import type { Telemetry } from '../telemetry/makeTelemetry.js';
 import { executionJson } from './executionJson.js';
+import { summariseExecution } from './summariseExecution.js';
 import { getSignal } from './getSignal.js';
 import { listExecutions } from './listExecutions.js';
 import { parseQuery } from './parseQuery.js';
@@ -29,8 +31,18 @@ const performanceQuery = z.object({
   window: z.enum(Object.keys(WINDOWS) as [WindowName, ...WindowName[]]).default('last_24_hours'),
 });
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+/**
+ * `status` takes any status a webhook is known by: its record's (success, rejected, failed), the one its sender was
+ * answered (accepted, duplicate, declined), or the error code it was answered with (WH_ERR_...).
+ */
+const statusFilter = z.union([
+  z.enum(WEBHOOK_STATUSES).transform((value): StatusFilter => ({ column: 'status', value })),
+  z.enum(ANSWER_STATUSES).transform((value): StatusFilter => ({ column: 'outcome', value })),
+  z.string().regex(/^WH_ERR_[A-Z_]+$/).transform((value): StatusFilter => ({ column: 'error_code', value })),
+], { error: `must be one of ${[...WEBHOOK_STATUSES, ...ANSWER_STATUSES].join(', ')} or an error code such as WH_ERR_AUTH_INVALID` });
 const listQuery = z.object({
-  status: z.enum(['success', 'failed', 'rejected']).optional(),
+  status: statusFilter.optional(),
+  execution: z.enum(SIGNAL_STATUSES).optional(),
   code: z.string().regex(/^WH_ERR_[A-Z_]+$/, 'must be an error code such as WH_ERR_AUTH_INVALID').optional(),
   ticker: z.string().trim().min(1).max(40).transform((s) => s.toUpperCase()).optional(),
   since: isoDate.optional(),
@@ -80,6 +92,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
     return {
       webhook: webhookJson(record),
       stages: stages.map(stageJson),
+      execution: signal ? summariseExecution(signal, executions) : null,
       signal: signal ? signalJson(signal) : null,
       executions: executions.map(executionJson),
       ...(deps.traceUiUrl && record.trace_id ? { traceUrl: `${deps.traceUiUrl}/trace/${record.trace_id}` } : {}),

@@ -18,6 +18,7 @@ export interface SignalRow {
   status: string;
   decline_reason: string | null;
   attempts: number;
+  retries: number;
   last_error: string | null;
   trace_id: string | null;
   received_at: Date;
@@ -28,7 +29,7 @@ export interface SignalRow {
 }
 
 export const SIGNAL_COLUMNS = `id, webhook_id, ticker, exchange, action, quantity, price, strategy, interval, alert_time,
-  alert_id, order_id, market_position, position_size, extra, status, decline_reason, attempts, last_error, trace_id,
+  alert_id, order_id, market_position, position_size, extra, status, decline_reason, attempts, retries, last_error, trace_id,
   received_at, updated_at, executing_at, executed_at, failed_at`;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -52,6 +53,7 @@ export function signalJson(row: SignalRow) {
     status: row.status,
     declineReason: row.decline_reason,
     attempts: row.attempts,
+    retries: row.retries,
     lastError: row.last_error,
     traceId: row.trace_id,
     receivedAt: iso(row.received_at),

@@ -9,6 +9,9 @@ import { executionJson } from './executionJson.js';
 import { listSignals } from './listSignals.js';
 import { parseQuery } from './parseQuery.js';
 import { signalJson } from './signalJson.js';
+import { listSignalRetries } from './listSignalRetries.js';
+import { retryFailedSignals } from './retryFailedSignals.js';
+import { type RetryDeps, retrySignal } from './retrySignal.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -20,7 +23,19 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-export function registerSignalsRoutes(app: FastifyInstance, deps: { pool: Pool; requireAdmin: preHandlerAsyncHookHandler }): void {
+const dryRunQuery = z.object({ dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true') });
+const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+const bulkRetryQuery = dryRunQuery.extend({
+  since: isoDate,
+  until: isoDate.optional(),
+  /** Bounded: each signal is a statement (and a trace); `more` in the answer says when to call again. */
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export function registerSignalsRoutes(
+  app: FastifyInstance,
+  deps: { pool: Pool; requireAdmin: preHandlerAsyncHookHandler; retry: RetryDeps },
+): void {
   app.get('/api/signals', { preHandler: deps.requireAdmin }, async (request) => {
     const filter = parseQuery(listQuery, request.query);
     const rows = await listSignals(deps.pool, filter);
@@ -33,7 +48,20 @@ export function registerSignalsRoutes(app: FastifyInstance, deps: { pool: Pool; 
     if (!UUID.test(id)) throw new WebhookError('WH_ERR_BAD_REQUEST', 'The signal id must be a UUID.');
     const row = await getSignal(deps.pool, id);
     if (!row) throw new WebhookError('WH_ERR_NOT_FOUND', `No signal ${id}.`);
-    const executions = await listExecutions(deps.pool, { signalId: id, limit: 100 });
-    return { signal: signalJson(row), executions: executions.map(executionJson) };
+    const [executions, retries] = await Promise.all([listExecutions(deps.pool, { signalId: id, limit: 100 }), listSignalRetries(deps.pool, id)]);
+    return { signal: signalJson(row), executions: executions.map(executionJson), retries };
+  });
+
+  // Recovery after an outage (a broker down): one failed signal, or every one failed since a time.
+  app.post('/api/signals/retry', { preHandler: deps.requireAdmin }, async (request) => {
+    const { since, until, limit, dryRun } = parseQuery(bulkRetryQuery, request.query);
+    return retryFailedSignals(deps.retry, { since, until, limit }, { dryRun, clientAddress: request.ip });
+  });
+
+  app.post<{ Params: { id: string } }>('/api/signals/:id/retry', { preHandler: deps.requireAdmin }, async (request) => {
+    const { id } = request.params;
+    if (!UUID.test(id)) throw new WebhookError('WH_ERR_BAD_REQUEST', 'The signal id must be a UUID.');
+    const { dryRun } = parseQuery(dryRunQuery, request.query);
+    return { dryRun, ...(await retrySignal(deps.retry, id, { dryRun, clientAddress: request.ip })) };
   });
 }

@@ -159,6 +159,8 @@ export const SETTINGS = {
     healthQueueMaxAgeSeconds: setting('HEALTH_QUEUE_MAX_AGE_SECONDS', int(1, 86_400).default(60)),
     healthQueueMaxDepth: setting('HEALTH_QUEUE_MAX_DEPTH', int(1, 10_000_000).default(1_000)),
     healthDbLatencyWarnMs: setting('HEALTH_DB_LATENCY_WARN_MS', int(1, 60_000).default(100)),
+    /** Health is degraded while a signal that failed this recently is still failed (10 min, as SignalExecutionsFailing). */
+    healthExecutionFailureWindowSeconds: setting('HEALTH_EXECUTION_FAILURE_WINDOW_SECONDS', int(1, 7 * 86_400).default(600)),
   },
 } as const satisfies Record<string, Record<string, Setting>>;
 

@@ -7,6 +7,12 @@ import { z } from 'zod';
  */
 export const EXECUTE_SIGNAL_TASK = 'execute_signal';
 
+/**
+ * The span of an operator's retry of a failed signal (POST /api/signals/:id/retry and the bulk form): the root of
+ * a new trace, linked to the webhook's, in which the retried job's execution span runs.
+ */
+export const RETRY_SIGNAL_SPAN = 'retry_signal';
+
 const payloadSchema = z.object({
   signalId: z.uuid(),
   /** W3C traceparent of the webhook, so that the worker's spans join its trace; null when there was none. */

@@ -74,9 +74,12 @@ export interface Signal {
 
 export type Decision = { kind: 'accept' } | { kind: 'decline'; reason: DeclineReason; message: string };
 
+/** The statuses of a 200 answer, as the sender sees them (an error answer carries a WH_ERR_ code instead). */
+export const ANSWER_STATUSES = ['accepted', 'duplicate', 'declined'] as const;
+
 /** What the endpoint answers with 200. */
 export interface AcceptedAnswer {
-  status: 'accepted' | 'duplicate' | 'declined';
+  status: (typeof ANSWER_STATUSES)[number];
   webhookId: string;
   signalId: string;
   reason?: DeclineReason;

@@ -40,7 +40,8 @@ export async function executeSignal(
     contextFromTraceparent(job.traceparent),
   );
   try {
-    const result = await runAttempt(deps, job);
+    // The execution row names the trace its attempt ran in: the webhook's, or an operator retry's (a new trace).
+    const result = await runAttempt(deps, { ...job, traceId: traceIdOf(job.traceparent) });
     span.setAttribute(ATTR.executionOutcome, result.outcome);
     if (result.outcome === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
     return result.result;
@@ -54,9 +55,14 @@ export async function executeSignal(
   }
 }
 
+/** The trace id of a W3C traceparent (version-traceid-spanid-flags), or null. */
+function traceIdOf(traceparent: string | null | undefined): string | null {
+  return /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent ?? '')?.[1] ?? null;
+}
+
 async function runAttempt(
   deps: ExecuteDeps,
-  job: { signalId: string; attempt: number; maxAttempts: number },
+  job: { signalId: string; attempt: number; maxAttempts: number; traceId: string | null },
 ): Promise<{ result: ExecuteResult; outcome: string; error?: string }> {
   const log = deps.logger.child({ signalId: job.signalId, attempt: job.attempt });
   const signal = await loadSignal(deps.pool, job.signalId);
@@ -69,7 +75,7 @@ async function runAttempt(
     return { result: 'already_settled', outcome: 'already_settled' };
   }
   const startedAt = new Date();
-  const base = { signal, executor: deps.executor.name, attempt: job.attempt, startedAt, traceId: signal.traceId };
+  const base = { signal, executor: deps.executor.name, attempt: job.attempt, startedAt, traceId: job.traceId ?? signal.traceId };
   try {
     const effect = await deps.executor.execute(signal);
     const recorded = await markSignalExecuted(deps.pool, { ...base, effect });

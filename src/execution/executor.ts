@@ -48,4 +48,6 @@ export interface StoredSignalRef {
   id: string;
   ticker: string;
   action: string;
+  /** The run of the signal (0, then one more per operator retry): one settlement row per run. */
+  retries: number;
 }

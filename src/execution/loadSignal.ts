@@ -5,12 +5,14 @@ import type { ExecutableSignal } from './executor.js';
 export interface StoredSignal extends ExecutableSignal {
   status: string;
   traceId: string | null;
+  /** Which run of the signal this is: 0 the webhook's, then one more per operator retry. */
+  retries: number;
 }
 
 export async function loadSignal(pool: Pool, id: string): Promise<StoredSignal | undefined> {
   const { rows } = await pool.query(
     `SELECT id, webhook_id, ticker, exchange, action, quantity, price, strategy, interval, alert_time, alert_id, order_id,
-            market_position, position_size, received_at, status, trace_id
+            market_position, position_size, received_at, status, trace_id, retries
        FROM signals WHERE id = $1`,
     [id],
   );
@@ -34,5 +36,6 @@ export async function loadSignal(pool: Pool, id: string): Promise<StoredSignal |
     receivedAt: r.received_at,
     status: r.status,
     traceId: r.trace_id,
+    retries: r.retries,
   };
 }

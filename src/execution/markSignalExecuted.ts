@@ -4,7 +4,8 @@ import type { ExecutionEffect, ExecutorName, StoredSignalRef } from './executor.
 
 /**
  * Settles the signal as `executed` and stores its execution row, in one transaction with the executor's
- * own database effects. The unique signal_id makes a second run a no-op: its effects are rolled back.
+ * own database effects. A signal has at most one execution with an effect (unique index executions_one_effect,
+ * across operator retries too) and one settlement row per run: a second run is a no-op, its effects rolled back.
  * Returns false when the signal already had an execution.
  */
 export async function markSignalExecuted(
@@ -20,9 +21,9 @@ export async function markSignalExecuted(
     const completedAt = new Date();
     const inserted = await tx.query(
       `INSERT INTO executions (id, signal_id, executor, outcome, ticker, action, quantity, price, response, attempt, trace_id,
-                               started_at, completed_at, duration_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-       ON CONFLICT (signal_id) DO NOTHING`,
+                               started_at, completed_at, duration_ms, retry)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+       ON CONFLICT DO NOTHING`,
       [
         uuidv7(),
         input.signal.id,
@@ -38,6 +39,7 @@ export async function markSignalExecuted(
         input.startedAt,
         completedAt,
         completedAt.getTime() - input.startedAt.getTime(),
+        input.signal.retries,
       ],
     );
     if (inserted.rowCount !== 1) {

@@ -2,7 +2,7 @@ import { uuidv7 } from 'uuidv7';
 import type { Pool } from '../db/makePool.js';
 import type { ExecutorName, StoredSignalRef } from './executor.js';
 
-/** Settles the signal as `failed` with its last error, and stores the failed execution row (once). */
+/** Settles the signal as `failed` with its last error, and stores the failed execution row (once per run). */
 export async function markSignalFailed(
   pool: Pool,
   input: { signal: StoredSignalRef; executor: ExecutorName; error: string; attempt: number; startedAt: Date; traceId: string | null },
@@ -15,9 +15,9 @@ export async function markSignalFailed(
         RETURNING id
      )
      INSERT INTO executions (id, signal_id, executor, outcome, ticker, action, error, attempt, trace_id, started_at,
-                             completed_at, duration_ms)
-     SELECT $1, id, $3, 'failed', $4, $5, $7, $6, $8, $9, $10, $11 FROM settled
-     ON CONFLICT (signal_id) DO NOTHING`,
+                             completed_at, duration_ms, retry)
+     SELECT $1, id, $3, 'failed', $4, $5, $7, $6, $8, $9, $10, $11, $12 FROM settled
+     ON CONFLICT DO NOTHING`,
     [
       uuidv7(),
       input.signal.id,
@@ -30,6 +30,7 @@ export async function markSignalFailed(
       input.startedAt,
       completedAt,
       completedAt.getTime() - input.startedAt.getTime(),
+      input.signal.retries,
     ],
   );
 }

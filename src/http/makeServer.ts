@@ -77,7 +77,11 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (deps.telemetry.metrics) registerMetricsRoute(deps.ops, { metrics: deps.telemetry.metrics, pool: deps.pool });
   // Everything but the webhook: on the public listener by default, only on the operations one when asked.
   const admin = config.http.adminApiOnOps ? deps.ops : app;
-  registerSignalsRoutes(admin, { pool: deps.pool, requireAdmin });
+  registerSignalsRoutes(admin, {
+    pool: deps.pool,
+    requireAdmin,
+    retry: { pool: deps.pool, policy: pipeline.policy, tracer: deps.telemetry.tracer, maxAttempts: pipeline.executionMaxAttempts },
+  });
   registerExecutionRoutes(admin, { pool: deps.pool, requireAdmin });
   registerMonitoringRoutes(admin, {
     pool: deps.pool,

@@ -3,7 +3,9 @@ import type { Pool } from '../db/makePool.js';
 import { toError } from '../domain/errors.js';
 import type { ExportHealth } from '../telemetry/makeCountingExporter.js';
 import type { SinkStats } from '../telemetry/recordSink.js';
+import { countStuckSignals } from './countStuckSignals.js';
 import { getQueueStats } from './getQueueStats.js';
+import { listFailedSignals } from './listFailedSignals.js';
 import type { EventLoopMonitor } from './makeEventLoopMonitor.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -16,7 +18,7 @@ export interface Check {
 
 export interface HealthDeps {
   pool: Pool;
-  thresholds: { dbLatencyWarnMs: number; queueMaxDepth: number; queueMaxAgeSeconds: number };
+  thresholds: { dbLatencyWarnMs: number; queueMaxDepth: number; queueMaxAgeSeconds: number; executionFailureWindowSeconds: number };
   worker: { enabled: boolean; alive: () => boolean };
   sink: () => SinkStats | undefined;
   exporter: () => ExportHealth | undefined;
@@ -76,6 +78,11 @@ export async function checkHealth(deps: HealthDeps, now = Date.now()) {
     checks.queue = { status: 'unhealthy', detail: 'unknown: the database is unreachable' };
   }
 
+  checks.executions =
+    checks.database.status === 'unhealthy'
+      ? { status: 'unhealthy', detail: 'unknown: the database is unreachable' }
+      : await checkExecutions(deps, now);
+
   checks.worker = deps.worker.enabled
     ? deps.worker.alive()
       ? { status: 'healthy', detail: 'running in this process' }
@@ -127,4 +134,42 @@ export async function checkHealth(deps: HealthDeps, now = Date.now()) {
 
   const status = Object.values(checks).reduce<HealthStatus>((s, c) => worst(s, c.status), 'healthy');
   return { status, checkedAt: new Date(now).toISOString(), checks };
+}
+
+/**
+ * What happened after the 200: degraded while a signal that failed within the window is still failed (not
+ * retried since: a trade that did not happen), or while signals are stuck (see countStuckSignals). The detail
+ * says which, with the latest failure's reason.
+ */
+async function checkExecutions(deps: HealthDeps, now: number): Promise<Check> {
+  const windowSeconds = deps.thresholds.executionFailureWindowSeconds;
+  try {
+    const [failed, stuck] = await Promise.all([
+      listFailedSignals(deps.pool, { since: new Date(now - windowSeconds * 1000), limit: 100 }),
+      countStuckSignals(deps.pool, deps.thresholds.queueMaxAgeSeconds),
+    ]);
+    const problems: string[] = [];
+    const latest = failed[0];
+    if (latest) {
+      problems.push(
+        `${failed.length >= 100 ? '100 or more' : failed.length} signal(s) failed to execute in the last ${windowSeconds} s and are still failed ` +
+          `(latest ${latest.signalId}, ${latest.ticker} ${latest.action}: ${latest.error ?? 'no reason recorded'}); ` +
+          'GET /api/signals?status=failed lists them, POST /api/signals/retry?since=... runs them again',
+      );
+    }
+    if (stuck.stuck > 0) {
+      problems.push(
+        `${stuck.stuck} signal(s) stuck: executing or queued without a job for more than ${deps.thresholds.queueMaxAgeSeconds} s (oldest ${stuck.oldestSignalId})`,
+      );
+    }
+    return {
+      status: problems.length > 0 ? 'degraded' : 'healthy',
+      detail: problems.length > 0 ? problems.join('; ') : `no signal failed in the last ${windowSeconds} s, none stuck`,
+      failedRecently: failed.length,
+      latestFailure: latest ?? null,
+      stuck: stuck.stuck,
+    };
+  } catch (err) {
+    return { status: 'degraded', detail: `executions unreadable: ${toError(err).message}` };
+  }
 }

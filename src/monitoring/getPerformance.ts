@@ -1,4 +1,5 @@
 import type { Pool } from '../db/makePool.js';
+import { getExecutionStats } from './getExecutionStats.js';
 
 export const WINDOWS = {
   last_hour: 3600,
@@ -13,13 +14,15 @@ const ratio = (part: number, total: number) => (total === 0 ? null : Math.round(
 
 /**
  * The seed's getPerformanceMetrics(window), computed in SQL over the monitoring records of the window:
- * request counts by status, success and error rates, end-to-end percentiles, per-stage timings, rejections by code.
+ * request counts by status; successRate, errorRate (our failures only: what pages the operator) and rejectionRate
+ * (the senders' mistakes); end-to-end percentiles, per-stage timings, rejections by code; and what happened after
+ * the 200: the executions section.
  */
 export async function getPerformance(pool: Pool, window: WindowName, now = new Date()) {
   const to = now;
   const from = new Date(now.getTime() - WINDOWS[window] * 1000);
   const params = [from, to];
-  const [totals, stages, rejections] = await Promise.all([
+  const [totals, stages, rejections, executions] = await Promise.all([
     pool.query(
       `SELECT count(*)::int AS total,
               count(*) FILTER (WHERE status = 'success')::int AS success,
@@ -51,6 +54,7 @@ export async function getPerformance(pool: Pool, window: WindowName, now = new D
         GROUP BY error_code`,
       params,
     ),
+    getExecutionStats(pool, from, to, { latestFailed: 20 }),
   ]);
   const t = totals.rows[0];
   return {
@@ -59,11 +63,13 @@ export async function getPerformance(pool: Pool, window: WindowName, now = new D
     to: to.toISOString(),
     requests: { total: t.total, success: t.success, failed: t.failed, rejected: t.rejected },
     successRate: ratio(t.success, t.total),
-    errorRate: ratio(t.failed + t.rejected, t.total),
+    errorRate: ratio(t.failed, t.total),
+    rejectionRate: ratio(t.rejected, t.total),
     processingTimeMs: { avg: round(t.avg), p50: round(t.p50), p95: round(t.p95), p99: round(t.p99), max: round(t.max) },
     stages: Object.fromEntries(
       stages.rows.map((s) => [s.stage, { count: s.count, failed: s.failed, avgMs: round(s.avg), p95Ms: round(s.p95) }]),
     ),
     rejectionsByCode: Object.fromEntries(rejections.rows.map((r) => [r.error_code, r.count])),
+    executions,
   };
 }

@@ -1,4 +1,4 @@
-/** webhook_requests and processing_stages rows as the API shows them (the seed's field names, camelCase). */
+/** webhook_requests and processing_stages rows as the API shows them (the seed's field names, camelCase; durations name their unit). */
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function webhookJson(r: any) {
@@ -14,7 +14,7 @@ export function webhookJson(r: any) {
     truncation: r.truncation,
     signature: r.signature,
     signatureValid: r.signature_valid,
-    processingTime: r.processing_time_ms,
+    processingTimeMs: r.processing_time_ms,
     status: r.status,
     httpStatus: r.http_status,
     errorCode: r.error_code,
@@ -28,6 +28,8 @@ export function webhookJson(r: any) {
     strategy: r.strategy,
     traceId: r.trace_id,
     replayOf: r.replay_of,
+    // What happened after the answer: the signal's status (queued, executing, executed, failed, declined) and why it failed.
+    execution: r.signal_id && r.execution_status ? { status: r.execution_status, error: r.execution_error } : null,
   };
 }
 

@@ -29,6 +29,8 @@ export const ATTR = {
   deliveryLagMs: 'webhook.delivery_lag_ms',
   replayOf: 'webhook.replay_of',
   signalId: 'signal.id',
+  signalRetry: 'signal.retry', // the run of a signal: 0 the webhook's, 1.. an operator's retries
+  retryResult: 'signal.retry_result', // queued | declined
   ticker: 'trading.ticker',
   exchange: 'trading.exchange',
   action: 'trading.action',

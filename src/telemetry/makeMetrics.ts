@@ -31,6 +31,7 @@ const KNOWN_LABELS = {
     ...['filled', 'retry', 'failed'].map((outcome) => ({ executor: 'paper', outcome })),
     ...['forwarded', 'retry', 'failed'].map((outcome) => ({ executor: 'forward', outcome })),
   ],
+  signalRetries: ['queued', 'declined'].map((result) => ({ result })),
   sinkRecords: ['written', 'retried', 'dropped', 'rate_limited', 'failed'].map((outcome) => ({ outcome })),
   instrumentationErrors: INSTRUMENTATION_COMPONENTS.map((component) => ({ component })),
   adminAuthFailures: ['missing', 'invalid', 'rate_limited'].map((outcome) => ({ outcome })),
@@ -41,6 +42,7 @@ export function makeMetrics() {
   for (const labels of KNOWN_LABELS.requests) metrics.requests.inc(labels, 0);
   for (const labels of KNOWN_LABELS.declines) metrics.declines.inc(labels, 0);
   for (const labels of KNOWN_LABELS.executions) metrics.executions.inc(labels, 0);
+  for (const labels of KNOWN_LABELS.signalRetries) metrics.signalRetries.inc(labels, 0);
   for (const labels of KNOWN_LABELS.sinkRecords) metrics.sinkRecords.inc(labels, 0);
   for (const labels of KNOWN_LABELS.instrumentationErrors) metrics.instrumentationErrors.inc(labels, 0);
   for (const labels of KNOWN_LABELS.adminAuthFailures) metrics.adminAuthFailures.inc(labels, 0);
@@ -107,6 +109,12 @@ function defineMetrics() {
       labelNames: ['executor', 'outcome'] as const,
       buckets: EXECUTION_BUCKETS,
       enableExemplars: true,
+      registers,
+    }),
+    signalRetries: new client.Counter({
+      name: 'signal_retries_total',
+      help: 'Operator retries of failed signals (POST /api/signals/:id/retry and the bulk form), by result: queued (a new run) or declined (the policy refuses it now).',
+      labelNames: ['result'] as const,
       registers,
     }),
     queueDepth: new client.Gauge({ name: 'signal_queue_depth', help: 'Jobs waiting to execute (not yet run, or waiting for a retry).', registers }),

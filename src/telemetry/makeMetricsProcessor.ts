@@ -1,5 +1,5 @@
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { EXECUTE_SIGNAL_TASK } from '../domain/executeSignalJob.js';
+import { EXECUTE_SIGNAL_TASK, RETRY_SIGNAL_SPAN } from '../domain/executeSignalJob.js';
 import { ATTR } from './attributes.js';
 import type { Metrics } from './makeMetrics.js';
 
@@ -37,6 +37,8 @@ export function makeMetricsProcessor(metrics: Metrics): SpanProcessor {
         const labels = { executor: String(a[ATTR.executor] ?? 'unknown'), outcome: String(a[ATTR.executionOutcome] ?? 'unknown') };
         metrics.executions.inc(labels);
         metrics.executionSeconds.observe({ labels, value: seconds(span), exemplarLabels });
+      } else if (span.name === RETRY_SIGNAL_SPAN && typeof a[ATTR.retryResult] === 'string') {
+        metrics.signalRetries.inc({ result: String(a[ATTR.retryResult]) });
       }
     },
     forceFlush: async () => undefined,

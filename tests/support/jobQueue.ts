@@ -54,6 +54,12 @@ export async function rescheduleJob(db: Db, key: string, secondsAgo = 0): Promis
   if (rows.length !== 1) throw new Error(`no waiting job with key ${key} to reschedule`);
 }
 
+/** Removes the waiting job with this key, with graphile-worker's own remove_job (as an operator's mistake would). */
+export async function removeJob(db: Db, key: string): Promise<void> {
+  const { rows } = await db.query('SELECT id FROM graphile_worker.remove_job($1)', [key]);
+  if (rows.length !== 1 || rows[0].id === null) throw new Error(`no waiting job with key ${key} to remove`);
+}
+
 /** PRIVATE: the payload of the job with this key (the jobs view leaves payloads out). */
 export async function readJobPayload(db: Db, key: string): Promise<Record<string, unknown> | undefined> {
   const { rows } = await db.query(`SELECT payload FROM ${PRIVATE_JOBS_TABLE} WHERE key = $1`, [key]);
