@@ -6,6 +6,7 @@ import { checkHealth, type HealthDeps } from '../monitoring/checkHealth.js';
 import { getPerformance, WINDOWS, type WindowName } from '../monitoring/getPerformance.js';
 import { getRealtime } from '../monitoring/getRealtime.js';
 import { getWebhookRecord, listStageRecords } from '../monitoring/getWebhookRecord.js';
+import { listPositionGaps } from '../monitoring/listPositionGaps.js';
 import { listWebhookRecords } from '../monitoring/listWebhookRecords.js';
 import { stageJson, webhookJson } from '../monitoring/webhookJson.js';
 import type { Telemetry } from '../telemetry/makeTelemetry.js';
@@ -39,6 +40,12 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 const replayQuery = z.object({ force: z.enum(['true', 'false']).default('false') });
+const gapsQuery = z.object({
+  state: z.enum(['open', 'closed', 'all']).default('open'),
+  strategy: z.string().trim().min(1).max(200).optional(),
+  ticker: z.string().trim().min(1).max(40).transform((s) => s.toUpperCase()).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
 
 /** The seed's WebhookMonitor as an API: performance, realtime, health, webhook records and replay. */
 export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringRouteDeps): void {
@@ -84,6 +91,12 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
       executions: executions.map(executionJson),
       ...(deps.traceUiUrl && record.trace_id ? { traceUrl: `${deps.traceUiUrl}/trace/${record.trace_id}` } : {}),
     };
+  });
+
+  // Alerts TradingView never delivered, inferred from the position chain (detectPositionGaps).
+  app.get('/api/monitoring/gaps', admin, async (request) => {
+    const filter = parseQuery(gapsQuery, request.query);
+    return { gaps: await listPositionGaps(deps.pool, filter) };
   });
 
   app.post<{ Params: { id: string } }>('/api/webhooks/:id/replay', admin, async (request) => {

@@ -159,6 +159,12 @@ export const SETTINGS = {
     healthQueueMaxAgeSeconds: setting('HEALTH_QUEUE_MAX_AGE_SECONDS', int(1, 86_400).default(60)),
     healthQueueMaxDepth: setting('HEALTH_QUEUE_MAX_DEPTH', int(1, 10_000_000).default(1_000)),
     healthDbLatencyWarnMs: setting('HEALTH_DB_LATENCY_WARN_MS', int(1, 60_000).default(100)),
+    /** Issue 15: how often the signal watch looks for missed alerts (position gaps) and learns each strategy's rhythm. */
+    signalWatchIntervalMs: setting('SIGNAL_WATCH_INTERVAL_MS', int(1_000, 3_600_000).default(60_000)),
+    /** How far back the watch reads signals: gaps are found, and usual intervals learned, within it. */
+    strategyLookbackDays: setting('STRATEGY_LOOKBACK_DAYS', int(1, 90).default(7)),
+    /** Strategies reported by name in /metrics (the most recently active); the rest are counted as left out. */
+    strategyLabelsMax: setting('STRATEGY_LABELS_MAX', int(1, 1_000).default(50)),
   },
 } as const satisfies Record<string, Record<string, Setting>>;
 

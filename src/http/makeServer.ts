@@ -100,7 +100,13 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     tracer: deps.telemetry.tracer,
     metrics: deps.telemetry.metrics,
   });
-  if (deps.telemetry.metrics) registerMetricsRoute(deps.ops, { metrics: deps.telemetry.metrics, pool: deps.pool });
+  if (deps.telemetry.metrics) {
+    registerMetricsRoute(deps.ops, {
+      metrics: deps.telemetry.metrics,
+      pool: deps.pool,
+      watch: { maxStrategies: config.monitoring.strategyLabelsMax, lookbackMs: config.monitoring.strategyLookbackDays * 86_400_000 },
+    });
+  }
   // Everything but the webhook: on the public listener by default, only on the operations one when asked.
   const admin = config.http.adminApiOnOps ? deps.ops : app;
   registerSignalsRoutes(admin, { pool: deps.pool, requireAdmin });

@@ -161,6 +161,36 @@ function defineMetrics() {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    // Issue 15: what TradingView never sent. Read at scrape time from the tables the signal watch keeps; the
+    // strategy label is a sender-typed name, bounded to STRATEGY_LABELS_MAX recent strategies (strategyLabel).
+    strategyLastSignalTimestampSeconds: new client.Gauge({
+      name: 'tradingview_strategy_last_signal_timestamp_seconds',
+      help: 'Unix time of the latest alert of each strategy (the STRATEGY_LABELS_MAX most recently active; unnamed = alerts without a strategy).',
+      labelNames: ['strategy'] as const,
+      registers,
+    }),
+    strategyUsualIntervalSeconds: new client.Gauge({
+      name: 'tradingview_strategy_usual_interval_seconds',
+      help: "Each strategy's usual time between alerts: the median over STRATEGY_LOOKBACK_DAYS, once it has at least 5 intervals.",
+      labelNames: ['strategy'] as const,
+      registers,
+    }),
+    positionGapsOpen: new client.Gauge({
+      name: 'tradingview_position_gaps_open',
+      help: 'Open position gaps per strategy: an alert said its previous position differed from the last one received, so at least one alert never arrived (other = strategies beyond STRATEGY_LABELS_MAX).',
+      labelNames: ['strategy'] as const,
+      registers,
+    }),
+    strategiesLeftOut: new client.Gauge({
+      name: 'tradingview_strategies_left_out',
+      help: 'Strategies active in the lookback window but beyond STRATEGY_LABELS_MAX: not reported by strategy, so not watched for silence.',
+      registers,
+    }),
+    watchErrors: new client.Counter({
+      name: 'tradingview_watch_errors_total',
+      help: 'Failed runs of the signal watch (gap detection, strategy rhythm) and failed reads of its tables at scrape time.',
+      registers,
+    }),
   };
 }
 
