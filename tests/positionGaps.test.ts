@@ -1,4 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { LIVE_SQL } from '../grafana/src/liveDashboard.js';
+import { MISSED_SQL } from '../grafana/src/missedAndSilentRow.js';
+import { projectRoot } from '../src/db/projectRoot.js';
 import { detectPositionGaps } from '../src/monitoring/detectPositionGaps.js';
 import { refreshStrategyActivity } from '../src/monitoring/refreshStrategyActivity.js';
 import { alertTemplate } from '../src/printBanner.js';
@@ -161,6 +167,25 @@ describe('position gaps: alerts TradingView never sent, inferred from the positi
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const { signal } = (await svc.api(`/api/signals/${r.body.signalId}`)).body;
     assert.deepEqual([signal.marketPosition, signal.positionSize, signal.prevMarketPosition, signal.prevPositionSize], ['short', -1, 'long', 1]);
+  });
+
+  it('the dashboards\' gap table and live table run as grafana_reader: open gaps first, then the closed ones', async () => {
+    const reader = new pg.Client({ connectionString: svc.db.url });
+    await reader.connect();
+    try {
+      await reader.query(await readFile(path.join(projectRoot(), 'postgres', 'initdb', '10-grafana-reader.sql'), 'utf8'));
+      await reader.query('SET ROLE grafana_reader');
+      const range = `created_at BETWEEN '${new Date(Date.now() - 3_600_000).toISOString()}' AND '${new Date(Date.now() + 60_000).toISOString()}'`;
+      const gaps = (await reader.query(MISSED_SQL.gaps.replace('$__timeFilter(window_end)', range.replace('created_at', 'window_end')))).rows;
+      const states = gaps.map((g) => g.state);
+      assert.ok(states.includes('open') && states.includes('closed'));
+      assert.deepEqual(states, [...states].sort().reverse(), 'open before closed');
+      assert.ok(gaps.some((g) => g.strategy === 'missed-entry' && g.last_received === 'flat' && g.sender_says_before === 'long'));
+      const latest = (await reader.query(LIVE_SQL.latest.replace('$__timeFilter(created_at)', range))).rows;
+      assert.ok(latest.length > 0 && latest.length <= 50);
+    } finally {
+      await reader.end();
+    }
   });
 
   it('refuses a bad filter with a clear 400', async () => {
