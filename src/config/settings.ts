@@ -165,6 +165,10 @@ export const SETTINGS = {
     strategyLookbackDays: setting('STRATEGY_LOOKBACK_DAYS', int(1, 90).default(7)),
     /** Strategies reported by name in /metrics (the most recently active); the rest are counted as left out. */
     strategyLabelsMax: setting('STRATEGY_LABELS_MAX', int(1, 1_000).default(50)),
+    /** Live streams (GET /api/monitoring/stream) open at once; one more is refused with 429. */
+    streamMaxConnections: setting('STREAM_MAX_CONNECTIONS', int(1, 1_000).default(5)),
+    /** Events waiting for a slow stream client; past it the oldest are dropped and the client is told. */
+    streamQueueMaxEvents: setting('STREAM_QUEUE_MAX_EVENTS', int(1, 100_000).default(1_000)),
   },
 } as const satisfies Record<string, Record<string, Setting>>;
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { uuidv7 } from 'uuidv7';
 import { registerExecutionRoutes } from '../api/executionRoutes.js';
 import { registerMonitoringRoutes } from '../api/monitoringRoutes.js';
+import { registerStreamRoute } from '../api/streamRoute.js';
 import type { HealthDeps } from '../monitoring/checkHealth.js';
 import type { RateLimiter } from '../pipeline/makeRateLimiter.js';
 import type { PipelineDeps } from '../pipeline/processWebhook.js';
@@ -118,6 +119,13 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     health: deps.health,
     replay: { pipeline, tracer: deps.telemetry.tracer, metrics: deps.telemetry.metrics, answerFor },
     traceUiUrl: config.monitoring.traceUiUrl,
+  });
+  registerStreamRoute(admin, {
+    requireAdmin,
+    stream: deps.telemetry.stream,
+    metrics: deps.telemetry.metrics,
+    maxConnections: config.monitoring.streamMaxConnections,
+    queueMaxEvents: config.monitoring.streamQueueMaxEvents,
   });
   for (const server of [app, deps.ops]) {
     registerHealthRoutes(server, { pool: deps.pool, lifecycle: deps.lifecycle, expectedMigrations: deps.expectedMigrations });

@@ -18,7 +18,7 @@ const SIZE_BUCKETS = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 65536];
  * failure and dashboards would show no data for a healthy service.
  */
 /** The span consumers whose errors monitoring_instrumentation_errors_total counts. */
-export const INSTRUMENTATION_COMPONENTS = ['metrics', 'sink', 'otlp'] as const;
+export const INSTRUMENTATION_COMPONENTS = ['metrics', 'sink', 'otlp', 'stream'] as const;
 export type InstrumentationComponent = (typeof INSTRUMENTATION_COMPONENTS)[number];
 
 const KNOWN_LABELS = {
@@ -189,6 +189,16 @@ function defineMetrics() {
     watchErrors: new client.Counter({
       name: 'tradingview_watch_errors_total',
       help: 'Failed runs of the signal watch (gap detection, strategy rhythm) and failed reads of its tables at scrape time.',
+      registers,
+    }),
+    streamConnections: new client.Gauge({
+      name: 'monitoring_stream_connections',
+      help: 'Open live streams (GET /api/monitoring/stream), at most STREAM_MAX_CONNECTIONS.',
+      registers,
+    }),
+    streamDroppedEvents: new client.Counter({
+      name: 'monitoring_stream_dropped_events_total',
+      help: 'Live stream events dropped because a client read slower than webhooks arrived (its queue of STREAM_QUEUE_MAX_EVENTS was full); the client is told how many.',
       registers,
     }),
   };
