@@ -2,7 +2,11 @@ import type { Config } from './config/parseConfig.js';
 import type { ResolvedSecrets } from './config/loadGeneratedSecrets.js';
 import { WEBHOOK_PATH } from './http/webhookRoute.js';
 
-/** The alert message to paste into TradingView (strategy alert; for an indicator alert, write the action). */
+/**
+ * The alert message to paste into TradingView (strategy alert; for an indicator alert, write the action and
+ * leave out the strategy placeholders). The position fields let the service infer alerts that never arrived:
+ * each alert says which position came before it, which must be the position the previous alert left.
+ */
 export function alertTemplate(secret: string): string {
   return JSON.stringify(
     {
@@ -15,6 +19,9 @@ export function alertTemplate(secret: string): string {
       interval: '{{interval}}',
       strategy: 'my-strategy',
       market_position: '{{strategy.market_position}}',
+      position_size: '{{strategy.position_size}}',
+      prev_market_position: '{{strategy.prev_market_position}}',
+      prev_market_position_size: '{{strategy.prev_market_position_size}}',
     },
     null,
     2,

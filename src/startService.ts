@@ -19,6 +19,7 @@ import { startWorker, type RunningWorker } from './execution/startWorker.js';
 import { makeTelemetry, type Telemetry } from './telemetry/makeTelemetry.js';
 import { makeEventLoopMonitor } from './monitoring/makeEventLoopMonitor.js';
 import { startRetention } from './monitoring/startRetention.js';
+import { startSignalWatch } from './monitoring/startSignalWatch.js';
 import { makeAuthenticator } from './pipeline/authenticate.js';
 import { makeRateLimiter } from './pipeline/makeRateLimiter.js';
 import { makeSecretScrubber } from './pipeline/makeSecretScrubber.js';
@@ -110,8 +111,18 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const retention = config.monitoring.enabled
       ? startRetention({ pool, days: config.monitoring.retentionDays, intervalMs: config.monitoring.retentionIntervalMs, logger })
       : undefined;
+    const signalWatch = config.monitoring.enabled
+      ? startSignalWatch({
+          pool,
+          intervalMs: config.monitoring.signalWatchIntervalMs,
+          lookbackMs: config.monitoring.strategyLookbackDays * 86_400_000,
+          logger,
+          onError: () => telemetry.metrics?.watchErrors.inc(),
+        })
+      : undefined;
     steps.telemetry = async () => {
       retention?.stop();
+      await signalWatch?.stop();
       eventLoop.stop();
       await telemetry.stop(Math.max(500, Math.floor(config.service.shutdownTimeoutMs / 3)));
     };

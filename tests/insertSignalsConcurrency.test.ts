@@ -13,7 +13,7 @@ const BATCH = 50;
 function newSignal(dedupeKey: string): NewSignal {
   const signal: Signal = {
     ticker: 'BTCUSDT', exchange: 'BINANCE', action: 'buy', quantity: 1, price: 100, strategy: null, interval: null,
-    alertTime: null, alertId: null, orderId: null, marketPosition: null, positionSize: null, extra: {},
+    alertTime: null, alertId: null, orderId: null, marketPosition: null, positionSize: null, prevMarketPosition: null, prevPositionSize: null, extra: {},
   };
   const receivedAt = new Date();
   return {

@@ -134,6 +134,8 @@ const signal = (fields: Partial<Signal>): Signal => ({
   orderId: null,
   marketPosition: null,
   positionSize: null,
+  prevMarketPosition: null,
+  prevPositionSize: null,
   extra: {},
   ...fields,
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -10,6 +11,8 @@ import { startTestService, type TestService } from './support/startTestService.j
 
 const dir = (...p: string[]) => path.join(projectRoot(), 'prometheus', ...p);
 const readYaml = async (...p: string[]) => parseYaml(await readFile(dir(...p), 'utf8'));
+/** The promtool test files: alerts.test.yml, and those of later issues (missed.test.yml, anomalies.test.yml). */
+const TEST_FILES = readdirSync(dir('tests')).filter((f) => f.endsWith('.test.yml')).sort();
 
 describe('prometheus rules: promtool checks and unit tests', function () {
   before(function () {
@@ -28,14 +31,14 @@ describe('prometheus rules: promtool checks and unit tests', function () {
   });
 
   it('promtool test rules passes: every alert fires when it should and stays silent when it should not', () => {
-    const r = runPromtool(['test', 'rules', 'prometheus/tests/alerts.test.yml']);
+    const r = runPromtool(['test', 'rules', ...TEST_FILES.map((f) => `prometheus/tests/${f}`)]);
     assert.equal(r.status, 0, r.output);
     assert.match(r.output, /SUCCESS/);
   });
 
   it('every alert has a severity, a summary, a description, and both a firing and a silent unit test', async () => {
     const alerts = (await readYaml('rules', 'alerts.yml')).groups.flatMap((g: any) => g.rules);
-    const tests = (await readYaml('tests', 'alerts.test.yml')).tests.flatMap((t: any) => t.alert_rule_test ?? []);
+    const tests = (await Promise.all(TEST_FILES.map((f) => readYaml('tests', f)))).flatMap((doc) => doc.tests.flatMap((t: any) => t.alert_rule_test ?? []));
     for (const a of alerts) {
       assert.ok(['critical', 'warning'].includes(a.labels?.severity), `${a.alert}: severity`);
       assert.ok(a.annotations?.summary, `${a.alert}: summary`);
@@ -68,6 +71,11 @@ const LINKED_PANEL: Record<string, string> = {
   TradingViewDeliveryLagHigh: 'TradingView delivery lag',
   TraceExportFailing: 'Instrumentation errors',
   OtelCollectorDown: 'Failed and slow traces (Jaeger)',
+  TradingViewAlertsMissed: 'Missed alerts (position gaps)',
+  TradingViewStrategySilent: 'Silence per strategy',
+  WebhookRequestRateAnomalous: 'Anomaly scores',
+  WebhookRejectionRatioAnomalous: 'Anomaly scores',
+  WebhookLatencyAnomalous: 'Anomaly scores',
 };
 
 describe('prometheus rules: the link annotations open what the notification promises', function () {

@@ -12,7 +12,7 @@ import { countJobs, listJobKeys } from './support/jobQueue.js';
 function newSignal(fields: Partial<Signal> = {}, key = uuidv7()): NewSignal {
   const signal: Signal = {
     ticker: 'BTCUSDT', exchange: 'BINANCE', action: 'buy', quantity: 1, price: 100, strategy: null, interval: null,
-    alertTime: null, alertId: null, orderId: null, marketPosition: null, positionSize: null, extra: {}, ...fields,
+    alertTime: null, alertId: null, orderId: null, marketPosition: null, positionSize: null, prevMarketPosition: null, prevPositionSize: null, extra: {}, ...fields,
   };
   const receivedAt = new Date();
   return {

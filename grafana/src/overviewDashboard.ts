@@ -1,6 +1,7 @@
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { JAEGER, JaegerSearchBuilder } from './datasources.js';
+import { withMissedAndSilentRow } from './missedAndSilentRow.js';
 import { dashboard, prom, stat, timeseries } from './panels.js';
 
 export const OVERVIEW_UID = 'tv-webhook-overview';
@@ -17,7 +18,7 @@ const quantile = (q: number, metric: string, by = '', selector = '') =>
  * scraping the service in tests/prometheusScrape.test.ts.
  */
 export function makeOverviewDashboard() {
-  return dashboard('TradingView webhooks: overview', OVERVIEW_UID, 'overviewDashboard.ts', 'now-1h')
+  return withMissedAndSilentRow(dashboard('TradingView webhooks: overview', OVERVIEW_UID, 'overviewDashboard.ts', 'now-1h')
     .withRow(new RowBuilder('Answers').gridPos({ h: 1, w: 24, x: 0, y: 0 }))
     .withPanel(stat('Requests / s', 'All webhook requests answered, per second.', 'reqps', { h: 4, w: 5, x: 0, y: 1 },
       prom(`sum(rate(webhook_requests_total${RATE}))`, 'requests/s'), [[null, 'blue']]))
@@ -111,5 +112,5 @@ export function makeOverviewDashboard() {
       .datasource(JAEGER)
       .gridPos({ h: 9, w: 24, x: 0, y: 57 })
       .withTarget(new JaegerSearchBuilder('A', { tags: 'error=true', limit: 20 }))
-      .withTarget(new JaegerSearchBuilder('B', { minDuration: '100ms', limit: 20 })));
+      .withTarget(new JaegerSearchBuilder('B', { minDuration: '100ms', limit: 20 }))));
 }

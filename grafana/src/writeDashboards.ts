@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LIVE_UID, makeLiveDashboard } from './liveDashboard.js';
 import { makeOverviewDashboard, OVERVIEW_UID } from './overviewDashboard.js';
 import { makeRequestsDashboard, REQUESTS_UID } from './requestsDashboard.js';
 
@@ -20,6 +21,7 @@ export function renderDashboards(): Record<string, string> {
   return {
     [`${OVERVIEW_UID}.json`]: JSON.stringify(withPanelIds(makeOverviewDashboard().build()), null, 2) + '\n',
     [`${REQUESTS_UID}.json`]: JSON.stringify(withPanelIds(makeRequestsDashboard().build()), null, 2) + '\n',
+    [`${LIVE_UID}.json`]: JSON.stringify(withPanelIds(makeLiveDashboard().build()), null, 2) + '\n',
   };
 }
 

@@ -8,6 +8,7 @@ import { getRealtime } from '../monitoring/getRealtime.js';
 import { getWebhookRecord, listStageRecords } from '../monitoring/getWebhookRecord.js';
 import { listWebhookRecords, type StatusFilter } from '../monitoring/listWebhookRecords.js';
 import { ANSWER_STATUSES, SIGNAL_STATUSES, WEBHOOK_STATUSES } from '../domain/types.js';
+import { listPositionGaps } from '../monitoring/listPositionGaps.js';
 import { stageJson, webhookJson } from '../monitoring/webhookJson.js';
 import type { Telemetry } from '../telemetry/makeTelemetry.js';
 import { executionJson } from './executionJson.js';
@@ -51,6 +52,12 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 const replayQuery = z.object({ force: z.enum(['true', 'false']).default('false') });
+const gapsQuery = z.object({
+  state: z.enum(['open', 'closed', 'all']).default('open'),
+  strategy: z.string().trim().min(1).max(200).optional(),
+  ticker: z.string().trim().min(1).max(40).transform((s) => s.toUpperCase()).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
 
 /** The seed's WebhookMonitor as an API: performance, realtime, health, webhook records and replay. */
 export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringRouteDeps): void {
@@ -97,6 +104,12 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
       executions: executions.map(executionJson),
       ...(deps.traceUiUrl && record.trace_id ? { traceUrl: `${deps.traceUiUrl}/trace/${record.trace_id}` } : {}),
     };
+  });
+
+  // Alerts TradingView never delivered, inferred from the position chain (detectPositionGaps).
+  app.get('/api/monitoring/gaps', admin, async (request) => {
+    const filter = parseQuery(gapsQuery, request.query);
+    return { gaps: await listPositionGaps(deps.pool, filter) };
   });
 
   app.post<{ Params: { id: string } }>('/api/webhooks/:id/replay', admin, async (request) => {

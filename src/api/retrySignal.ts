@@ -55,6 +55,8 @@ function decideAgain(row: SignalRow, policy: Policy, now: Date): Decision {
     orderId: row.order_id,
     marketPosition: row.market_position,
     positionSize: row.position_size,
+    prevMarketPosition: row.prev_market_position,
+    prevPositionSize: row.prev_position_size,
     extra: row.extra,
   };
   return decide(signal, policy, now);

@@ -14,6 +14,8 @@ export interface SignalRow {
   order_id: string | null;
   market_position: string | null;
   position_size: number | null;
+  prev_market_position: string | null;
+  prev_position_size: number | null;
   extra: Record<string, unknown>;
   status: string;
   decline_reason: string | null;
@@ -29,7 +31,7 @@ export interface SignalRow {
 }
 
 export const SIGNAL_COLUMNS = `id, webhook_id, ticker, exchange, action, quantity, price, strategy, interval, alert_time,
-  alert_id, order_id, market_position, position_size, extra, status, decline_reason, attempts, retries, last_error, trace_id,
+  alert_id, order_id, market_position, position_size, prev_market_position, prev_position_size, extra, status, decline_reason, attempts, retries, last_error, trace_id,
   received_at, updated_at, executing_at, executed_at, failed_at`;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -50,6 +52,8 @@ export function signalJson(row: SignalRow) {
     orderId: row.order_id,
     marketPosition: row.market_position,
     positionSize: row.position_size,
+    prevMarketPosition: row.prev_market_position,
+    prevPositionSize: row.prev_position_size,
     status: row.status,
     declineReason: row.decline_reason,
     attempts: row.attempts,

@@ -161,6 +161,16 @@ export const SETTINGS = {
     healthDbLatencyWarnMs: setting('HEALTH_DB_LATENCY_WARN_MS', int(1, 60_000).default(100)),
     /** Health is degraded while a signal that failed this recently is still failed (10 min, as SignalExecutionsFailing). */
     healthExecutionFailureWindowSeconds: setting('HEALTH_EXECUTION_FAILURE_WINDOW_SECONDS', int(1, 7 * 86_400).default(600)),
+    /** Issue 15: how often the signal watch looks for missed alerts (position gaps) and learns each strategy's rhythm. */
+    signalWatchIntervalMs: setting('SIGNAL_WATCH_INTERVAL_MS', int(1_000, 3_600_000).default(60_000)),
+    /** How far back the watch reads signals: gaps are found, and usual intervals learned, within it. */
+    strategyLookbackDays: setting('STRATEGY_LOOKBACK_DAYS', int(1, 90).default(7)),
+    /** Strategies reported by name in /metrics (the most recently active); the rest are counted as left out. */
+    strategyLabelsMax: setting('STRATEGY_LABELS_MAX', int(1, 1_000).default(50)),
+    /** Live streams (GET /api/monitoring/stream) open at once; one more is refused with 429. */
+    streamMaxConnections: setting('STREAM_MAX_CONNECTIONS', int(1, 1_000).default(5)),
+    /** Events waiting for a slow stream client; past it the oldest are dropped and the client is told. */
+    streamQueueMaxEvents: setting('STREAM_QUEUE_MAX_EVENTS', int(1, 100_000).default(1_000)),
   },
 } as const satisfies Record<string, Record<string, Setting>>;
 

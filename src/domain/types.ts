@@ -50,6 +50,10 @@ export interface Alert {
   exchange?: unknown;
   marketPosition?: unknown;
   positionSize?: unknown;
+  /** `{{strategy.prev_market_position}}`: the position before this order, as the sender saw it. */
+  prevMarketPosition?: unknown;
+  /** `{{strategy.prev_market_position_size}}`: its absolute size. */
+  prevPositionSize?: unknown;
   orderId?: unknown;
   /** Every other field the sender included, kept for the record (secrets removed). */
   extra: Record<string, unknown>;
@@ -69,6 +73,9 @@ export interface Signal {
   orderId: string | null;
   marketPosition: string | null;
   positionSize: number | null;
+  /** The position before this alert's order, as TradingView saw it: compared with the last one received (gaps). */
+  prevMarketPosition: string | null;
+  prevPositionSize: number | null;
   extra: Record<string, unknown>;
 }
 

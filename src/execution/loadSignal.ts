@@ -12,7 +12,7 @@ export interface StoredSignal extends ExecutableSignal {
 export async function loadSignal(pool: Pool, id: string): Promise<StoredSignal | undefined> {
   const { rows } = await pool.query(
     `SELECT id, webhook_id, ticker, exchange, action, quantity, price, strategy, interval, alert_time, alert_id, order_id,
-            market_position, position_size, received_at, status, trace_id, retries
+            market_position, position_size, prev_market_position, prev_position_size, received_at, status, trace_id, retries
        FROM signals WHERE id = $1`,
     [id],
   );
@@ -33,6 +33,8 @@ export async function loadSignal(pool: Pool, id: string): Promise<StoredSignal |
     orderId: r.order_id,
     marketPosition: r.market_position,
     positionSize: r.position_size,
+    prevMarketPosition: r.prev_market_position,
+    prevPositionSize: r.prev_position_size,
     receivedAt: r.received_at,
     status: r.status,
     traceId: r.trace_id,

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerExecutionRoutes } from '../api/executionRoutes.js';
 import { registerMonitoringRoutes } from '../api/monitoringRoutes.js';
+import { registerStreamRoute } from '../api/streamRoute.js';
 import type { HealthDeps } from '../monitoring/checkHealth.js';
 import type { RateLimiter } from '../pipeline/makeRateLimiter.js';
 import type { PipelineDeps } from '../pipeline/processWebhook.js';
@@ -74,7 +75,13 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     tracer: deps.telemetry.tracer,
     metrics: deps.telemetry.metrics,
   });
-  if (deps.telemetry.metrics) registerMetricsRoute(deps.ops, { metrics: deps.telemetry.metrics, pool: deps.pool });
+  if (deps.telemetry.metrics) {
+    registerMetricsRoute(deps.ops, {
+      metrics: deps.telemetry.metrics,
+      pool: deps.pool,
+      watch: { maxStrategies: config.monitoring.strategyLabelsMax, lookbackMs: config.monitoring.strategyLookbackDays * 86_400_000 },
+    });
+  }
   // Everything but the webhook: on the public listener by default, only on the operations one when asked.
   const admin = config.http.adminApiOnOps ? deps.ops : app;
   registerSignalsRoutes(admin, {
@@ -90,6 +97,13 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     health: deps.health,
     replay: { pipeline, tracer: deps.telemetry.tracer, metrics: deps.telemetry.metrics, answerFor },
     traceUiUrl: config.monitoring.traceUiUrl,
+  });
+  registerStreamRoute(admin, {
+    requireAdmin,
+    stream: deps.telemetry.stream,
+    metrics: deps.telemetry.metrics,
+    maxConnections: config.monitoring.streamMaxConnections,
+    queueMaxEvents: config.monitoring.streamQueueMaxEvents,
   });
   for (const server of [app, deps.ops]) {
     registerHealthRoutes(server, { pool: deps.pool, lifecycle: deps.lifecycle, expectedMigrations: deps.expectedMigrations });

@@ -87,6 +87,8 @@ export function enrich(alert: ValidAlert): Signal {
     orderId: alert.orderId || null,
     marketPosition: alert.marketPosition || null,
     positionSize: alert.positionSize ?? null,
+    prevMarketPosition: alert.prevMarketPosition || null,
+    prevPositionSize: alert.prevPositionSize ?? null,
     extra: alert.extra,
   };
 }

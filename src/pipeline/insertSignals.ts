@@ -39,14 +39,15 @@ WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
     ord int, id uuid, webhook_id uuid, dedupe_key text, dedupe_until timestamptz, ticker text, exchange text,
     action text, quantity numeric, price numeric, strategy text, "interval" text, alert_time timestamptz,
-    alert_id text, order_id text, market_position text, position_size numeric, extra jsonb, status text,
+    alert_id text, order_id text, market_position text, position_size numeric, prev_market_position text, prev_position_size numeric, extra jsonb, status text,
     decline_reason text, trace_id text, received_at timestamptz, job_payload json, max_attempts int)
 ), inserted AS (
   INSERT INTO signals (id, webhook_id, dedupe_key, dedupe_until, ticker, exchange, action, quantity, price, strategy,
-                       interval, alert_time, alert_id, order_id, market_position, position_size, extra, status,
-                       decline_reason, trace_id, received_at)
+                       interval, alert_time, alert_id, order_id, market_position, position_size, prev_market_position, prev_position_size, extra,
+                       status, decline_reason, trace_id, received_at)
   SELECT id, webhook_id, dedupe_key, COALESCE(dedupe_until, 'infinity'), ticker, exchange, action, quantity, price, strategy,
-         "interval", alert_time, alert_id, order_id, market_position, position_size, COALESCE(extra, '{}'), status,
+         "interval", alert_time, alert_id, order_id, market_position, position_size, prev_market_position, prev_position_size,
+         COALESCE(extra, '{}'), status,
          decline_reason, trace_id, received_at
     FROM input
    ORDER BY dedupe_key, ord
@@ -68,7 +69,7 @@ function toRow(s: NewSignal, ord: number) {
     ord, id: s.id, webhook_id: s.webhookId, dedupe_key: s.dedupe.key, dedupe_until: s.dedupe.until, ticker: g.ticker,
     exchange: g.exchange, action: g.action, quantity: g.quantity, price: g.price, strategy: g.strategy, interval: g.interval,
     alert_time: g.alertTime, alert_id: g.alertId, order_id: g.orderId, market_position: g.marketPosition,
-    position_size: g.positionSize, extra: g.extra, status: s.status, decline_reason: s.declineReason, trace_id: s.traceId,
+    position_size: g.positionSize, prev_market_position: g.prevMarketPosition, prev_position_size: g.prevPositionSize, extra: g.extra, status: s.status, decline_reason: s.declineReason, trace_id: s.traceId,
     received_at: s.receivedAt, job_payload: makeExecuteSignalPayload(s.id, s.traceparent), max_attempts: s.maxAttempts,
   };
 }

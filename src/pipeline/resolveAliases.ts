@@ -20,6 +20,8 @@ const TOP_LEVEL_ALIASES: Record<Canonical, string[]> = {
   exchange: ['exchange'],
   marketPosition: ['marketposition'],
   positionSize: ['positionsize'],
+  prevMarketPosition: ['prevmarketposition'],
+  prevPositionSize: ['prevmarketpositionsize', 'prevpositionsize'],
   orderId: [],
 };
 
@@ -35,6 +37,8 @@ const STRATEGY_ALIASES: Partial<Record<Canonical, string[]>> = {
   orderId: ['orderid'],
   marketPosition: ['marketposition'],
   positionSize: ['positionsize'],
+  prevMarketPosition: ['prevmarketposition'],
+  prevPositionSize: ['prevmarketpositionsize', 'prevpositionsize'],
   strategy: ['name', 'strategyname'],
 };
 

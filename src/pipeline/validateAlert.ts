@@ -57,6 +57,9 @@ function makeAlertSchema(limits: InputLimits) {
     positionSize: numeric('position size')
       .refine((n) => Math.abs(n) <= limits.maxQuantity, `must be between -${limits.maxQuantity} and ${limits.maxQuantity} (INPUT_MAX_QUANTITY)`)
       .optional(),
+    prevPositionSize: nonNegative('previous position size')
+      .refine((n) => n <= limits.maxQuantity, `must be at most ${limits.maxQuantity} (INPUT_MAX_QUANTITY)`)
+      .optional(),
     time: z.union([z.string().trim().min(1).max(64, 'must be at most 64 characters'), z.number()]).optional(),
     id: text(200).optional(),
     orderId: text(200).optional(),
@@ -64,6 +67,7 @@ function makeAlertSchema(limits: InputLimits) {
     interval: text(40).optional(),
     exchange: text(40).optional(),
     marketPosition: text(40).optional(),
+    prevMarketPosition: text(40).optional(),
   });
 }
 

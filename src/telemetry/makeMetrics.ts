@@ -18,7 +18,7 @@ const SIZE_BUCKETS = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 65536];
  * failure and dashboards would show no data for a healthy service.
  */
 /** The span consumers whose errors monitoring_instrumentation_errors_total counts. */
-export const INSTRUMENTATION_COMPONENTS = ['metrics', 'sink', 'otlp'] as const;
+export const INSTRUMENTATION_COMPONENTS = ['metrics', 'sink', 'otlp', 'stream'] as const;
 export type InstrumentationComponent = (typeof INSTRUMENTATION_COMPONENTS)[number];
 
 const KNOWN_LABELS = {
@@ -167,6 +167,46 @@ function defineMetrics() {
       name: 'admin_auth_failures_total',
       help: 'Admin API requests refused at the token check, by outcome: missing (no Bearer token), invalid (a wrong token; counts toward ADMIN_AUTH_MAX_FAILURES), rate_limited (refused unchecked after too many wrong tokens from the address).',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    // Issue 15: what TradingView never sent. Read at scrape time from the tables the signal watch keeps; the
+    // strategy label is a sender-typed name, bounded to STRATEGY_LABELS_MAX recent strategies (strategyLabel).
+    strategyLastSignalTimestampSeconds: new client.Gauge({
+      name: 'tradingview_strategy_last_signal_timestamp_seconds',
+      help: 'Unix time of the latest alert of each strategy (the STRATEGY_LABELS_MAX most recently active; unnamed = alerts without a strategy).',
+      labelNames: ['strategy'] as const,
+      registers,
+    }),
+    strategyUsualIntervalSeconds: new client.Gauge({
+      name: 'tradingview_strategy_usual_interval_seconds',
+      help: "Each strategy's usual time between alerts: the median over STRATEGY_LOOKBACK_DAYS, once it has at least 5 intervals.",
+      labelNames: ['strategy'] as const,
+      registers,
+    }),
+    positionGapsOpen: new client.Gauge({
+      name: 'tradingview_position_gaps_open',
+      help: 'Open position gaps per strategy: an alert said its previous position differed from the last one received, so at least one alert never arrived (other = strategies beyond STRATEGY_LABELS_MAX).',
+      labelNames: ['strategy'] as const,
+      registers,
+    }),
+    strategiesLeftOut: new client.Gauge({
+      name: 'tradingview_strategies_left_out',
+      help: 'Strategies active in the lookback window but beyond STRATEGY_LABELS_MAX: not reported by strategy, so not watched for silence.',
+      registers,
+    }),
+    watchErrors: new client.Counter({
+      name: 'tradingview_watch_errors_total',
+      help: 'Failed runs of the signal watch (gap detection, strategy rhythm) and failed reads of its tables at scrape time.',
+      registers,
+    }),
+    streamConnections: new client.Gauge({
+      name: 'monitoring_stream_connections',
+      help: 'Open live streams (GET /api/monitoring/stream), at most STREAM_MAX_CONNECTIONS.',
+      registers,
+    }),
+    streamDroppedEvents: new client.Counter({
+      name: 'monitoring_stream_dropped_events_total',
+      help: 'Live stream events dropped because a client read slower than webhooks arrived (its queue of STREAM_QUEUE_MAX_EVENTS was full); the client is told how many.',
       registers,
     }),
   };

@@ -11,9 +11,11 @@ import { type ExportHealth, makeCountingExporter } from './makeCountingExporter.
 import { type InstrumentationComponent, makeMetrics, type Metrics } from './makeMetrics.js';
 import { makeMetricsProcessor } from './makeMetricsProcessor.js';
 import { makeSinkProcessor } from './makeSinkProcessor.js';
+import { makeStreamProcessor } from './makeStreamProcessor.js';
 import { RecordSink } from './recordSink.js';
 import { getSpanHub } from './spanHub.js';
 import { startTracing } from './startTracing.js';
+import { WebhookStream } from './webhookStream.js';
 
 export type TelemetryConfig = Pick<Config, 'monitoring'>;
 
@@ -23,6 +25,8 @@ export interface Telemetry {
   metrics: Metrics | undefined;
   sink: RecordSink | undefined;
   exportHealth: ExportHealth | undefined;
+  /** Finished webhooks for the live streams (GET /api/monitoring/stream). */
+  stream: WebhookStream | undefined;
   /** Detaches from the span hub and flushes the exporter and the sink, within `timeoutMs`. */
   stop(timeoutMs: number): Promise<void>;
 }
@@ -36,7 +40,7 @@ const noopTracer = new ProxyTracerProvider().getTracer('disabled');
  */
 export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logger: Logger): Telemetry {
   if (!config.monitoring.enabled) {
-    return { enabled: false, tracer: noopTracer, metrics: undefined, sink: undefined, exportHealth: undefined, stop: async () => undefined };
+    return { enabled: false, tracer: noopTracer, metrics: undefined, sink: undefined, exportHealth: undefined, stream: undefined, stop: async () => undefined };
   }
   startTracing();
   getExportSampler().setRatio(config.monitoring.traceExportRatio);
@@ -64,9 +68,11 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     metrics,
     logger: logger.child({ component: 'monitoring-sink' }),
   });
+  const stream = new WebhookStream();
   const consumers: Array<{ name: InstrumentationComponent; consumer: SpanProcessor }> = [
     { name: 'metrics', consumer: makeMetricsProcessor(metrics) },
     { name: 'sink', consumer: makeSinkProcessor(sink) },
+    { name: 'stream', consumer: makeStreamProcessor(stream) },
   ];
   let exportHealth: ExportHealth | undefined;
   let batch: BatchSpanProcessor | undefined;
@@ -98,6 +104,7 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     metrics,
     sink,
     exportHealth,
+    stream,
     async stop(timeoutMs) {
       detach.forEach((d) => d());
       const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, timeoutMs).unref())]);

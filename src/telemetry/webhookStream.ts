@@ -1,0 +1,42 @@
+import type { RequestRecord } from './spanToRecords.js';
+
+/**
+ * One webhook's outcome as the live stream shows it: the record the sink stores (made by requestRecordOf, so
+ * secrets are already redacted and text already bounded), without the sender's payload and headers, which
+ * would make an event up to 64 KiB; the payload's size and digest say which one it was.
+ */
+export type StreamEvent = Omit<RequestRecord, 'payload' | 'headers' | 'user_agent'>;
+
+export function streamEventOf(record: RequestRecord): StreamEvent {
+  const { payload: _payload, headers: _headers, user_agent: _userAgent, ...event } = record;
+  return event;
+}
+
+export type StreamListener = (event: StreamEvent) => void;
+
+/**
+ * Fan-out of finished webhooks to the open live streams (GET /api/monitoring/stream). Nothing is made when no
+ * stream is open: the span consumer asks `hasListeners` first.
+ */
+export class WebhookStream {
+  private listeners = new Set<StreamListener>();
+
+  hasListeners(): boolean {
+    return this.listeners.size > 0;
+  }
+
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  subscribe(listener: StreamListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  publish(event: StreamEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
