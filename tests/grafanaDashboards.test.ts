@@ -19,12 +19,13 @@ const readerScript = () => readFile(path.join(projectRoot(), 'postgres', 'initdb
 const SENDER_COLUMNS = ['payload', 'headers', 'user_agent'];
 
 /** The columns of webhook_requests grafana_reader may read, as Postgres reports them. */
-async function readableColumns(client: pg.Client): Promise<string[]> {
+async function readableColumns(client: pg.Client, table = 'webhook_requests'): Promise<string[]> {
   const r = await client.query<{ column_name: string }>(
     `SELECT column_name FROM information_schema.columns
-      WHERE table_schema = 'public' AND table_name = 'webhook_requests'
-        AND has_column_privilege('grafana_reader', 'public.webhook_requests', column_name, 'SELECT')
+      WHERE table_schema = 'public' AND table_name = $1
+        AND has_column_privilege('grafana_reader', 'public.' || $1, column_name, 'SELECT')
       ORDER BY column_name`,
+    [table],
   );
   return r.rows.map((row) => row.column_name);
 }
@@ -182,6 +183,9 @@ describe('grafana dashboards: generated from code, and every SQL query runs as t
       await assert.rejects(reader.query('SELECT * FROM webhook_requests LIMIT 1'), /permission denied/);
       const rows = (await reader.query('SELECT id, status, error_code, ticker, trace_id FROM webhook_requests')).rows;
       assert.equal(rows.length, 4);
+      // Nor the sender's other alert fields kept with a signal.
+      await assert.rejects(reader.query('SELECT extra FROM signals LIMIT 1'), /permission denied/);
+      await reader.query('SELECT id, ticker, action, status, last_error FROM signals');
     });
 
     it('grafana_reader cannot write, nor read the job queue', async () => {
@@ -228,7 +232,8 @@ describe('grafana_reader in the compose order: the role first, then the service 
       await assert.rejects(client.query('SELECT payload FROM webhook_requests'), /permission denied/);
       await client.query('SELECT id, status FROM webhook_requests');
       await client.query('SELECT stage, duration_ms FROM processing_stages');
-      await client.query('SELECT * FROM signals');
+      await assert.rejects(client.query('SELECT extra FROM signals'), /permission denied/);
+      await client.query('SELECT id, ticker, status FROM signals');
     } finally {
       await client.query('RESET ROLE');
     }
@@ -237,7 +242,10 @@ describe('grafana_reader in the compose order: the role first, then the service 
   it('gives the role the same columns as running the script on a migrated database', async () => {
     // Here the script runs again after migration: the path of tests above and of an existing database.
     const before = await readableColumns(client);
+    const signalsBefore = await readableColumns(client, 'signals');
+    assert.ok(!signalsBefore.includes('extra') && signalsBefore.includes('ticker'), signalsBefore.join(','));
     await client.query(await readerScript());
     assert.deepEqual(await readableColumns(client), before);
+    assert.deepEqual(await readableColumns(client, 'signals'), signalsBefore);
   });
 });

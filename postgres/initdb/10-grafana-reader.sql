@@ -30,3 +30,13 @@ BEGIN
   END IF;
 END
 $$;
+-- The same columns of signals as migration 0010: not `extra` (the sender's other alert fields).
+DO $$
+BEGIN
+  IF to_regclass('public.signals') IS NOT NULL THEN
+    REVOKE SELECT ON signals FROM grafana_reader;
+    GRANT SELECT (id, webhook_id, dedupe_key, dedupe_until, ticker, exchange, action, quantity, price, strategy, interval, alert_time, alert_id, order_id, market_position, position_size, status, decline_reason, attempts, last_error, trace_id, received_at, updated_at, executing_at, executed_at, failed_at, retries, prev_market_position, prev_position_size)
+      ON signals TO grafana_reader;
+  END IF;
+END
+$$;
