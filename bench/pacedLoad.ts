@@ -10,6 +10,15 @@ export interface PacedResult {
   errors: number;
   statuses: Record<string, number>;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /** Latency by HTTP status (ms). */
+  byStatus: Record<string, { p50: number; p99: number; max: number }>;
+  /** Answers with a Retry-After header. */
+  withRetryAfter: number;
+}
+
+export interface PacedOptions {
+  /** Called with every answer's status and body (the body is only read when this is given). */
+  onAnswer?: (status: number, body: string) => void;
 }
 
 /** Requests may wait at most this long; beyond it they count as errors (the bound on outstanding work). */
@@ -21,12 +30,14 @@ const REQUEST_TIMEOUT_MS = 10_000;
  * in the figures instead of silently lowering the rate (no coordinated omission). autocannon's fixed-rate
  * mode sends each connection's quota in a burst at the start of every second, which measures the burst.
  */
-export async function runPaced(url: string, rate: number, durationMs: number, nextBody: () => string): Promise<PacedResult> {
+export async function runPaced(url: string, rate: number, durationMs: number, nextBody: () => string, options: PacedOptions = {}): Promise<PacedResult> {
   const target = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const total = Math.round((rate * durationMs) / 1000);
   const intervalMs = 1000 / rate;
   const latencies: number[] = [];
+  const byStatus: Record<string, number[]> = {};
+  let withRetryAfter = 0;
   const statuses: Record<string, number> = {};
   let errors = 0;
   let settled = 0;
@@ -44,10 +55,17 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         timeout: REQUEST_TIMEOUT_MS,
       }, (res) => {
-        res.resume();
+        let text = '';
+        if (options.onAnswer) res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        else res.resume();
         res.on('end', () => {
-          latencies.push(performance.now() - scheduled);
-          statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
+          const latency = performance.now() - scheduled;
+          const status = res.statusCode ?? 0;
+          latencies.push(latency);
+          (byStatus[status] ??= []).push(latency);
+          if (res.headers['retry-after'] !== undefined) withRetryAfter += 1;
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          options.onAnswer?.(status, text);
           done();
         });
       });
@@ -76,5 +94,7 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
   return {
     rate, durationMs, sent, answered: latencies.length, errors, statuses,
     latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
+    byStatus: Object.fromEntries(Object.entries(byStatus).map(([status, ls]) => [status, { p50: percentile(ls, 50), p99: percentile(ls, 99), max: percentile(ls, 100) }])),
+    withRetryAfter,
   };
 }

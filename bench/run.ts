@@ -15,11 +15,13 @@ import { BENCH_SECRET, makeRequestMix } from './requestMix.js';
 import { startChild, type Child } from './startChild.js';
 import { startDiscardingReceiver } from './startDiscardingReceiver.js';
 import { median } from './stats.js';
+import { postgresCpuSeconds, processCpuSeconds, readPostmasterPid } from './readProcCpu.js';
 
 /**
- * `npm run bench [-- --quick] [-- --soak 120s]`: the bare HTTP baseline, the pipeline (MONITORING_ENABLED=false)
- * and the monitored service as shipped, on one embedded Postgres, measured one after the other in rotating
- * order within each round so drift on a noisy machine falls on all three alike.
+ * `npm run bench [-- --quick] [-- --soak 120s]`: two bare HTTP baselines (Express, Fastify), the pipeline
+ * (MONITORING_ENABLED=false) and the monitored service as shipped, on one embedded Postgres, measured one after
+ * the other in rotating order within each round so drift on a noisy machine falls on all alike. Then an
+ * overload phase (the monitored service at twice the rate it sustained closed loop) and a soak.
  */
 const { values: flags } = parseArgs({
   options: {
@@ -39,8 +41,11 @@ const settings = {
   rates: (flags.rates ?? '200,1000,2000').split(',').map(Number),
   soakRate: 1000,
   soakSeconds: Number.parseInt(flags.soak ?? (quick ? '5' : '60'), 10),
+  overloadFactor: 2,
+  overloadMs: quick ? 2000 : 5000,
 };
-const MODES = ['baseline', 'pipeline', 'monitored'] as const;
+const MODES = ['express', 'fastify', 'pipeline', 'monitored'] as const;
+const SERVICE_MODES = new Set<Mode>(['pipeline', 'monitored']);
 type Mode = (typeof MODES)[number];
 const WEBHOOK_PATH = '/api/webhooks/tradingview';
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
@@ -91,12 +96,13 @@ async function main() {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     opsPorts[mode] = await freePort();
-    children[mode] = mode === 'baseline'
-      ? await startChild(mode, [path.join(root, 'dist/bench/baselineServer.js')], { PORT: String(port) }, url)
+    children[mode] = mode === 'express' || mode === 'fastify'
+      ? await startChild(mode, [path.join(root, `dist/bench/${mode === 'express' ? 'baselineServer' : 'baselineFastify'}.js`)], { PORT: String(port) }, url)
       : await startChild(mode, serviceArgs, { ...(await serviceEnv(mode)), PORT: String(port), OPS_PORT: String(opsPorts[mode]) }, url);
     log(`${mode} ready at ${url} (pid ${children[mode].pid})`);
   }
   const monitored = children.monitored;
+  const postmasterPid = await readPostmasterPid(db.clusterDir);
   const monitoredOps = `http://127.0.0.1:${opsPorts.monitored}`;
   const next = makeRequestMix();
   const body = () => next().body;
@@ -118,14 +124,26 @@ async function main() {
   for (const mode of MODES) count(mode, (await runClosed(target(mode), 10, settings.warmupSeconds, body)).total);
   await drain();
 
-  const closed: Record<Mode, ClosedResult[]> = { baseline: [], pipeline: [], monitored: [] };
-  const paced: Record<Mode, Record<number, PacedResult[]>> = { baseline: {}, pipeline: {}, monitored: {} };
+  const closed = Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, ClosedResult[]>;
+  const paced = Object.fromEntries(MODES.map((m) => [m, {}])) as unknown as Record<Mode, Record<number, PacedResult[]>>;
+  /** CPU per 2xx answer during each closed-loop phase (µs): the server process, and Postgres (records drained). */
+  const cpu = Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, Array<{ nodeUs: number; postgresUs: number }>>;
   for (let round = 0; round < settings.rounds; round += 1) {
     for (const mode of rotated(round)) {
+      const node0 = await processCpuSeconds(children[mode].pid);
+      const pg0 = await postgresCpuSeconds(postmasterPid);
       const r = await runClosed(target(mode), settings.connections, settings.closedSeconds, body);
       closed[mode].push(r);
       count(mode, r.total);
-      log(`round ${round + 1} closed ${mode}: ${Math.round(r.requestsPerSecond)} req/s (${r.errors} errors)`);
+      // The phase's cost includes writing its records: the CPU is read once the sink has drained.
+      if (mode === 'monitored') await drain();
+      const accepted = Math.max(1, r.total - r.non2xx);
+      const c = {
+        nodeUs: ((await processCpuSeconds(children[mode].pid)) - node0) / accepted * 1e6,
+        postgresUs: SERVICE_MODES.has(mode) ? ((await postgresCpuSeconds(postmasterPid)) - pg0) / accepted * 1e6 : 0,
+      };
+      cpu[mode].push(c);
+      log(`round ${round + 1} closed ${mode}: ${Math.round(r.requestsPerSecond)} req/s (${r.errors} errors), CPU per 2xx: node ${Math.round(c.nodeUs)} µs, postgres ${Math.round(c.postgresUs)} µs`);
       await drain();
     }
     for (const rate of settings.rates) {
@@ -138,6 +156,23 @@ async function main() {
       }
     }
   }
+
+  // Overload: twice the rate the monitored service sustained closed loop. Excess load must get a quick 503 with
+  // Retry-After (TradingView resends) instead of waiting past TradingView's 3 s timeout; every 200 must be durable.
+  const sustained = median(closed.monitored.map((r) => r.requestsPerSecond));
+  const overloadRate = Math.round(sustained * settings.overloadFactor);
+  log(`overload: monitored at ${overloadRate} req/s (${settings.overloadFactor} x ${Math.round(sustained)}) for ${settings.overloadMs / 1000} s`);
+  const acceptedIds: string[] = [];
+  const overload = await runPaced(target('monitored'), overloadRate, settings.overloadMs, body, {
+    onAnswer: (status, text) => {
+      if (status !== 200) return;
+      const id = (JSON.parse(text) as { signalId?: string }).signalId;
+      if (id) acceptedIds.push(id);
+    },
+  });
+  count('monitored', overload.answered);
+  log(`overload: p50 ${overload.latencyMs.p50.toFixed(1)} p99 ${overload.latencyMs.p99.toFixed(1)} ms, statuses ${JSON.stringify(overload.statuses)}, ${overload.errors} errors`);
+  await drain();
 
   log(`soak: monitored at ${settings.soakRate} req/s for ${settings.soakSeconds} s`);
   const memoryAfterWarmup = await monitored.rssBytes();
@@ -157,6 +192,9 @@ async function main() {
   const monitoredDb = new pg.Client({ connectionString: dbUrl('bench_monitored') });
   await monitoredDb.connect();
   const recordsWritten = (await monitoredDb.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n as number;
+  const stageRecords = (await monitoredDb.query('SELECT coalesce(sum(jsonb_array_length(stages)), 0)::int AS n FROM webhook_requests')).rows[0].n as number;
+  const distinctIds = [...new Set(acceptedIds)];
+  const durable = (await monitoredDb.query('SELECT count(*)::int AS n FROM signals WHERE id = ANY($1::uuid[])', [distinctIds])).rows[0].n as number;
   await monitoredDb.end();
   const fidelity = {
     requestsAnswered: await scrapeSum(monitoredOps, 'webhook_requests_total'),
@@ -167,9 +205,13 @@ async function main() {
     rateLimited: await scrapeSum(monitoredOps, 'monitoring_sink_records_total', 'outcome="rate_limited"'),
     peakBufferedRecords: peakBuffered,
     drainMs,
+    spansExpected: recordsWritten + stageRecords,
+    spansExported: 0,
   };
 
+  // Stopping flushes the monitored service's exporter: its spans are all at the receiver after this.
   for (const mode of MODES) await children[mode].stop();
+  fidelity.spansExported = receiver.stats().spans;
   await receiver.close();
   await db.stop();
   await rm(work, { recursive: true, force: true });
@@ -182,11 +224,25 @@ async function main() {
     }))])),
     memory: { startBytes: memoryStart, afterWarmupBytes: memoryAfterWarmup, peakBytes: peak, endBytes: memoryEnd },
     fidelity,
+    cpuUs: Object.fromEntries(MODES.map((m) => [m, { node: median(cpu[m].map((c) => c.nodeUs)), postgres: median(cpu[m].map((c) => c.postgresUs)) }])),
+    overload: {
+      sustainedPerSecond: sustained,
+      rate: overloadRate,
+      latencyMs: overload.latencyMs,
+      byStatus: overload.byStatus,
+      statuses: overload.statuses,
+      errors: overload.errors,
+      unavailable: overload.statuses['503'] ?? 0,
+      unavailableWithRetryAfter: overload.withRetryAfter,
+      ok: acceptedIds.length,
+      okDurable: durable,
+      okDistinct: distinctIds.length,
+    },
   };
   const checks = checkTargets(summary);
   printReport(summary, checks, settings.rates);
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), node: process.version, kernel: os.release(), platform: os.platform() };
-  const result = { at: new Date().toISOString(), quick, settings, machine, summary, checks, soak, receiver: receiver.stats(), rounds: { closed, paced }, elapsedSeconds: Math.round((Date.now() - started) / 1000) };
+  const result = { at: new Date().toISOString(), quick, settings, machine, summary, checks, soak, overload, receiver: receiver.stats(), rounds: { closed, paced, cpu }, elapsedSeconds: Math.round((Date.now() - started) / 1000) };
   const dir = path.join(root, 'bench', 'results');
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${result.at.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
