@@ -138,6 +138,8 @@ export const SETTINGS = {
     /** Read into monitoring.otlpTracesUrl (parseConfig). */
     otlpEndpoint: setting('OTEL_EXPORTER_OTLP_ENDPOINT', optionalUrl),
     otlpTracesEndpoint: setting('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', optionalUrl),
+    /** The OTLP/HTTP encoding (the standard variable): protobuf by default, as the OpenTelemetry spec says; http/json for a receiver that needs it. */
+    otlpProtocol: setting('OTEL_EXPORTER_OTLP_PROTOCOL', z.enum(['http/protobuf', 'http/json']).default('http/protobuf')),
     /** Spans that may wait for the OTLP exporter (the standard OTEL_BSP_MAX_QUEUE_SIZE); beyond it they are dropped and counted. */
     exportQueueMaxSpans: setting('OTEL_BSP_MAX_QUEUE_SIZE', int(1, 1_000_000).default(8192)),
     /** Read into monitoring.traceExportRatio (parseConfig). */
