@@ -22,7 +22,7 @@ import { startRetention } from './monitoring/startRetention.js';
 import { makeAuthenticator } from './pipeline/authenticate.js';
 import { makeRateLimiter } from './pipeline/makeRateLimiter.js';
 import { makeSecretScrubber } from './pipeline/makeSecretScrubber.js';
-import { makeSignalWriter } from './pipeline/makeSignalWriter.js';
+import { DEFAULT_SIGNAL_WRITER_OPTIONS, makeSignalWriter } from './pipeline/makeSignalWriter.js';
 import type { PipelineDeps } from './pipeline/processWebhook.js';
 
 export interface Service {
@@ -66,7 +66,7 @@ async function resolveDatabase(config: Config, secrets: ResolvedSecrets, logger:
 function makePipeline(config: Config, secrets: ResolvedSecrets, pool: Pool): PipelineDeps {
   return {
     pool,
-    signalWriter: makeSignalWriter(pool),
+    signalWriter: makeSignalWriter(pool, { ...DEFAULT_SIGNAL_WRITER_OPTIONS, maxQueueDelayMs: config.database.signalMaxQueueDelayMs }),
     authenticate: makeAuthenticator({
       secrets: secrets.webhookSecrets,
       signingSecret: config.secrets.webhookSigningSecret,

@@ -3,11 +3,15 @@ import type { AcceptedAnswer } from '../domain/types.js';
 import { WebhookError } from '../domain/errors.js';
 import { findDuplicateSignal } from './findDuplicateSignal.js';
 import type { NewSignal } from './insertSignals.js';
-import type { SignalWriter } from './makeSignalWriter.js';
+import { type SignalWriter, SignalWriterOverloaded } from './makeSignalWriter.js';
+
+/** TradingView resends a 503 five seconds later (up to 3 times); other senders are told the same. */
+const RETRY_AFTER_SECONDS = '5';
 
 /**
  * Persist and enqueue: the promise behind a 200. Any database failure here becomes 503 WH_ERR_UNAVAILABLE,
- * so that TradingView resends (5 s later, up to 3 times) instead of the alert being lost.
+ * so that TradingView resends (5 s later, up to 3 times) instead of the alert being lost; a signal the writer
+ * refused to keep waits bounded becomes 503 WH_ERR_OVERLOADED with Retry-After, nothing of it stored.
  */
 export async function storeSignal(pool: Pool, writer: SignalWriter, s: NewSignal): Promise<AcceptedAnswer> {
   try {
@@ -21,6 +25,13 @@ export async function storeSignal(pool: Pool, writer: SignalWriter, s: NewSignal
     if (!original) throw new Error('dedupe conflict reported but no original signal found');
     return { status: 'duplicate', webhookId: s.webhookId, signalId: original.id };
   } catch (err) {
+    if (err instanceof SignalWriterOverloaded) {
+      throw new WebhookError(
+        'WH_ERR_OVERLOADED',
+        'The service is receiving more alerts than it can store right now, so this one was not accepted. TradingView resends on this answer; other senders should retry after Retry-After seconds.',
+        { cause: err, headers: { 'Retry-After': RETRY_AFTER_SECONDS } },
+      );
+    }
     throw new WebhookError(
       'WH_ERR_UNAVAILABLE',
       'The signal could not be stored, so it was not accepted. TradingView resends on this answer; other senders should retry.',
