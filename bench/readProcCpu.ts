@@ -49,3 +49,25 @@ export async function postgresCpuSeconds(postmasterPid: number): Promise<number>
 export async function readPostmasterPid(clusterDir: string): Promise<number> {
   return Number((await readFile(`${clusterDir}/postmaster.pid`, 'utf8')).split('\n')[0]);
 }
+
+/** CPU seconds of a process's threads by name (/proc/<pid>/task/<tid>/comm: "node" is the main thread, then libuv's "libuv-worker", V8's "V8 DefaultWorke"...). */
+export async function threadCpuSeconds(pid: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  let tids: string[] = [];
+  try {
+    tids = await readdir(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const name = (await readFile(`/proc/${pid}/task/${tid}/comm`, 'utf8')).trim();
+      const text = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}

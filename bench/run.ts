@@ -15,7 +15,7 @@ import { BENCH_SECRET, makeRequestMix } from './requestMix.js';
 import { startChild, type Child } from './startChild.js';
 import { startDiscardingReceiver } from './startDiscardingReceiver.js';
 import { median } from './stats.js';
-import { postgresCpuSeconds, processCpuSeconds, readPostmasterPid } from './readProcCpu.js';
+import { postgresCpuSeconds, processCpuSeconds, readPostmasterPid, threadCpuSeconds } from './readProcCpu.js';
 
 /**
  * `npm run bench [-- --quick] [-- --soak 120s]`: two bare HTTP baselines (Express, Fastify), the pipeline
@@ -31,6 +31,8 @@ const { values: flags } = parseArgs({
     rates: { type: 'string' },
     // Writes a V8 CPU profile of each service process (pipeline, monitored) to bench/results/profiles/.
     profile: { type: 'boolean', default: false },
+    // Only the closed-loop rounds (with --profile: a profile of that phase alone, comparable per request).
+    'closed-only': { type: 'boolean', default: false },
   },
 });
 const quick = flags.quick!;
@@ -44,8 +46,9 @@ const settings = {
   soakRate: 1000,
   soakSeconds: Number.parseInt(flags.soak ?? (quick ? '5' : '60'), 10),
   overloadFactor: 2,
-  overloadMs: quick ? 2000 : 5000,
+  overloadMs: flags['closed-only'] ? 0 : quick ? 2000 : 5000,
 };
+if (flags['closed-only']) settings.soakSeconds = 0;
 const MODES = ['express', 'fastify', 'pipeline', 'monitored'] as const;
 const SERVICE_MODES = new Set<Mode>(['pipeline', 'monitored']);
 type Mode = (typeof MODES)[number];
@@ -131,10 +134,11 @@ async function main() {
   const closed = Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, ClosedResult[]>;
   const paced = Object.fromEntries(MODES.map((m) => [m, {}])) as unknown as Record<Mode, Record<number, PacedResult[]>>;
   /** CPU per 2xx answer during each closed-loop phase (µs): the server process, and Postgres (records drained). */
-  const cpu = Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, Array<{ nodeUs: number; postgresUs: number }>>;
+  const cpu = Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, Array<{ nodeUs: number; postgresUs: number; byThread?: Record<string, number> }>>;
   for (let round = 0; round < settings.rounds; round += 1) {
     for (const mode of rotated(round)) {
       const node0 = await processCpuSeconds(children[mode].pid);
+      const threads0 = await threadCpuSeconds(children[mode].pid);
       const pg0 = await postgresCpuSeconds(postmasterPid);
       const r = await runClosed(target(mode), settings.connections, settings.closedSeconds, body);
       closed[mode].push(r);
@@ -146,11 +150,13 @@ async function main() {
         nodeUs: ((await processCpuSeconds(children[mode].pid)) - node0) / accepted * 1e6,
         postgresUs: SERVICE_MODES.has(mode) ? ((await postgresCpuSeconds(postmasterPid)) - pg0) / accepted * 1e6 : 0,
       };
-      cpu[mode].push(c);
-      log(`round ${round + 1} closed ${mode}: ${Math.round(r.requestsPerSecond)} req/s (${r.errors} errors), CPU per 2xx: node ${Math.round(c.nodeUs)} µs, postgres ${Math.round(c.postgresUs)} µs`);
+      const threads1 = await threadCpuSeconds(children[mode].pid);
+      const byThread = Object.fromEntries(Object.entries(threads1).map(([name, t]) => [name, Math.round(((t - (threads0[name] ?? 0)) / accepted) * 1e6)]));
+      cpu[mode].push({ ...c, byThread });
+      log(`round ${round + 1} closed ${mode}: ${Math.round(r.requestsPerSecond)} req/s (${r.errors} errors), CPU per 2xx: node ${Math.round(c.nodeUs)} µs ${JSON.stringify(byThread)}, postgres ${Math.round(c.postgresUs)} µs`);
       await drain();
     }
-    for (const rate of settings.rates) {
+    for (const rate of flags['closed-only'] ? [] : settings.rates) {
       for (const mode of rotated(round)) {
         const r = await runPaced(target(mode), rate, settings.pacedMs, body);
         (paced[mode][rate] ??= []).push(r);
@@ -253,7 +259,7 @@ async function main() {
   const result = { at: new Date().toISOString(), quick, settings, machine, summary, checks, soak, overload, receiver: receiver.stats(), rounds: { closed, paced, cpu }, elapsedSeconds: Math.round((Date.now() - started) / 1000) };
   const dir = path.join(root, 'bench', 'results');
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${result.at.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  const file = path.join(dir, `${result.at.replace(/[:.]/g, '-')}${quick || flags['closed-only'] ? '-quick' : ''}.json`);
   await writeFile(file, JSON.stringify(result, null, 2) + '\n');
   log(`wrote ${path.relative(root, file)} (${result.elapsedSeconds} s in all)`);
 }

@@ -22,6 +22,7 @@ import { startRetention } from './monitoring/startRetention.js';
 import { makeAuthenticator } from './pipeline/authenticate.js';
 import { makeRateLimiter } from './pipeline/makeRateLimiter.js';
 import { makeSecretScrubber } from './pipeline/makeSecretScrubber.js';
+import { makeLoadShedder } from './pipeline/makeLoadShedder.js';
 import { DEFAULT_SIGNAL_WRITER_OPTIONS, makeSignalWriter } from './pipeline/makeSignalWriter.js';
 import type { PipelineDeps } from './pipeline/processWebhook.js';
 
@@ -67,6 +68,7 @@ function makePipeline(config: Config, secrets: ResolvedSecrets, pool: Pool): Pip
   return {
     pool,
     signalWriter: makeSignalWriter(pool, { ...DEFAULT_SIGNAL_WRITER_OPTIONS, maxQueueDelayMs: config.database.signalMaxQueueDelayMs }),
+    loadShedder: makeLoadShedder(config.http.overloadMaxDelayMs),
     authenticate: makeAuthenticator({
       secrets: secrets.webhookSecrets,
       signingSecret: config.secrets.webhookSigningSecret,
@@ -118,10 +120,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     let worker: RunningWorker | undefined;
     const expectedMigrations = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
     const ops = await makeOpsServer({ config, logger, lifecycle });
+    const pipeline = makePipeline(config, secrets, pool);
     const app = await makeServer({
       ops,
       config,
-      pipeline: makePipeline(config, secrets, pool),
+      pipeline,
       rateLimit: makeRateLimiter(config.http.rateLimitPerMinute, config.http.rateLimitProcessCount),
       adminToken: secrets.adminToken,
       authFailureLimiter: makeAuthFailureLimiter(config.http.adminAuthMaxFailures, config.http.adminAuthWindowSeconds),
@@ -146,6 +149,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     // Both listeners stop together in the first step: no new requests on either, in-flight ones finish.
     steps.app = async () => {
       await Promise.all([app.close(), ops.close()]);
+      pipeline.loadShedder.stop();
     };
     const url = await listenAt(app, { host: config.http.host, port: config.http.port, settings: 'HOST/PORT' });
     const opsUrl = await listenAt(ops, { host: config.http.opsHost, port: config.http.opsPort, settings: 'OPS_HOST/OPS_PORT' });

@@ -27,7 +27,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     method: 'POST',
     url: WEBHOOK_PATH,
     bodyLimit: deps.bodyLimitBytes,
-    // Rate limit and allowlist run before the body is read: refusing a flood must cost as little as possible.
+    // Rate limit, allowlist and load shedding run before the body is read: refusing must cost as little as possible.
     onRequest: async (request) => {
       // Sub-millisecond start time: stage durations here are often well under a millisecond.
       const startMs = performance.timeOrigin + performance.now();
@@ -50,6 +50,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
       request.webhook = { trace, extras: {}, bodyRead: false, finished: false };
       await deps.rateLimit(request.ip);
       checkIpAllowlist(deps.ipAllowlist, request.ip);
+      deps.loadShedder.admit();
     },
     handler: async (request) => {
       const state = request.webhook!;

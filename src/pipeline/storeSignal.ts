@@ -3,10 +3,8 @@ import type { AcceptedAnswer } from '../domain/types.js';
 import { WebhookError } from '../domain/errors.js';
 import { findDuplicateSignal } from './findDuplicateSignal.js';
 import type { NewSignal } from './insertSignals.js';
+import { OVERLOAD_RETRY_AFTER_SECONDS } from './makeLoadShedder.js';
 import { type SignalWriter, SignalWriterOverloaded } from './makeSignalWriter.js';
-
-/** TradingView resends a 503 five seconds later (up to 3 times); other senders are told the same. */
-const RETRY_AFTER_SECONDS = '5';
 
 /**
  * Persist and enqueue: the promise behind a 200. Any database failure here becomes 503 WH_ERR_UNAVAILABLE,
@@ -29,7 +27,7 @@ export async function storeSignal(pool: Pool, writer: SignalWriter, s: NewSignal
       throw new WebhookError(
         'WH_ERR_OVERLOADED',
         'The service is receiving more alerts than it can store right now, so this one was not accepted. TradingView resends on this answer; other senders should retry after Retry-After seconds.',
-        { cause: err, headers: { 'Retry-After': RETRY_AFTER_SECONDS } },
+        { cause: err, headers: { 'Retry-After': OVERLOAD_RETRY_AFTER_SECONDS } },
       );
     }
     throw new WebhookError(
