@@ -16,6 +16,8 @@ export interface OverloadSummary {
   /** webhook_requests_total's increase over the phase, and the answers the bench got in it. */
   counted: number;
   answered: number;
+  /** Receipt to answer inside the service (bucket bounds of webhook_processing_duration_seconds). */
+  serverMs: { p50: number; p99: number };
 }
 
 export interface Summary {
@@ -99,6 +101,7 @@ export function printReport(s: Summary, checks: Check[], rates: number[]): void 
   const o = s.overload;
   lines.push('', `overload: monitored at ${o.rate} req/s (2 x ${Math.round(o.sustainedPerSecond)} sustained closed loop): p50 ${o.latencyMs.p50.toFixed(1)}, p99 ${o.latencyMs.p99.toFixed(1)}, max ${o.latencyMs.max.toFixed(1)} ms; ${o.errors} errors`);
   for (const [status, l] of Object.entries(o.byStatus)) lines.push(`  ${status}: ${o.statuses[status]} answers, p50 ${l.p50.toFixed(1)}, p99 ${l.p99.toFixed(1)} ms`);
+  lines.push(`  inside the service (receipt to answer): p50 <= ${o.serverMs.p50} ms, p99 <= ${o.serverMs.p99} ms`);
   lines.push(`  503 with Retry-After: ${o.unavailableWithRetryAfter} of ${o.unavailable}; 200 answers ${o.ok}, their signals in the database ${o.okDurable} of ${o.okDistinct}`);
   lines.push('', `memory (monitored service RSS): start ${mb(s.memory.startBytes)}, after warm-up ${mb(s.memory.afterWarmupBytes)}, peak ${mb(s.memory.peakBytes)}, end ${mb(s.memory.endBytes)}`);
   const f = s.fidelity;

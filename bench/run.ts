@@ -66,6 +66,28 @@ async function scrapeSum(url: string, name: string, labelFilter = ''): Promise<n
   return sum;
 }
 
+/** Cumulative bucket counts of a histogram summed over its other labels: le -> count. */
+async function scrapeBuckets(url: string, name: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (!le) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(line.split('#')[0]!.trim().split(' ').pop()));
+  }
+  return buckets;
+}
+
+/** The bucket bound (ms) under which p% of the observations between two scrapes fall. */
+function bucketPercentileMs(before: Map<number, number>, after: Map<number, number>, p: number): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  for (const b of bounds) if ((after.get(b) ?? 0) - (before.get(b) ?? 0) >= (p / 100) * total) return b * 1000;
+  return NaN;
+}
+
 async function main() {
   const started = Date.now();
   const work = await mkdtemp(path.join(os.tmpdir(), 'tvw-bench-'));
@@ -174,6 +196,7 @@ async function main() {
   log(`overload: monitored at ${overloadRate} req/s (${settings.overloadFactor} x ${Math.round(sustained)}) for ${settings.overloadMs / 1000} s`);
   const acceptedIds: string[] = [];
   const countedBeforeOverload = await scrapeSum(monitoredOps, 'webhook_requests_total');
+  const serverTimeBefore = await scrapeBuckets(monitoredOps, 'webhook_processing_duration_seconds');
   const overload = await runPaced(target('monitored'), overloadRate, settings.overloadMs, body, {
     onAnswer: (status, text) => {
       if (status !== 200) return;
@@ -183,7 +206,12 @@ async function main() {
   });
   count('monitored', overload.answered);
   const countedInOverload = (await scrapeSum(monitoredOps, 'webhook_requests_total')) - countedBeforeOverload;
-  log(`overload: p50 ${overload.latencyMs.p50.toFixed(1)} p99 ${overload.latencyMs.p99.toFixed(1)} ms, statuses ${JSON.stringify(overload.statuses)}, ${overload.errors} errors`);
+  // The service's own view (from receipt to answer, its histogram's bucket bounds): the rest of the latency the
+  // generator measured was spent before the service read the request.
+  const serverTimeAfter = await scrapeBuckets(monitoredOps, 'webhook_processing_duration_seconds');
+  const serverMs = { p50: bucketPercentileMs(serverTimeBefore, serverTimeAfter, 50), p99: bucketPercentileMs(serverTimeBefore, serverTimeAfter, 99) };
+  log(`overload: inside the service (receipt to answer, bucket bounds) p50 <= ${serverMs.p50} ms, p99 <= ${serverMs.p99} ms`);
+  log(`overload: p50 ${overload.latencyMs.p50.toFixed(1)} p99 ${overload.latencyMs.p99.toFixed(1)} ms, statuses ${JSON.stringify(overload.statuses)}, ${overload.errors} errors; the generator sent late by p50 ${overload.sendLagMs.p50.toFixed(1)}, p99 ${overload.sendLagMs.p99.toFixed(1)} ms`);
   await drain();
 
   log(`soak: monitored at ${settings.soakRate} req/s for ${settings.soakSeconds} s`);
@@ -250,6 +278,7 @@ async function main() {
       okDurable: durable,
       okDistinct: distinctIds.length,
       counted: countedInOverload,
+      serverMs,
       answered: overload.answered,
     },
   };

@@ -151,7 +151,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       await Promise.all([app.close(), ops.close()]);
       pipeline.loadShedder.stop();
     };
-    const url = await listenAt(app, { host: config.http.host, port: config.http.port, settings: 'HOST/PORT' });
+    // Connections waiting to be accepted: Node's default of 511 overflowed in bursts of new connections (the kernel
+    // dropped their SYNs, and each waited 1 s or more for a retry); the kernel caps it at net.core.somaxconn.
+    const url = await listenAt(app, { host: config.http.host, port: config.http.port, settings: 'HOST/PORT', backlog: 4096 });
     const opsUrl = await listenAt(ops, { host: config.http.opsHost, port: config.http.opsPort, settings: 'OPS_HOST/OPS_PORT' });
     if (config.worker.enabled) {
       worker = await startWorker({

@@ -13,7 +13,7 @@ describe('overload: excess webhooks get a quick 503 with Retry-After instead of 
     it('refuses while the loop is behind (a late timer, or one not run for too long), and admits once it caught up', () => {
       let clock = 0;
       const gauge = makeLoopDelayGauge(10, () => clock);
-      const shedder = makeLoadShedder(100, gauge);
+      const shedder = makeLoadShedder(100, { gauge, now: () => clock });
       clock = 10;
       gauge.tick(); // on time
       shedder.admit();
@@ -38,7 +38,35 @@ describe('overload: excess webhooks get a quick 503 with Retry-After instead of 
       let clock = 0;
       const gauge = makeLoopDelayGauge(10, () => clock);
       clock = 10_000;
-      makeLoadShedder(0, gauge).admit();
+      const shedder = makeLoadShedder(0, { gauge, now: () => clock });
+      shedder.answered(60_000);
+      clock = 20_000;
+      shedder.admit();
+    });
+
+    it('refuses while every answer of the last 100 ms took longer than the bound (a standing queue), not after a burst', () => {
+      let clock = 0;
+      const gauge = makeLoopDelayGauge(10, () => clock);
+      const tick = (to: number) => {
+        while (clock < to) {
+          clock += 10;
+          gauge.tick();
+        }
+      };
+      const shedder = makeLoadShedder(100, { gauge, now: () => clock });
+      // A burst: some answers slow, one fast in the same window. Not a standing queue.
+      shedder.answered(400);
+      shedder.answered(30);
+      tick(110);
+      shedder.admit();
+      // Every answer of this window slow: refused for the next window.
+      shedder.answered(250);
+      shedder.answered(180);
+      tick(220);
+      assert.throws(() => shedder.admit(), /every answer in the last 100 ms took over 100 ms/);
+      // Nothing admitted was answered in that window (all refused): the queue is gone, admit again.
+      tick(330);
+      shedder.admit();
     });
   });
 
