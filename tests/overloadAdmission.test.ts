@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { makeLoadShedder, makeLoopDelayGauge } from '../src/pipeline/makeLoadShedder.js';
+import { makeLoadShedder, makeLoopDelayGauge, MIN_WINDOW_ANSWERS } from '../src/pipeline/makeLoadShedder.js';
 import { WebhookError } from '../src/domain/errors.js';
 import { sampleValue, scrape } from './support/metricsText.js';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
@@ -54,18 +54,21 @@ describe('overload: excess webhooks get a quick 503 with Retry-After instead of 
         }
       };
       const shedder = makeLoadShedder(100, { gauge, now: () => clock });
-      // A burst: some answers slow, one fast in the same window. Not a standing queue.
-      shedder.answered(400);
-      shedder.answered(30);
+      const answers = (ms: number[]) => ms.forEach((m) => shedder.answered(m));
+      // A burst: many answers slow, one fast in the same window. Not a standing queue.
+      answers([...Array<number>(MIN_WINDOW_ANSWERS).fill(400), 30]);
       tick(110);
       shedder.admit();
       // Every answer of this window slow: refused for the next window.
-      shedder.answered(250);
-      shedder.answered(180);
+      answers(Array<number>(MIN_WINDOW_ANSWERS).fill(180));
       tick(220);
       assert.throws(() => shedder.admit(), /every answer in the last 100 ms took over 100 ms/);
       // Nothing admitted was answered in that window (all refused): the queue is gone, admit again.
       tick(330);
+      shedder.admit();
+      // A few slow answers at a low rate (a lock, a slow query) are no queue.
+      answers(Array<number>(MIN_WINDOW_ANSWERS - 1).fill(2000));
+      tick(440);
       shedder.admit();
     });
   });

@@ -77,7 +77,7 @@ export const SETTINGS = {
     /** Web processes a client's requests are spread over; each enforces its share, ceil(rateLimitPerMinute / this). */
     rateLimitProcessCount: setting('RATE_LIMIT_PROCESS_COUNT', int(1, 1_000).default(1)),
     /** How far behind (ms of event-loop delay) the service may fall before new webhooks get 503 WH_ERR_OVERLOADED with Retry-After; 0 = off. */
-    overloadMaxDelayMs: setting('OVERLOAD_MAX_DELAY_MS', int(0, 60_000).default(100)),
+    overloadMaxDelayMs: setting('OVERLOAD_MAX_DELAY_MS', int(0, 60_000).default(500)),
     /** Wrong admin tokens allowed per client address per window; then 429 until the window ends. */
     adminAuthMaxFailures: setting('ADMIN_AUTH_MAX_FAILURES', int(1, 1_000_000).default(10)),
     adminAuthWindowSeconds: setting('ADMIN_AUTH_WINDOW_SECONDS', int(1, 86_400).default(300)),

@@ -41,6 +41,11 @@ export interface LoadShedder {
 /** How often the loop's delay is sampled, and the window over which answers' times are judged (ms). */
 const TICK_MS = 10;
 const WINDOW_MS = 100;
+/**
+ * Answers a window needs before its times can show a standing queue: one slow answer among a few (a lock, a
+ * slow query at a low rate) is not a queue, and refusing the next webhook for it would only lose an alert's first try.
+ */
+export const MIN_WINDOW_ANSWERS = 20;
 
 /**
  * Admission control at the edge, before a webhook's body is read. Past the rate the machine sustains, requests
@@ -49,8 +54,8 @@ const WINDOW_MS = 100;
  * p99 2.5 s, no 503, the signal writer's own wait always under its bound). Two signs of that standing queue
  * make new webhooks get a quick 503 with Retry-After (TradingView resends) instead:
  * - the event loop is more than `maxDelayMs` behind (a long turn: too much read at once);
- * - every webhook answered in the last 100 ms took more than `maxDelayMs` (CoDel's rule: a queue that never
- *   empties, rather than a burst). Refused webhooks do not count; a window with no admitted answers ends it.
+ * - every webhook answered in the last 100 ms (at least 20 of them) took more than `maxDelayMs` (CoDel's rule: a
+ *   queue that never empties, rather than a burst). Refused webhooks do not count; a quiet window ends it.
  * A refusal costs a fraction of processing a webhook, so the service catches up and those it admits are
  * answered in time. `maxDelayMs` 0 turns it off.
  */
@@ -62,12 +67,14 @@ export function makeLoadShedder(maxDelayMs: number, options: { gauge?: LoopDelay
   timer?.unref();
   let windowStart = now();
   let windowMin = Infinity;
+  let windowAnswers = 0;
   let standingQueue = false;
   const roll = (t: number) => {
     if (t - windowStart < WINDOW_MS) return;
-    standingQueue = windowMin !== Infinity && windowMin > maxDelayMs;
+    standingQueue = windowAnswers >= MIN_WINDOW_ANSWERS && windowMin > maxDelayMs;
     windowStart = t;
     windowMin = Infinity;
+    windowAnswers = 0;
   };
   const refuse = (why: string) =>
     new WebhookError(
@@ -84,6 +91,7 @@ export function makeLoadShedder(maxDelayMs: number, options: { gauge?: LoopDelay
     },
     answered(ms) {
       roll(now());
+      windowAnswers += 1;
       if (ms < windowMin) windowMin = ms;
     },
     stop: () => clearInterval(timer),
