@@ -15,11 +15,13 @@ import { BENCH_SECRET, makeRequestMix } from './requestMix.js';
 import { startChild, type Child } from './startChild.js';
 import { startDiscardingReceiver } from './startDiscardingReceiver.js';
 import { median } from './stats.js';
+import { postgresCpuSeconds, processCpuSeconds, readPostmasterPid, threadCpuSeconds } from './readProcCpu.js';
 
 /**
- * `npm run bench [-- --quick] [-- --soak 120s]`: the bare HTTP baseline, the pipeline (MONITORING_ENABLED=false)
- * and the monitored service as shipped, on one embedded Postgres, measured one after the other in rotating
- * order within each round so drift on a noisy machine falls on all three alike.
+ * `npm run bench [-- --quick] [-- --soak 120s]`: two bare HTTP baselines (Express, Fastify), the pipeline
+ * (MONITORING_ENABLED=false) and the monitored service as shipped, on one embedded Postgres, measured one after
+ * the other in rotating order within each round so drift on a noisy machine falls on all alike. Then an
+ * overload phase (the monitored service at twice the rate it sustained closed loop) and a soak.
  */
 const { values: flags } = parseArgs({
   options: {
@@ -27,6 +29,12 @@ const { values: flags } = parseArgs({
     soak: { type: 'string' },
     rounds: { type: 'string' },
     rates: { type: 'string' },
+    // Writes a V8 CPU profile of each service process (pipeline, monitored) to bench/results/profiles/.
+    profile: { type: 'boolean', default: false },
+    // Only the closed-loop rounds (with --profile: a profile of that phase alone, comparable per request).
+    'closed-only': { type: 'boolean', default: false },
+    // The monitored service without an OTLP endpoint (records and metrics only): what export costs.
+    'no-export': { type: 'boolean', default: false },
   },
 });
 const quick = flags.quick!;
@@ -39,8 +47,12 @@ const settings = {
   rates: (flags.rates ?? '200,1000,2000').split(',').map(Number),
   soakRate: 1000,
   soakSeconds: Number.parseInt(flags.soak ?? (quick ? '5' : '60'), 10),
+  overloadFactor: 2,
+  overloadMs: flags['closed-only'] ? 0 : quick ? 2000 : 5000,
 };
-const MODES = ['baseline', 'pipeline', 'monitored'] as const;
+if (flags['closed-only']) settings.soakSeconds = 0;
+const MODES = ['express', 'fastify', 'pipeline', 'monitored'] as const;
+const SERVICE_MODES = new Set<Mode>(['pipeline', 'monitored']);
 type Mode = (typeof MODES)[number];
 const WEBHOOK_PATH = '/api/webhooks/tradingview';
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
@@ -54,6 +66,28 @@ async function scrapeSum(url: string, name: string, labelFilter = ''): Promise<n
     sum += Number(line.split('#')[0]!.trim().split(' ').pop());
   }
   return sum;
+}
+
+/** Cumulative bucket counts of a histogram summed over its other labels: le -> count. */
+async function scrapeBuckets(url: string, name: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (!le) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(line.split('#')[0]!.trim().split(' ').pop()));
+  }
+  return buckets;
+}
+
+/** The bucket bound (ms) under which p% of the observations between two scrapes fall. */
+function bucketPercentileMs(before: Map<number, number>, after: Map<number, number>, p: number): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  for (const b of bounds) if ((after.get(b) ?? 0) - (before.get(b) ?? 0) >= (p / 100) * total) return b * 1000;
+  return NaN;
 }
 
 async function main() {
@@ -70,7 +104,9 @@ async function main() {
   const receiver = await startDiscardingReceiver();
 
   const root = projectRoot();
-  const serviceArgs = ['--enable-source-maps', '--import', path.join(root, 'dist/src/telemetry/instrumentation.js'), path.join(root, 'dist/src/main.js')];
+  const profileDir = path.join(root, 'bench', 'results', 'profiles');
+  if (flags.profile) await mkdir(profileDir, { recursive: true });
+  const serviceArgs = [...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--enable-source-maps', '--import', path.join(root, 'dist/src/telemetry/instrumentation.js'), path.join(root, 'dist/src/main.js')];
   const serviceEnv = async (mode: Mode) => {
     const dataDir = path.join(work, mode);
     await mkdir(dataDir, { recursive: true });
@@ -80,8 +116,8 @@ async function main() {
       // Benchmarks come from one address: the per-IP limit would refuse them. The worker is off so the
       // figures are the webhook path alone (signals are queued, not executed). Every rejected request's record
       // is kept (no MONITORING_REJECTED_PER_MINUTE bound): the most the sink can be asked to write.
-      RATE_LIMIT_PER_MINUTE: '0', WORKER_ENABLED: 'false', MONITORING_REJECTED_PER_MINUTE: '0',
-      ...(mode === 'pipeline' ? { MONITORING_ENABLED: 'false' } : { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }),
+      RATE_LIMIT_PER_MINUTE: '0', WORKER_ENABLED: 'false', MONITORING_REJECTED_PER_MINUTE: '0', MONITORING_REJECTED_PER_CLIENT_PER_MINUTE: '0',
+      ...(mode === 'pipeline' ? { MONITORING_ENABLED: 'false' } : flags['no-export'] ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }),
     };
   };
   const children = {} as Record<Mode, Child>;
@@ -91,12 +127,13 @@ async function main() {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     opsPorts[mode] = await freePort();
-    children[mode] = mode === 'baseline'
-      ? await startChild(mode, [path.join(root, 'dist/bench/baselineServer.js')], { PORT: String(port) }, url)
+    children[mode] = mode === 'express' || mode === 'fastify'
+      ? await startChild(mode, [path.join(root, `dist/bench/${mode === 'express' ? 'baselineServer' : 'baselineFastify'}.js`)], { PORT: String(port) }, url)
       : await startChild(mode, serviceArgs, { ...(await serviceEnv(mode)), PORT: String(port), OPS_PORT: String(opsPorts[mode]) }, url);
     log(`${mode} ready at ${url} (pid ${children[mode].pid})`);
   }
   const monitored = children.monitored;
+  const postmasterPid = await readPostmasterPid(db.clusterDir);
   const monitoredOps = `http://127.0.0.1:${opsPorts.monitored}`;
   const next = makeRequestMix();
   const body = () => next().body;
@@ -118,17 +155,34 @@ async function main() {
   for (const mode of MODES) count(mode, (await runClosed(target(mode), 10, settings.warmupSeconds, body)).total);
   await drain();
 
-  const closed: Record<Mode, ClosedResult[]> = { baseline: [], pipeline: [], monitored: [] };
-  const paced: Record<Mode, Record<number, PacedResult[]>> = { baseline: {}, pipeline: {}, monitored: {} };
+  const closed = Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, ClosedResult[]>;
+  const paced = Object.fromEntries(MODES.map((m) => [m, {}])) as unknown as Record<Mode, Record<number, PacedResult[]>>;
+  /** CPU per 2xx answer during each closed-loop phase (µs): the server process, and Postgres (records drained). */
+  const cpu = Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, Array<{ nodeUs: number; postgresUs: number; byThread?: Record<string, number> }>>;
   for (let round = 0; round < settings.rounds; round += 1) {
     for (const mode of rotated(round)) {
+      const node0 = await processCpuSeconds(children[mode].pid);
+      const threads0 = await threadCpuSeconds(children[mode].pid);
+      const pg0 = await postgresCpuSeconds(postmasterPid);
       const r = await runClosed(target(mode), settings.connections, settings.closedSeconds, body);
       closed[mode].push(r);
       count(mode, r.total);
-      log(`round ${round + 1} closed ${mode}: ${Math.round(r.requestsPerSecond)} req/s (${r.errors} errors)`);
-      await drain();
+      // The phase's cost includes writing its records: the CPU is read a second later (the sink flushes every
+      // 200 ms), for every mode alike. Not while polling /metrics: each scrape counts the job queue (about 100,000
+      // jobs with the worker off), Postgres work that is the bench's, not the service's.
+      await new Promise((r) => setTimeout(r, 1000));
+      const accepted = Math.max(1, r.total - r.non2xx);
+      const c = {
+        nodeUs: ((await processCpuSeconds(children[mode].pid)) - node0) / accepted * 1e6,
+        postgresUs: SERVICE_MODES.has(mode) ? ((await postgresCpuSeconds(postmasterPid)) - pg0) / accepted * 1e6 : 0,
+      };
+      const threads1 = await threadCpuSeconds(children[mode].pid);
+      const byThread = Object.fromEntries(Object.entries(threads1).map(([name, t]) => [name, Math.round(((t - (threads0[name] ?? 0)) / accepted) * 1e6)]));
+      cpu[mode].push({ ...c, byThread });
+      const drainedMs = await drain();
+      log(`round ${round + 1} closed ${mode}: ${Math.round(r.requestsPerSecond)} req/s (${r.errors} errors), CPU per 2xx: node ${Math.round(c.nodeUs)} µs ${JSON.stringify(byThread)}, postgres ${Math.round(c.postgresUs)} µs${mode === 'monitored' ? `; records still buffered after the CPU was read: ${drainedMs} ms of draining` : ''}`);
     }
-    for (const rate of settings.rates) {
+    for (const rate of flags['closed-only'] ? [] : settings.rates) {
       for (const mode of rotated(round)) {
         const r = await runPaced(target(mode), rate, settings.pacedMs, body);
         (paced[mode][rate] ??= []).push(r);
@@ -138,6 +192,31 @@ async function main() {
       }
     }
   }
+
+  // Overload: twice the rate the monitored service sustained closed loop. Excess load must get a quick 503 with
+  // Retry-After (TradingView resends) instead of waiting past TradingView's 3 s timeout; every 200 must be durable.
+  const sustained = median(closed.monitored.map((r) => r.requestsPerSecond));
+  const overloadRate = Math.round(sustained * settings.overloadFactor);
+  log(`overload: monitored at ${overloadRate} req/s (${settings.overloadFactor} x ${Math.round(sustained)}) for ${settings.overloadMs / 1000} s`);
+  const acceptedIds: string[] = [];
+  const countedBeforeOverload = await scrapeSum(monitoredOps, 'webhook_requests_total');
+  const serverTimeBefore = await scrapeBuckets(monitoredOps, 'webhook_processing_duration_seconds');
+  const overload = await runPaced(target('monitored'), overloadRate, settings.overloadMs, body, {
+    onAnswer: (status, text) => {
+      if (status !== 200) return;
+      const id = (JSON.parse(text) as { signalId?: string }).signalId;
+      if (id) acceptedIds.push(id);
+    },
+  });
+  count('monitored', overload.answered);
+  const countedInOverload = (await scrapeSum(monitoredOps, 'webhook_requests_total')) - countedBeforeOverload;
+  // The service's own view (from receipt to answer, its histogram's bucket bounds): the rest of the latency the
+  // generator measured was spent before the service read the request.
+  const serverTimeAfter = await scrapeBuckets(monitoredOps, 'webhook_processing_duration_seconds');
+  const serverMs = { p50: bucketPercentileMs(serverTimeBefore, serverTimeAfter, 50), p99: bucketPercentileMs(serverTimeBefore, serverTimeAfter, 99) };
+  log(`overload: inside the service (receipt to answer, bucket bounds) p50 <= ${serverMs.p50} ms, p99 <= ${serverMs.p99} ms`);
+  log(`overload: p50 ${overload.latencyMs.p50.toFixed(1)} p99 ${overload.latencyMs.p99.toFixed(1)} ms, statuses ${JSON.stringify(overload.statuses)}, ${overload.errors} errors; the generator sent late by p50 ${overload.sendLagMs.p50.toFixed(1)}, p99 ${overload.sendLagMs.p99.toFixed(1)} ms`);
+  await drain();
 
   log(`soak: monitored at ${settings.soakRate} req/s for ${settings.soakSeconds} s`);
   const memoryAfterWarmup = await monitored.rssBytes();
@@ -157,6 +236,9 @@ async function main() {
   const monitoredDb = new pg.Client({ connectionString: dbUrl('bench_monitored') });
   await monitoredDb.connect();
   const recordsWritten = (await monitoredDb.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n as number;
+  const stageRecords = (await monitoredDb.query('SELECT coalesce(sum(jsonb_array_length(stages)), 0)::int AS n FROM webhook_requests')).rows[0].n as number;
+  const distinctIds = [...new Set(acceptedIds)];
+  const durable = (await monitoredDb.query('SELECT count(*)::int AS n FROM signals WHERE id = ANY($1::uuid[])', [distinctIds])).rows[0].n as number;
   await monitoredDb.end();
   const fidelity = {
     requestsAnswered: await scrapeSum(monitoredOps, 'webhook_requests_total'),
@@ -167,9 +249,13 @@ async function main() {
     rateLimited: await scrapeSum(monitoredOps, 'monitoring_sink_records_total', 'outcome="rate_limited"'),
     peakBufferedRecords: peakBuffered,
     drainMs,
+    spansExpected: recordsWritten + stageRecords,
+    spansExported: 0,
   };
 
+  // Stopping flushes the monitored service's exporter: its spans are all at the receiver after this.
   for (const mode of MODES) await children[mode].stop();
+  fidelity.spansExported = receiver.stats().spans;
   await receiver.close();
   await db.stop();
   await rm(work, { recursive: true, force: true });
@@ -182,14 +268,31 @@ async function main() {
     }))])),
     memory: { startBytes: memoryStart, afterWarmupBytes: memoryAfterWarmup, peakBytes: peak, endBytes: memoryEnd },
     fidelity,
+    cpuUs: Object.fromEntries(MODES.map((m) => [m, { node: median(cpu[m].map((c) => c.nodeUs)), postgres: median(cpu[m].map((c) => c.postgresUs)) }])),
+    overload: {
+      sustainedPerSecond: sustained,
+      rate: overloadRate,
+      latencyMs: overload.latencyMs,
+      byStatus: overload.byStatus,
+      statuses: overload.statuses,
+      errors: overload.errors,
+      unavailable: overload.statuses['503'] ?? 0,
+      unavailableWithRetryAfter: overload.withRetryAfter,
+      ok: acceptedIds.length,
+      okDurable: durable,
+      okDistinct: distinctIds.length,
+      counted: countedInOverload,
+      serverMs,
+      answered: overload.answered,
+    },
   };
   const checks = checkTargets(summary);
   printReport(summary, checks, settings.rates);
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), node: process.version, kernel: os.release(), platform: os.platform() };
-  const result = { at: new Date().toISOString(), quick, settings, machine, summary, checks, soak, receiver: receiver.stats(), rounds: { closed, paced }, elapsedSeconds: Math.round((Date.now() - started) / 1000) };
+  const result = { at: new Date().toISOString(), quick, settings, machine, summary, checks, soak, overload, receiver: receiver.stats(), rounds: { closed, paced, cpu }, elapsedSeconds: Math.round((Date.now() - started) / 1000) };
   const dir = path.join(root, 'bench', 'results');
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${result.at.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  const file = path.join(dir, `${result.at.replace(/[:.]/g, '-')}${quick || flags['closed-only'] ? '-quick' : ''}.json`);
   await writeFile(file, JSON.stringify(result, null, 2) + '\n');
   log(`wrote ${path.relative(root, file)} (${result.elapsedSeconds} s in all)`);
 }

@@ -23,7 +23,8 @@ import { startSignalWatch } from './monitoring/startSignalWatch.js';
 import { makeAuthenticator } from './pipeline/authenticate.js';
 import { makeRateLimiter } from './pipeline/makeRateLimiter.js';
 import { makeSecretScrubber } from './pipeline/makeSecretScrubber.js';
-import { makeSignalWriter } from './pipeline/makeSignalWriter.js';
+import { makeLoadShedder } from './pipeline/makeLoadShedder.js';
+import { DEFAULT_SIGNAL_WRITER_OPTIONS, makeSignalWriter } from './pipeline/makeSignalWriter.js';
 import type { PipelineDeps } from './pipeline/processWebhook.js';
 
 export interface Service {
@@ -67,7 +68,8 @@ async function resolveDatabase(config: Config, secrets: ResolvedSecrets, logger:
 function makePipeline(config: Config, secrets: ResolvedSecrets, pool: Pool): PipelineDeps {
   return {
     pool,
-    signalWriter: makeSignalWriter(pool),
+    signalWriter: makeSignalWriter(pool, { ...DEFAULT_SIGNAL_WRITER_OPTIONS, maxQueueDelayMs: config.database.signalMaxQueueDelayMs }),
+    loadShedder: makeLoadShedder(config.http.overloadMaxDelayMs),
     authenticate: makeAuthenticator({
       secrets: secrets.webhookSecrets,
       signingSecret: config.secrets.webhookSigningSecret,
@@ -129,10 +131,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     let worker: RunningWorker | undefined;
     const expectedMigrations = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
     const ops = await makeOpsServer({ config, logger, lifecycle });
+    const pipeline = makePipeline(config, secrets, pool);
     const app = await makeServer({
       ops,
       config,
-      pipeline: makePipeline(config, secrets, pool),
+      pipeline,
       rateLimit: makeRateLimiter(config.http.rateLimitPerMinute, config.http.rateLimitProcessCount),
       adminToken: secrets.adminToken,
       authFailureLimiter: makeAuthFailureLimiter(config.http.adminAuthMaxFailures, config.http.adminAuthWindowSeconds),
@@ -158,8 +161,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     // Both listeners stop together in the first step: no new requests on either, in-flight ones finish.
     steps.app = async () => {
       await Promise.all([app.close(), ops.close()]);
+      pipeline.loadShedder.stop();
     };
-    const url = await listenAt(app, { host: config.http.host, port: config.http.port, settings: 'HOST/PORT' });
+    // Connections waiting to be accepted: Node's default of 511 overflowed in bursts of new connections (the kernel
+    // dropped their SYNs, and each waited 1 s or more for a retry); the kernel caps it at net.core.somaxconn.
+    const url = await listenAt(app, { host: config.http.host, port: config.http.port, settings: 'HOST/PORT', backlog: 4096 });
     const opsUrl = await listenAt(ops, { host: config.http.opsHost, port: config.http.opsPort, settings: 'OPS_HOST/OPS_PORT' });
     if (config.worker.enabled) {
       worker = await startWorker({

@@ -5,7 +5,7 @@ import { uuidv7 } from 'uuidv7';
 import { makePool, type Pool } from '../src/db/makePool.js';
 import type { Signal } from '../src/domain/types.js';
 import type { NewSignal } from '../src/pipeline/insertSignals.js';
-import { makeSignalWriter } from '../src/pipeline/makeSignalWriter.js';
+import { makeSignalWriter, SignalWriterOverloaded } from '../src/pipeline/makeSignalWriter.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { countJobs, listJobKeys } from './support/jobQueue.js';
 
@@ -81,6 +81,33 @@ describe('signal writer: batches signals and their jobs, one statement per batch
       await inFlight;
       await Promise.all(waiting);
       assert.equal(writer.pending(), 0);
+    } finally {
+      await locker.end();
+    }
+  });
+
+  it('bounds the wait, not only the queue: a signal that would wait past maxQueueDelayMs is refused unwritten', async () => {
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE signals IN ACCESS EXCLUSIVE MODE');
+    let clock = 0;
+    try {
+      const writer = makeSignalWriter(pool, { maxBatchSize: 10, maxConcurrentBatches: 1, maxWaiting: 1000, maxQueueDelayMs: 250, now: () => clock });
+      const first = writer.write(newSignal({ price: 1 })); // the only batch slot, stuck behind the lock
+      const early = writer.write(newSignal({ price: 2 })); // waits from t = 0
+      clock = 200;
+      const withinBound = writer.write(newSignal({ price: 3 })); // the oldest has waited 200 ms: admitted
+      clock = 300;
+      // The oldest now waited 300 ms: the next one is refused at once, and so is the oldest when its turn comes.
+      await assert.rejects(writer.write(newSignal({ price: 4 })), SignalWriterOverloaded);
+      await assert.rejects(early, SignalWriterOverloaded);
+      await locker.query('ROLLBACK');
+      await first;
+      assert.deepEqual(await withinBound, { inserted: true });
+      assert.deepEqual(await writer.write(newSignal({ price: 5 })), { inserted: true }, 'the queue is empty again: admitted');
+      const prices = (await pool.query('SELECT price::int AS p FROM signals ORDER BY p')).rows.map((r) => r.p);
+      assert.deepEqual(prices, [1, 3, 5], 'refused signals were never written');
     } finally {
       await locker.end();
     }

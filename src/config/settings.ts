@@ -76,6 +76,8 @@ export const SETTINGS = {
     rateLimitPerMinute: setting('RATE_LIMIT_PER_MINUTE', int(0, 1_000_000).default(600)),
     /** Web processes a client's requests are spread over; each enforces its share, ceil(rateLimitPerMinute / this). */
     rateLimitProcessCount: setting('RATE_LIMIT_PROCESS_COUNT', int(1, 1_000).default(1)),
+    /** How far behind (ms of event-loop delay) the service may fall before new webhooks get 503 WH_ERR_OVERLOADED with Retry-After; 0 = off. */
+    overloadMaxDelayMs: setting('OVERLOAD_MAX_DELAY_MS', int(0, 60_000).default(500)),
     /** Wrong admin tokens allowed per client address per window; then 429 until the window ends. */
     adminAuthMaxFailures: setting('ADMIN_AUTH_MAX_FAILURES', int(1, 1_000_000).default(10)),
     adminAuthWindowSeconds: setting('ADMIN_AUTH_WINDOW_SECONDS', int(1, 86_400).default(300)),
@@ -114,6 +116,8 @@ export const SETTINGS = {
     embeddedPort: setting('EMBEDDED_PG_PORT', int(1, 65535).default(54329)),
     poolMax: setting('DB_POOL_MAX', int(1, 200).default(10)),
     timeoutMs: setting('DB_TIMEOUT_MS', int(50, 60_000).default(2_000)),
+    /** How long a signal may wait for its write (group commit) before it is refused with 503 WH_ERR_OVERLOADED; 0 = no bound. */
+    signalMaxQueueDelayMs: setting('SIGNAL_MAX_QUEUE_DELAY_MS', int(0, 60_000).default(250)),
   },
   worker: {
     enabled: setting('WORKER_ENABLED', bool.default(true)),
@@ -138,6 +142,8 @@ export const SETTINGS = {
     /** Read into monitoring.otlpTracesUrl (parseConfig). */
     otlpEndpoint: setting('OTEL_EXPORTER_OTLP_ENDPOINT', optionalUrl),
     otlpTracesEndpoint: setting('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', optionalUrl),
+    /** The OTLP/HTTP encoding (the standard variable): protobuf by default, as the OpenTelemetry spec says; http/json for a receiver that needs it. */
+    otlpProtocol: setting('OTEL_EXPORTER_OTLP_PROTOCOL', z.enum(['http/protobuf', 'http/json']).default('http/protobuf')),
     /** Spans that may wait for the OTLP exporter (the standard OTEL_BSP_MAX_QUEUE_SIZE); beyond it they are dropped and counted. */
     exportQueueMaxSpans: setting('OTEL_BSP_MAX_QUEUE_SIZE', int(1, 1_000_000).default(8192)),
     /** Read into monitoring.traceExportRatio (parseConfig). */

@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'WH_ERR_UNAUTHORIZED',
   'WH_ERR_CONFLICT',
   'WH_ERR_UNAVAILABLE',
+  'WH_ERR_OVERLOADED',
   'WH_ERR_INTERNAL',
 ] as const;
 

@@ -6,9 +6,9 @@ import { toError } from '../domain/errors.js';
  * on loopback). A failure names the settings to change, e.g. "OPS_HOST/OPS_PORT 127.0.0.1:9300: listen
  * EADDRINUSE", since two listeners now start and a bare EADDRINUSE does not say which.
  */
-export async function listenAt(server: FastifyInstance, options: { host: string; port: number; settings: string }): Promise<string> {
+export async function listenAt(server: FastifyInstance, options: { host: string; port: number; settings: string; backlog?: number }): Promise<string> {
   try {
-    await server.listen({ host: options.host, port: options.port });
+    await server.listen({ host: options.host, port: options.port, backlog: options.backlog });
   } catch (err) {
     throw new Error(`${options.settings} ${options.host}:${options.port}: ${toError(err).message}`, { cause: err });
   }

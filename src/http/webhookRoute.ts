@@ -27,7 +27,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     method: 'POST',
     url: WEBHOOK_PATH,
     bodyLimit: deps.bodyLimitBytes,
-    // Rate limit and allowlist run before the body is read: refusing a flood must cost as little as possible.
+    // Rate limit, allowlist and load shedding run before the body is read: refusing must cost as little as possible.
     onRequest: async (request) => {
       // Sub-millisecond start time: stage durations here are often well under a millisecond.
       const startMs = performance.timeOrigin + performance.now();
@@ -50,6 +50,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
       request.webhook = { trace, extras: {}, bodyRead: false, finished: false };
       await deps.rateLimit(request.ip);
       checkIpAllowlist(deps.ipAllowlist, request.ip);
+      deps.loadShedder.admit();
     },
     handler: async (request) => {
       const state = request.webhook!;
@@ -70,7 +71,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     },
     // The answer is decided: end the trace (which feeds metrics and the monitoring record) before it is sent.
     onSend: async (request, reply, payload) => {
-      finishWebhook(request, reply.statusCode, deps.metrics);
+      finishWebhook(request, reply.statusCode, deps);
       return payload;
     },
     // Fastify calls this when a client closes its connection before its request is complete. It usually runs
@@ -80,7 +81,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     onRequestAbort: async (request) => {
       if (!request.webhook || request.webhook.bodyRead || request.webhook.finished) return;
       request.webhookError ??= clientErrorOf(request.raw.socket) ?? clientAborted();
-      finishWebhook(request, statusOf(request.webhookError), deps.metrics);
+      finishWebhook(request, statusOf(request.webhookError), deps);
     },
     onResponse: async (request, reply) => {
       request.log.info(
@@ -100,11 +101,13 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
   });
 }
 
-function finishWebhook(request: FastifyRequest, httpStatus: number, metrics: Metrics | undefined): void {
+function finishWebhook(request: FastifyRequest, httpStatus: number, deps: Pick<WebhookRouteDeps, 'metrics' | 'loadShedder'>): void {
   const state = request.webhook;
   if (!state || state.finished) return;
   state.finished = true;
-  metrics?.inFlight.dec();
+  deps.metrics?.inFlight.dec();
+  // How long an admitted webhook took tells the load shedder whether a queue is building up.
+  if (state.bodyRead) deps.loadShedder.answered(performance.timeOrigin + performance.now() - request.receivedAt.getTime());
   finishWebhookTrace(state.trace, {
     httpStatus,
     answer: state.answer,

@@ -3,7 +3,10 @@ import { toError } from '../domain/errors.js';
 import { insertSignals, type NewSignal } from './insertSignals.js';
 
 export interface SignalWriter {
-  /** Resolves once the signal (and its job) is committed, or is known to be a duplicate. */
+  /**
+   * Resolves once the signal (and its job) is committed, or is known to be a duplicate. Rejects with
+   * SignalWriterOverloaded, before anything is written, when the signal would wait too long for its batch.
+   */
   write(signal: NewSignal): Promise<{ inserted: boolean }>;
   /** Signals waiting for a batch, plus those being written. */
   pending(): number;
@@ -16,14 +19,31 @@ export interface SignalWriterOptions {
   maxConcurrentBatches: number;
   /** Signals allowed to wait; beyond it a write fails at once (503, so TradingView resends). */
   maxWaiting: number;
+  /**
+   * How long a signal may wait for its batch (ms). A signal that arrives while the oldest one waiting has
+   * already waited longer, or that reaches the front after waiting longer, is refused (503 with Retry-After)
+   * without being written. 0 = no bound (only maxWaiting).
+   */
+  maxQueueDelayMs?: number;
+  /** Clock (ms, monotonic), for tests. */
+  now?: () => number;
 }
 
-export const DEFAULT_SIGNAL_WRITER_OPTIONS: SignalWriterOptions = { maxBatchSize: 100, maxConcurrentBatches: 2, maxWaiting: 5_000 };
+export const DEFAULT_SIGNAL_WRITER_OPTIONS: SignalWriterOptions = { maxBatchSize: 100, maxConcurrentBatches: 2, maxWaiting: 5_000, maxQueueDelayMs: 250 };
+
+/** The writer refused a signal to keep waits bounded; nothing of it was written. */
+export class SignalWriterOverloaded extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SignalWriterOverloaded';
+  }
+}
 
 interface Waiter {
   signal: NewSignal;
   resolve: (r: { inserted: boolean }) => void;
   reject: (err: Error) => void;
+  enqueuedAt: number;
 }
 
 /** Data errors (SQLSTATE classes 22 and 23) belong to one row: such a batch is retried row by row. */
@@ -37,9 +57,16 @@ function isRowError(err: unknown): boolean {
  * timer, so no added latency at low rates); signals that arrive while a batch is being written wait and go
  * together in the next one. Under load each statement and commit serves many webhooks. A batch that fails for
  * a data error in one row is retried row by row, so one bad row never fails its neighbours.
+ *
+ * Admission control: the queue in front of the database is bounded in time, not only in length. Past the
+ * rate the machine sustains, the queue (and every answer's wait) would otherwise grow until TradingView's 3 s
+ * timeout; instead a signal that would wait longer than maxQueueDelayMs is refused at once, so the excess gets
+ * a quick 503 (TradingView resends) and the signals admitted are answered within the bound.
  */
 export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFAULT_SIGNAL_WRITER_OPTIONS): SignalWriter {
   const waiting: Waiter[] = [];
+  const now = options.now ?? (() => performance.now());
+  const maxDelay = options.maxQueueDelayMs ?? 0;
   let inFlight = 0;
   let inFlightSignals = 0;
 
@@ -56,7 +83,15 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
     }
   }
 
+  /** Refuses, unwritten, the signals at the front that have waited past the bound. */
+  function refuseOverdue(at: number): void {
+    while (maxDelay > 0 && waiting.length > 0 && at - waiting[0]!.enqueuedAt > maxDelay) {
+      waiting.shift()!.reject(new SignalWriterOverloaded(`the signal waited more than ${maxDelay} ms for the database`));
+    }
+  }
+
   function pump(): void {
+    refuseOverdue(now());
     while (inFlight < options.maxConcurrentBatches && waiting.length > 0) {
       const batch = waiting.splice(0, options.maxBatchSize);
       inFlight += 1;
@@ -72,10 +107,17 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
   return {
     write(signal) {
       if (waiting.length >= options.maxWaiting) {
-        return Promise.reject(new Error(`${options.maxWaiting} signals already wait to be written`));
+        return Promise.reject(new SignalWriterOverloaded(`${options.maxWaiting} signals already wait to be written`));
+      }
+      const at = now();
+      // Behind a signal that has already waited past the bound, this one would wait about as long: refused now.
+      const behindMs = waiting.length > 0 ? at - waiting[0]!.enqueuedAt : 0;
+      refuseOverdue(at);
+      if (maxDelay > 0 && behindMs > maxDelay) {
+        return Promise.reject(new SignalWriterOverloaded(`signals already wait ${Math.round(behindMs)} ms for the database`));
       }
       return new Promise((resolve, reject) => {
-        waiting.push({ signal, resolve, reject });
+        waiting.push({ signal, resolve, reject, enqueuedAt: at });
         pump();
       });
     },

@@ -14,6 +14,7 @@ import { digestRedactedText, redactRawText } from './redactRawText.js';
 import { redactSecrets } from './redactSecrets.js';
 import { type SecretScrubber, scrubValue } from './makeSecretScrubber.js';
 import { resolveAliases } from './resolveAliases.js';
+import type { LoadShedder } from './makeLoadShedder.js';
 import type { SignalWriter } from './makeSignalWriter.js';
 import { storeSignal } from './storeSignal.js';
 import { type InputLimits, validateAlert } from './validateAlert.js';
@@ -38,6 +39,8 @@ export interface PipelineDeps {
   inputLimits: InputLimits;
   dedupeWindowSeconds: number;
   executionMaxAttempts: number;
+  /** Admission control at the edge: a quick 503 while the service is too far behind (makeLoadShedder). */
+  loadShedder: LoadShedder;
 }
 
 /** What a webhook carries through the pipeline besides its input: its trace and what its record keeps. */

@@ -3,11 +3,13 @@ import type { AcceptedAnswer } from '../domain/types.js';
 import { WebhookError } from '../domain/errors.js';
 import { findDuplicateSignal } from './findDuplicateSignal.js';
 import type { NewSignal } from './insertSignals.js';
-import type { SignalWriter } from './makeSignalWriter.js';
+import { OVERLOAD_RETRY_AFTER_SECONDS } from './makeLoadShedder.js';
+import { type SignalWriter, SignalWriterOverloaded } from './makeSignalWriter.js';
 
 /**
  * Persist and enqueue: the promise behind a 200. Any database failure here becomes 503 WH_ERR_UNAVAILABLE,
- * so that TradingView resends (5 s later, up to 3 times) instead of the alert being lost.
+ * so that TradingView resends (5 s later, up to 3 times) instead of the alert being lost; a signal the writer
+ * refused to keep waits bounded becomes 503 WH_ERR_OVERLOADED with Retry-After, nothing of it stored.
  */
 export async function storeSignal(pool: Pool, writer: SignalWriter, s: NewSignal): Promise<AcceptedAnswer> {
   try {
@@ -21,6 +23,13 @@ export async function storeSignal(pool: Pool, writer: SignalWriter, s: NewSignal
     if (!original) throw new Error('dedupe conflict reported but no original signal found');
     return { status: 'duplicate', webhookId: s.webhookId, signalId: original.id };
   } catch (err) {
+    if (err instanceof SignalWriterOverloaded) {
+      throw new WebhookError(
+        'WH_ERR_OVERLOADED',
+        'The service is receiving more alerts than it can store right now, so this one was not accepted. TradingView resends on this answer; other senders should retry after Retry-After seconds.',
+        { cause: err, headers: { 'Retry-After': OVERLOAD_RETRY_AFTER_SECONDS } },
+      );
+    }
     throw new WebhookError(
       'WH_ERR_UNAVAILABLE',
       'The signal could not be stored, so it was not accepted. TradingView resends on this answer; other senders should retry.',

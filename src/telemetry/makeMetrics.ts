@@ -75,7 +75,9 @@ function defineMetrics() {
       help: 'Time spent in each processing stage, by stage and status.',
       labelNames: ['stage', 'status'] as const,
       buckets: LATENCY_BUCKETS,
-      enableExemplars: true,
+      // Exemplars end to end only (webhook_processing_duration_seconds): this histogram is observed six times per
+      // webhook, and a stage's trace is its webhook's. With label children bound once (makeWebhookMetrics),
+      // prom-client's share of a webhook fell from 20 to 11 µs (V8 profile, closed loop).
       registers,
     }),
     payloadBytes: new client.Histogram({

@@ -8,38 +8,25 @@ function seconds(span: ReadableSpan): number {
 }
 
 /**
- * Turns span ends into Prometheus metrics: one source of truth (the spans) for traces, records and metrics.
- * Exemplars carry the trace id, so a latency spike in Grafana links to the very trace in Jaeger.
+ * Turns the worker's execution spans (and an operator's retry of a failed signal) into Prometheus metrics, with the
+ * trace id as exemplar. A webhook's own
+ * metrics are made from its compact result (makeWebhookMetrics), not from spans.
  */
 export function makeMetricsProcessor(metrics: Metrics): SpanProcessor {
   return {
     onStart: () => undefined,
     onEnd(span) {
       const a = span.attributes;
+      if (span.name === RETRY_SIGNAL_SPAN) {
+        if (typeof a[ATTR.retryResult] === 'string') metrics.signalRetries.inc({ result: String(a[ATTR.retryResult]) });
+        return;
+      }
+      if (span.name !== EXECUTE_SIGNAL_TASK) return;
       // prom-client types exemplar labels as the metric's own label names; any names are valid in OpenMetrics.
       const exemplarLabels = { trace_id: span.spanContext().traceId } as never;
-      if (a[ATTR.record] === 'request') {
-        const status = String(a[ATTR.status] ?? 'failed');
-        const code = String(a[ATTR.errorCode] ?? a[ATTR.outcome] ?? 'none');
-        metrics.requests.inc({ status, code });
-        metrics.processingSeconds.observe({ labels: { status }, value: seconds(span), exemplarLabels });
-        const size = a[ATTR.payloadSize];
-        if (typeof size === 'number') metrics.payloadBytes.observe(size);
-        const lag = a[ATTR.deliveryLagMs];
-        if (typeof lag === 'number' && lag >= 0) metrics.deliveryLagSeconds.observe(lag / 1000);
-        const reason = a[ATTR.declineReason];
-        if (typeof reason === 'string') metrics.declines.inc({ reason });
-      } else if (a[ATTR.record] === 'stage') {
-        const stage = String(a[ATTR.stage]);
-        const status = span.status.code === 2 ? 'failed' : 'completed';
-        metrics.stageSeconds.observe({ labels: { stage, status }, value: seconds(span), exemplarLabels });
-      } else if (span.name === EXECUTE_SIGNAL_TASK) {
-        const labels = { executor: String(a[ATTR.executor] ?? 'unknown'), outcome: String(a[ATTR.executionOutcome] ?? 'unknown') };
-        metrics.executions.inc(labels);
-        metrics.executionSeconds.observe({ labels, value: seconds(span), exemplarLabels });
-      } else if (span.name === RETRY_SIGNAL_SPAN && typeof a[ATTR.retryResult] === 'string') {
-        metrics.signalRetries.inc({ result: String(a[ATTR.retryResult]) });
-      }
+      const labels = { executor: String(a[ATTR.executor] ?? 'unknown'), outcome: String(a[ATTR.executionOutcome] ?? 'unknown') };
+      metrics.executions.inc(labels);
+      metrics.executionSeconds.observe({ labels, value: seconds(span), exemplarLabels });
     },
     forceFlush: async () => undefined,
     shutdown: async () => undefined,

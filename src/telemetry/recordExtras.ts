@@ -1,9 +1,7 @@
-import type { Span } from '@opentelemetry/api';
-
 /**
  * What the Postgres record keeps but the exported span must not carry (too large for a span, and a trace
- * backend is no place for payloads): the redacted headers and payload, and an internal error's stack.
- * Keyed by the span object, so it is collected with it.
+ * backend is no place for payloads): the redacted headers and payload, and an internal error's stack. Handed
+ * to the record with the webhook's compact result (FinishedWebhook), never set on a span.
  */
 export interface RecordExtras {
   headers?: Record<string, string>;
@@ -11,14 +9,4 @@ export interface RecordExtras {
   /** Digest of the whole payload when `payload` is only its head (a body that could not be parsed). */
   payloadSha256?: string;
   errorStack?: string;
-}
-
-const extras = new WeakMap<object, RecordExtras>();
-
-export function setRecordExtras(span: Span, value: RecordExtras): void {
-  extras.set(span, value);
-}
-
-export function getRecordExtras(span: object): RecordExtras | undefined {
-  return extras.get(span);
 }

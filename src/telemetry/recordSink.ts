@@ -3,7 +3,7 @@ import type { Pool } from '../db/makePool.js';
 import { toError } from '../domain/errors.js';
 import type { Metrics } from './makeMetrics.js';
 import { makeRejectedRecordLimiter, type RejectedRecordLimiter } from './makeRejectedRecordLimiter.js';
-import type { RequestRecord, StageRecord } from './spanToRecords.js';
+import type { RequestRecord } from './makeWebhookRecord.js';
 import { isRowDataError, serializeRecord, writeRecords } from './writeRecords.js';
 
 export interface SinkOptions {
@@ -53,8 +53,6 @@ export interface SinkStats {
   lastDropAt: string | null;
 }
 
-/** Stage records waiting for their request's root span, at most this many webhooks (an in-flight bound). */
-const MAX_PENDING_WEBHOOKS = 10_000;
 const MAX_BACKOFF_MS = 5_000;
 /** Clients whose rejected-record counts are tracked; beyond it the least recently seen is forgotten. */
 const MAX_TRACKED_CLIENTS = 10_000;
@@ -76,11 +74,10 @@ function bytesOf(json: string): number {
 /**
  * The Postgres sink for monitoring records. Nothing here blocks or fails a webhook answer: records are
  * buffered in memory (bounded), written in batches by one writer at a time with a timeout on every write,
- * retried with backoff while the database is slow or down, and counted by outcome. A webhook's stage
- * records wait for its request record (the root span ends last) so that the two are written together.
+ * retried with backoff while the database is slow or down, and counted by outcome. A webhook arrives whole
+ * (its row with its stages, made from its FinishedWebhook), so nothing waits here for a webhook to finish.
  */
 export class RecordSink {
-  private readonly pending = new Map<string, StageRecord[]>();
   private queue: Entry[] = [];
   private queuedRecords = 0;
   private queuedBytes = 0;
@@ -113,24 +110,9 @@ export class RecordSink {
     this.schedule(options.flushIntervalMs);
   }
 
-  addStage(record: StageRecord): void {
-    let stages = this.pending.get(record.webhook_id);
-    if (!stages) {
-      if (this.pending.size >= MAX_PENDING_WEBHOOKS) {
-        const oldest = this.pending.keys().next().value as string;
-        this.count('dropped', this.pending.get(oldest)?.length ?? 0);
-        this.pending.delete(oldest);
-      }
-      stages = [];
-      this.pending.set(record.webhook_id, stages);
-    }
-    stages.push(record);
-  }
-
-  addRequest(record: RequestRecord, now = Date.now()): void {
-    const stages = this.pending.get(record.id) ?? [];
-    this.pending.delete(record.id);
-    const records = 1 + stages.length;
+  /** Buffers a webhook's row; its records are the row and each of its stages. */
+  add(record: RequestRecord, now = Date.now()): void {
+    const records = 1 + record.stages.length;
     if (record.status === 'rejected' && !this.rejectedLimiter.allow(record.source_ip ?? '', now)) {
       this.count('rateLimited', records);
       return;
@@ -141,9 +123,9 @@ export class RecordSink {
     }
     let json: string;
     try {
-      json = serializeRecord(record, stages);
+      json = serializeRecord(record);
     } catch (thrown) {
-      // Cannot happen for a record made by spanToRecords (its values are bounded); if it does, only this one is lost.
+      // Cannot happen for a record made by makeWebhookRecord (its values are bounded); if it does, only this one is lost.
       this.giveUp(record.id, records, toError(thrown));
       return;
     }

@@ -1,9 +1,12 @@
-import { type Context, type Link, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { type Context, type Link, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Stage, WebhookStatus } from '../domain/types.js';
 import { ATTR } from './attributes.js';
 import { markCallerParent } from './exportSampler.js';
-import { type RecordExtras, setRecordExtras } from './recordExtras.js';
+import type { StageTiming } from './finishedWebhook.js';
+import { makeSpanId } from './makeSpanId.js';
+import type { RecordExtras } from './recordExtras.js';
+import { getWebhookHub } from './webhookHub.js';
 
 const propagator = new W3CTraceContextPropagator();
 const headerGetter = {
@@ -47,38 +50,46 @@ export interface WebhookResult {
 
 export type Attributes = Record<string, string | number | boolean | undefined>;
 
+const now = () => performance.timeOrigin + performance.now();
+
 /**
- * One trace per webhook: a root span for the request and one child span per stage (received, enriching,
- * deciding, executing, then completed or failed). Parents are passed explicitly, not through async context,
- * so the request path pays for no context propagation.
+ * One trace per webhook: a root span for the request and one stage per step (received, enriching, deciding,
+ * executing, then completed or failed). Only the root is an SDK span (it carries the trace id, the caller's
+ * parent, the export decision and the resource); the stages are captured as plain numbers on the request path.
+ * When the webhook is answered, `finish` hands one compact result (FinishedWebhook) to the webhook hub, from
+ * which the record, the metrics and, for an exported trace, the stage spans are all made: the request path
+ * creates one span object instead of seven, and nothing is re-read by three consumers. Parents are passed
+ * explicitly, not through async context, so the request path pays for no context propagation.
  */
 export class WebhookTrace {
   readonly root: Span;
-  private readonly ctx: Context;
-  private current: { stage: Stage; span: Span } | undefined;
+  readonly webhookId: string;
+  private readonly startMs: number;
+  private readonly rootAttributes: Record<string, string | number | boolean>;
+  private readonly stages: StageTiming[] = [];
+  private current: StageTiming | undefined;
 
   constructor(
-    private readonly tracer: Tracer,
+    tracer: Tracer,
     options: { name: string; webhookId: string; parent: Context; startTime: number; attributes: Attributes; links?: Link[] },
   ) {
+    this.rootAttributes = clean({ ...options.attributes, [ATTR.webhookId]: options.webhookId, [ATTR.record]: 'request' });
     this.root = tracer.startSpan(
       options.name,
-      {
-        kind: SpanKind.SERVER,
-        startTime: options.startTime,
-        links: options.links,
-        attributes: clean({ ...options.attributes, [ATTR.webhookId]: options.webhookId, [ATTR.record]: 'request' }),
-      },
+      { kind: SpanKind.SERVER, startTime: options.startTime, links: options.links, attributes: this.rootAttributes },
       options.parent,
     );
-    this.ctx = trace.setSpan(options.parent, this.root);
     this.webhookId = options.webhookId;
+    this.startMs = options.startTime;
   }
 
-  readonly webhookId: string;
+  /** Whether anything is monitored (false with MONITORING_ENABLED=false: the tracer is a no-op). */
+  private get recording(): boolean {
+    return this.root.isRecording();
+  }
 
   get traceId(): string | null {
-    return this.root.isRecording() ? this.root.spanContext().traceId : null;
+    return this.recording ? this.root.spanContext().traceId : null;
   }
 
   traceparent(): string | null {
@@ -91,76 +102,91 @@ export class WebhookTrace {
 
   /** Ends the current stage (completed) and starts the next. */
   begin(stage: Stage, startTime?: number): void {
-    this.endStage();
-    const span = this.tracer.startSpan(
-      stage,
-      { startTime, attributes: { [ATTR.record]: 'stage', [ATTR.stage]: stage, [ATTR.webhookId]: this.webhookId } },
-      this.ctx,
-    );
-    this.current = { stage, span };
+    if (!this.recording) return;
+    const at = startTime ?? now();
+    this.endStage(at);
+    this.current = { stage, startMs: at, endMs: at, spanId: makeSpanId(), failed: false };
   }
 
   /** Attributes on the current stage (they become the stage record's metadata). */
   stageAttributes(attributes: Attributes): void {
-    this.current?.span.setAttributes(clean(attributes));
+    if (!this.current) return;
+    const kept = (this.current.attributes ??= {});
+    for (const k in attributes) if (attributes[k] !== undefined) kept[k] = attributes[k]!;
   }
 
   attributes(attributes: Attributes): void {
-    this.root.setAttributes(clean(attributes));
+    if (!this.recording) return;
+    for (const k in attributes) if (attributes[k] !== undefined) this.rootAttributes[k] = attributes[k]!;
   }
 
-  private endStage(error?: { code?: string; message: string }): void {
-    if (!this.current) return;
-    const { span } = this.current;
+  private endStage(at: number, error?: { code?: string; message: string }): void {
+    const stage = this.current;
+    if (!stage) return;
+    stage.endMs = at;
     if (error) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-      if (error.code) span.setAttribute(ATTR.errorType, error.code);
+      stage.failed = true;
+      stage.errorMessage = error.message;
+      stage.errorCode = error.code;
     }
-    span.end();
+    this.stages.push(stage);
     this.current = undefined;
   }
 
-  /** Ends the current stage as failed, adds the terminal stage, ends the root span with the outcome. */
+  /** Ends the current stage (failed unless the webhook succeeded), adds the terminal stage, ends the root span. */
   finish(result: WebhookResult): void {
+    if (!this.recording) {
+      this.root.end();
+      return;
+    }
     const ok = result.status === 'success';
-    this.endStage(ok ? undefined : { code: result.errorCode, message: result.errorMessage ?? result.errorCode ?? 'failed' });
+    const endMs = now();
+    this.endStage(endMs, ok ? undefined : { code: result.errorCode, message: result.errorMessage ?? result.errorCode ?? 'failed' });
     const terminal: Stage = ok ? 'completed' : 'failed';
-    const marker = this.tracer.startSpan(
-      terminal,
-      {
-        attributes: clean({
-          [ATTR.record]: 'stage',
-          [ATTR.stage]: terminal,
-          [ATTR.webhookId]: this.webhookId,
-          [ATTR.status]: result.status,
-          [ATTR.errorCode]: result.errorCode,
-          [ATTR.outcome]: result.outcome,
-        }),
-      },
-      this.ctx,
-    );
-    if (!ok) marker.setStatus({ code: SpanStatusCode.ERROR, message: result.errorMessage ?? '' });
-    marker.end();
-    this.root.setAttributes(
-      clean({
-        [ATTR.status]: result.status,
-        [ATTR.httpStatus]: result.httpStatus,
-        [ATTR.outcome]: result.outcome,
-        [ATTR.errorCode]: result.errorCode,
-        [ATTR.rejectionCode]: result.rejection ? result.errorCode : undefined,
-      }),
-    );
+    this.stages.push({
+      stage: terminal,
+      startMs: endMs,
+      endMs,
+      spanId: makeSpanId(),
+      failed: !ok,
+      errorMessage: ok ? undefined : (result.errorMessage ?? ''),
+      attributes: clean({ [ATTR.status]: result.status, [ATTR.errorCode]: result.errorCode, [ATTR.outcome]: result.outcome }),
+    });
+    const a = this.rootAttributes;
+    a[ATTR.status] = result.status;
+    a[ATTR.httpStatus] = result.httpStatus;
+    if (result.outcome !== undefined) a[ATTR.outcome] = result.outcome;
+    if (result.errorCode !== undefined) a[ATTR.errorCode] = result.errorCode;
+    if (result.rejection && result.errorCode !== undefined) a[ATTR.rejectionCode] = result.errorCode;
     if (result.status === 'failed') {
       this.root.setStatus({ code: SpanStatusCode.ERROR, message: result.errorMessage ?? result.errorCode ?? 'failed' });
-      if (result.errorCode) this.root.setAttribute(ATTR.errorType, result.errorCode);
+      if (result.errorCode) a[ATTR.errorType] = result.errorCode;
     }
-    setRecordExtras(this.root, result.extras);
-    this.root.end();
+    this.root.setAttributes(a);
+    this.root.end(endMs);
+    const context = this.root.spanContext();
+    getWebhookHub().finish({
+      webhookId: this.webhookId,
+      traceId: context.traceId,
+      spanId: context.spanId,
+      exported: (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED,
+      root: this.root,
+      startMs: this.startMs,
+      endMs,
+      attributes: a,
+      status: result.status,
+      httpStatus: result.httpStatus,
+      outcome: result.outcome,
+      errorCode: result.errorCode,
+      errorMessage: result.errorMessage,
+      stages: this.stages,
+      extras: result.extras,
+    });
   }
 }
 
 function clean(attributes: Attributes): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
-  for (const [k, v] of Object.entries(attributes)) if (v !== undefined) out[k] = v;
+  for (const k in attributes) if (attributes[k] !== undefined) out[k] = attributes[k]!;
   return out;
 }

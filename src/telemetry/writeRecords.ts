@@ -1,5 +1,5 @@
 import type { Pool } from '../db/makePool.js';
-import type { RequestRecord, StageRecord } from './spanToRecords.js';
+import type { RequestRecord } from './makeWebhookRecord.js';
 
 /**
  * One statement, one round trip, one row per webhook per batch, whatever its size: the rows travel as one JSON
@@ -15,8 +15,8 @@ ON CONFLICT (id) DO NOTHING`;
  * A webhook's row as the JSON the statement takes. Serialised once, when it is buffered: the buffer then holds
  * one compact string per webhook (its size known exactly) instead of the objects it was made from.
  */
-export function serializeRecord(request: RequestRecord, stages: StageRecord[]): string {
-  return JSON.stringify({ ...request, stages: stages.map(({ webhook_id: _, ...stage }) => stage) });
+export function serializeRecord(record: RequestRecord): string {
+  return JSON.stringify(record);
 }
 
 export async function writeRecords(pool: Pool, rows: string[]): Promise<void> {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { decodeOtlpProtobuf } from './decodeOtlpProtobuf.js';
 
 export interface ReceivedSpan {
   traceId: string;
@@ -27,24 +28,27 @@ function decodeAttributes(list: KeyValue[] | undefined): Record<string, string |
 }
 
 /**
- * A local OTLP/HTTP traces receiver: decodes the real requests the service's exporter sends (OTLP JSON,
- * the encoding of @opentelemetry/exporter-trace-otlp-http) and keeps the spans.
+ * A local OTLP/HTTP traces receiver: decodes the real requests the service's exporter sends (protobuf, the
+ * service's default, or OTLP JSON with OTEL_EXPORTER_OTLP_PROTOCOL=http/json) and keeps the spans. `raw` holds
+ * each request body as Latin-1 text (one character per byte), so any ASCII value in it can be searched for.
  */
 export async function startOtlpReceiver() {
   const spans: ReceivedSpan[] = [];
   const raw: string[] = [];
   let requests = 0;
   const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       requests += 1;
-      raw.push(body);
+      const bytes = Buffer.concat(chunks);
+      const json = req.headers['content-type']?.includes('json') ?? false;
+      raw.push(bytes.toString(json ? 'utf8' : 'latin1'));
       if (req.url !== '/v1/traces') {
         res.writeHead(404).end();
         return;
       }
-      const message = JSON.parse(body);
+      const message = json ? JSON.parse(bytes.toString('utf8')) : decodeOtlpProtobuf(bytes);
       for (const rs of message.resourceSpans ?? []) {
         const resource = decodeAttributes(rs.resource?.attributes);
         for (const ss of rs.scopeSpans ?? []) {
@@ -63,7 +67,8 @@ export async function startOtlpReceiver() {
           }
         }
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (json) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,9 +1,6 @@
-import { hrTimeToMilliseconds } from '@opentelemetry/core';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { uuidv7 } from 'uuidv7';
 import { ATTR } from './attributes.js';
+import type { FinishedWebhook, StageTiming } from './finishedWebhook.js';
 import { type Cut, makeStorable, makeStorableText } from './makeStorable.js';
-import { getRecordExtras } from './recordExtras.js';
 
 /**
  * What one record may keep. A rejected request (a stranger can send 600 a minute, kept 30 days) keeps the first
@@ -49,35 +46,40 @@ export interface RequestRecord {
   payload_sha256: string | null;
   /** What was cut to keep the record storable and small, by API field name; null when nothing was. */
   truncation: Record<string, Cut> | null;
+  stages: StoredStage[];
 }
 
-/** A stage of a webhook: one element of webhook_requests.stages (read through the processing_stages view). */
-export interface StageRecord {
-  id: string;
-  webhook_id: string;
+/**
+ * A stage as stored in webhook_requests.stages (migration 0007): its timing as numbers relative to the
+ * webhook's created_at, its span id, and only what differs from the common case (a failure, metadata). The
+ * processing_stages view derives the rest (its id, started_at, completed_at, status and trace id), so the API
+ * shows the same stage as before.
+ */
+export interface StoredStage {
   stage: string;
-  started_at: string;
-  completed_at: string;
+  /** ms from the webhook's created_at to the stage's start. */
+  offset_ms: number;
   duration_ms: number;
-  status: 'completed' | 'failed';
-  error_message: string | null;
-  metadata: Record<string, unknown>;
-  trace_id: string;
   span_id: string;
+  status?: 'failed';
+  error_message?: string | null;
+  metadata?: Record<string, unknown>;
 }
 
 /** In a stage's metadata: what was cut from it, as `metadata:size+text,errorMessage:text` (absent when nothing). */
 export const STAGE_CUT_KEY = 'record.truncated';
-const INTERNAL_STAGE_ATTRIBUTES = new Set<string>([ATTR.record, ATTR.stage, ATTR.webhookId]);
 
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
-const iso = (ms: number) => new Date(ms).toISOString();
-const durationMs = (span: ReadableSpan) => Math.round(hrTimeToMilliseconds(span.duration) * 1000) / 1000;
+/** Microsecond precision: the durations of sub-millisecond stages stay visible, the JSON stays short. */
+const ms = (x: number) => Math.round(x * 1000) / 1000;
 
-export function requestRecordOf(span: ReadableSpan): RequestRecord {
-  const a = span.attributes;
-  const extras = getRecordExtras(span);
-  const status = String(a[ATTR.status] ?? 'failed');
+/** The webhook's row, from the same compact result its metrics and stage spans are made from. */
+export function makeWebhookRecord(w: FinishedWebhook): RequestRecord {
+  const a = w.attributes;
+  const extras = w.extras;
+  const size = a[ATTR.payloadSize];
+  const authValid = a[ATTR.authValid];
+  const status = w.status;
   const limits = status === 'rejected' ? RECORD_LIMITS.rejected : RECORD_LIMITS.other;
   const truncation: Record<string, Cut> = {};
   const text = (name: string, value: string | null | undefined, maxBytes: number = RECORD_LIMITS.textBytes): string | null => {
@@ -87,59 +89,60 @@ export function requestRecordOf(span: ReadableSpan): RequestRecord {
     return kept.text;
   };
   const attr = (name: string, key: string) => text(name, str(a[key]));
-  const payload = extras?.payload === undefined ? undefined : makeStorable(extras.payload, { maxBytes: limits.payloadBytes, maxDepth: RECORD_LIMITS.maxDepth, digest: true });
+  const payload = extras.payload === undefined ? undefined : makeStorable(extras.payload, { maxBytes: limits.payloadBytes, maxDepth: RECORD_LIMITS.maxDepth, digest: true });
   if (payload?.cut) truncation.payload = payload.cut;
-  const headers = makeStorable(extras?.headers ?? {}, { maxBytes: limits.headersBytes, maxDepth: 2 });
+  const headers = makeStorable(extras.headers ?? {}, { maxBytes: limits.headersBytes, maxDepth: 2 });
   if (headers.cut) truncation.headers = headers.cut;
   return {
-    id: String(a[ATTR.webhookId]),
-    created_at: iso(hrTimeToMilliseconds(span.startTime)),
+    id: w.webhookId,
+    created_at: new Date(w.startMs).toISOString(),
     source_ip: attr('sourceIp', ATTR.clientAddress),
     user_agent: attr('userAgent', ATTR.userAgent),
     headers: headers.value as Record<string, string>,
     payload: payload?.value ?? null,
-    payload_size: typeof a[ATTR.payloadSize] === 'number' ? (a[ATTR.payloadSize] as number) : 0,
+    payload_size: typeof size === 'number' ? size : 0,
     signature: attr('signature', ATTR.authScheme),
-    signature_valid: typeof a[ATTR.authValid] === 'boolean' ? (a[ATTR.authValid] as boolean) : null,
-    processing_time_ms: durationMs(span),
+    signature_valid: typeof authValid === 'boolean' ? authValid : null,
+    processing_time_ms: ms(w.endMs - w.startMs),
     status,
-    http_status: Number(a[ATTR.httpStatus] ?? 0),
+    http_status: w.httpStatus,
     error_code: attr('errorCode', ATTR.errorCode),
     error_message: attr('errorMessage', ATTR.errorMessage),
-    error_stack: text('errorStack', extras?.errorStack, RECORD_LIMITS.stackBytes),
+    error_stack: text('errorStack', extras.errorStack, RECORD_LIMITS.stackBytes),
     signal_id: str(a[ATTR.signalId]),
     outcome: attr('outcome', ATTR.outcome),
     decline_reason: attr('declineReason', ATTR.declineReason),
     ticker: attr('ticker', ATTR.ticker),
     action: attr('action', ATTR.action),
     strategy: attr('strategy', ATTR.strategy),
-    trace_id: span.spanContext().traceId,
+    trace_id: w.traceId,
     replay_of: str(a[ATTR.replayOf]),
-    payload_sha256: extras?.payloadSha256 ?? payload?.sha256 ?? null,
+    payload_sha256: extras.payloadSha256 ?? payload?.sha256 ?? null,
     truncation: Object.keys(truncation).length > 0 ? truncation : null,
+    stages: w.stages.map((s) => storedStageOf(s, w.startMs)),
   };
 }
 
+/** The attributes a stage span carries besides its metadata: what makes it a stage of this webhook. */
+export function stageMetadataOf(s: StageTiming): Record<string, unknown> | undefined {
+  if (!s.failed || !s.errorCode || s.stage === 'failed') return s.attributes;
+  return { ...s.attributes, [ATTR.errorType]: s.errorCode };
+}
+
 /** A stage's metadata is our own attributes, some of them from the alert: cleaned and bounded like the rest. */
-export function stageRecordOf(span: ReadableSpan): StageRecord {
-  const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(span.attributes)) if (!INTERNAL_STAGE_ATTRIBUTES.has(k)) raw[k] = v;
-  const metadata = makeStorable(raw, { maxBytes: RECORD_LIMITS.stageMetadataBytes, maxDepth: 2 });
-  const failed = span.status.code === 2;
-  const message = failed && span.status.message !== undefined ? makeStorableText(span.status.message, RECORD_LIMITS.textBytes) : undefined;
-  const cuts = [...(metadata.cut ? [`metadata:${metadata.cut.reasons.join('+')}`] : []), ...(message?.cut ? [`errorMessage:${message.cut.reasons.join('+')}`] : [])];
-  const started = hrTimeToMilliseconds(span.startTime);
-  return {
-    id: uuidv7(),
-    webhook_id: String(span.attributes[ATTR.webhookId]),
-    stage: String(span.attributes[ATTR.stage]),
-    started_at: iso(started),
-    completed_at: iso(hrTimeToMilliseconds(span.endTime)),
-    duration_ms: durationMs(span),
-    status: failed ? 'failed' : 'completed',
-    error_message: failed ? (message?.text ?? null) : null,
-    metadata: cuts.length > 0 ? { ...(metadata.value as Record<string, unknown>), [STAGE_CUT_KEY]: cuts.join(',') } : (metadata.value as Record<string, unknown>),
-    trace_id: span.spanContext().traceId,
-    span_id: span.spanContext().spanId,
-  };
+function storedStageOf(s: StageTiming, webhookStartMs: number): StoredStage {
+  const stored: StoredStage = { stage: s.stage, offset_ms: ms(s.startMs - webhookStartMs), duration_ms: ms(s.endMs - s.startMs), span_id: s.spanId };
+  const raw = stageMetadataOf(s);
+  const metadata = raw ? makeStorable(raw, { maxBytes: RECORD_LIMITS.stageMetadataBytes, maxDepth: 2 }) : undefined;
+  const message = s.failed && s.errorMessage !== undefined ? makeStorableText(s.errorMessage, RECORD_LIMITS.textBytes) : undefined;
+  const cuts = [...(metadata?.cut ? [`metadata:${metadata.cut.reasons.join('+')}`] : []), ...(message?.cut ? [`errorMessage:${message.cut.reasons.join('+')}`] : [])];
+  if (s.failed) {
+    stored.status = 'failed';
+    stored.error_message = message?.text ?? null;
+  }
+  if (metadata || cuts.length > 0) {
+    const value = (metadata?.value ?? {}) as Record<string, unknown>;
+    stored.metadata = cuts.length > 0 ? { ...value, [STAGE_CUT_KEY]: cuts.join(',') } : value;
+  }
+  return stored;
 }

@@ -1,0 +1,99 @@
+import { WebhookError } from '../domain/errors.js';
+
+/** TradingView resends a 503 five seconds later (up to 3 times); other senders are told the same. */
+export const OVERLOAD_RETRY_AFTER_SECONDS = '5';
+
+export interface LoopDelayGauge {
+  /** Called by a repeating timer every `intervalMs`: the timer's lateness is the event loop's delay. */
+  tick(): void;
+  /** How far behind the event loop is now (ms): the latest timer's lateness, or the time since it was due. */
+  delayMs(): number;
+}
+
+/**
+ * The event loop's delay, from the lateness of a timer due every `intervalMs`. While the loop is stuck in a
+ * long turn (hundreds of requests read at once), the timer cannot run; the time since it was due then says
+ * how long the requests read in this turn have waited, before the timer can.
+ */
+export function makeLoopDelayGauge(intervalMs: number, now: () => number = () => performance.now()): LoopDelayGauge {
+  let lastTick = now();
+  let lastLag = 0;
+  return {
+    tick() {
+      const t = now();
+      lastLag = Math.max(0, t - lastTick - intervalMs);
+      lastTick = t;
+    },
+    delayMs() {
+      return Math.max(lastLag, now() - lastTick - intervalMs);
+    },
+  };
+}
+
+export interface LoadShedder {
+  /** Throws 503 WH_ERR_OVERLOADED (with Retry-After) when the service is too far behind to answer in time. */
+  admit(): void;
+  /** An admitted webhook was answered, `ms` after it was admitted. */
+  answered(ms: number): void;
+  stop(): void;
+}
+
+/** How often the loop's delay is sampled, and the window over which answers' times are judged (ms). */
+const TICK_MS = 10;
+const WINDOW_MS = 100;
+/**
+ * Answers a window needs before its times can show a standing queue: one slow answer among a few (a lock, a
+ * slow query at a low rate) is not a queue, and refusing the next webhook for it would only lose an alert's first try.
+ */
+export const MIN_WINDOW_ANSWERS = 20;
+
+/**
+ * Admission control at the edge, before a webhook's body is read. Past the rate the machine sustains, requests
+ * wait where no queue bound sees them: in the event loop, in the socket buffers, in the senders' own
+ * connection queues; every answer grows late together (measured on the bench at twice the sustained rate:
+ * p99 2.5 s, no 503, the signal writer's own wait always under its bound). Two signs of that standing queue
+ * make new webhooks get a quick 503 with Retry-After (TradingView resends) instead:
+ * - the event loop is more than `maxDelayMs` behind (a long turn: too much read at once);
+ * - every webhook answered in the last 100 ms (at least 20 of them) took more than `maxDelayMs` (CoDel's rule: a
+ *   queue that never empties, rather than a burst). Refused webhooks do not count; a quiet window ends it.
+ * A refusal costs a fraction of processing a webhook, so the service catches up and those it admits are
+ * answered in time. `maxDelayMs` 0 turns it off.
+ */
+export function makeLoadShedder(maxDelayMs: number, options: { gauge?: LoopDelayGauge; now?: () => number } = {}): LoadShedder {
+  if (maxDelayMs <= 0) return { admit: () => undefined, answered: () => undefined, stop: () => undefined };
+  const now = options.now ?? (() => performance.now());
+  const delay = options.gauge ?? makeLoopDelayGauge(TICK_MS, now);
+  const timer = options.gauge ? undefined : setInterval(() => delay.tick(), TICK_MS);
+  timer?.unref();
+  let windowStart = now();
+  let windowMin = Infinity;
+  let windowAnswers = 0;
+  let standingQueue = false;
+  const roll = (t: number) => {
+    if (t - windowStart < WINDOW_MS) return;
+    standingQueue = windowAnswers >= MIN_WINDOW_ANSWERS && windowMin > maxDelayMs;
+    windowStart = t;
+    windowMin = Infinity;
+    windowAnswers = 0;
+  };
+  const refuse = (why: string) =>
+    new WebhookError(
+      'WH_ERR_OVERLOADED',
+      `The service is receiving more alerts than it can process right now (${why}), so this one was not accepted. TradingView resends on this answer; other senders should retry after Retry-After seconds.`,
+      { headers: { 'Retry-After': OVERLOAD_RETRY_AFTER_SECONDS } },
+    );
+  return {
+    admit() {
+      roll(now());
+      if (standingQueue) throw refuse(`every answer in the last ${WINDOW_MS} ms took over ${maxDelayMs} ms`);
+      const behind = delay.delayMs();
+      if (behind > maxDelayMs) throw refuse(`${Math.round(behind)} ms behind`);
+    },
+    answered(ms) {
+      roll(now());
+      windowAnswers += 1;
+      if (ms < windowMin) windowMin = ms;
+    },
+    stop: () => clearInterval(timer),
+  };
+}

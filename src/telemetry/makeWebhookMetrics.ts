@@ -1,0 +1,42 @@
+import { ATTR } from './attributes.js';
+import type { FinishedWebhook } from './finishedWebhook.js';
+import type { Metrics } from './makeMetrics.js';
+import type { WebhookConsumer } from './webhookHub.js';
+
+/**
+ * A webhook's metrics, from the same compact result as its record and its stage spans. Label children are bound
+ * once per label set (the sets are fixed: statuses, codes, stages) instead of being looked up by prom-client on
+ * every observation. The end-to-end latency carries the trace id as an exemplar, so a latency spike in Grafana
+ * links to the very trace in Jaeger.
+ */
+export function makeWebhookMetrics(metrics: Metrics): WebhookConsumer {
+  const requestCounters = new Map<string, { inc(): void }>();
+  const stageHistograms = new Map<string, { observe(value: number): void }>();
+  const declineCounters = new Map<string, { inc(): void }>();
+  const bound = <T>(cache: Map<string, T>, key: string, make: () => T): T => {
+    let child = cache.get(key);
+    if (child === undefined) {
+      child = make();
+      cache.set(key, child);
+    }
+    return child;
+  };
+  return (w: FinishedWebhook) => {
+    const a = w.attributes;
+    const status = w.status;
+    const code = w.errorCode ?? w.outcome ?? 'none';
+    bound(requestCounters, `${status}\u0000${code}`, () => metrics.requests.labels({ status, code })).inc();
+    // prom-client types exemplar labels as the metric's own label names; any names are valid in OpenMetrics.
+    metrics.processingSeconds.observe({ labels: { status }, value: (w.endMs - w.startMs) / 1000, exemplarLabels: { trace_id: w.traceId } as never });
+    const size = a[ATTR.payloadSize];
+    if (typeof size === 'number') metrics.payloadBytes.observe(size);
+    const lag = a[ATTR.deliveryLagMs];
+    if (typeof lag === 'number' && lag >= 0) metrics.deliveryLagSeconds.observe(lag / 1000);
+    const reason = a[ATTR.declineReason];
+    if (typeof reason === 'string') bound(declineCounters, reason, () => metrics.declines.labels({ reason })).inc();
+    for (const s of w.stages) {
+      const stageStatus = s.failed ? 'failed' : 'completed';
+      bound(stageHistograms, `${s.stage}\u0000${stageStatus}`, () => metrics.stageSeconds.labels({ stage: s.stage, status: stageStatus })).observe((s.endMs - s.startMs) / 1000);
+    }
+  };
+}

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import type { ReadableSpan, Span } from '@opentelemetry/sdk-trace';
+import { makePool, type Pool } from '../src/db/makePool.js';
+import type { FinishedWebhook } from '../src/telemetry/finishedWebhook.js';
+import { makeWebhookRecord } from '../src/telemetry/makeWebhookRecord.js';
+import { RecordSink } from '../src/telemetry/recordSink.js';
+import { getSpanHub } from '../src/telemetry/spanHub.js';
+import { getWebhookHub } from '../src/telemetry/webhookHub.js';
+import { sampleValue, scrape } from './support/metricsText.js';
+import { startOtlpReceiver } from './support/startOtlpReceiver.js';
+import { alert, startTestService, type TestService } from './support/startTestService.js';
+import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
+import { waitFor } from './support/waitFor.js';
+
+const STAGES_OK = ['received', 'enriching', 'deciding', 'executing', 'completed'];
+
+/**
+ * The structure monitoring's cost rests on (issue 13), asserted as behaviour, never timed: a webhook's stages are
+ * captured as numbers (one SDK span per webhook, its root), and its record, metrics and exported stage spans are
+ * all made from the one compact result handed to the webhook hub; records are stored compactly and written one
+ * statement per batch.
+ */
+describe('monitoring from one compact result', function () {
+  this.timeout(60_000);
+  let svc: TestService;
+  let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  const finished: FinishedWebhook[] = [];
+  const sdkSpansStarted: string[] = [];
+  const detach: Array<() => void> = [];
+  before(async () => {
+    otlp = await startOtlpReceiver();
+    svc = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint, MONITORING_FLUSH_INTERVAL_MS: '20' });
+    detach.push(getWebhookHub().attach((w) => finished.push(w), (err) => assert.fail(String(err))));
+    detach.push(
+      getSpanHub().attach(
+        {
+          onStart: (span: Span) => void sdkSpansStarted.push(String((span as unknown as ReadableSpan).attributes['webhook.id'] ?? span.name)),
+          onEnd: () => undefined,
+          forceFlush: async () => undefined,
+          shutdown: async () => undefined,
+        },
+        (err) => assert.fail(String(err)),
+      ),
+    );
+  });
+  after(async () => {
+    detach.forEach((d) => d());
+    await svc.close();
+    await otlp.close();
+  });
+
+  it('the request path starts one SDK span per webhook (its root); the stages are plain numbers', async () => {
+    const res = await svc.post(alert({ price: 701 }));
+    assert.equal(res.body.status, 'accepted');
+    assert.deepEqual(sdkSpansStarted.filter((id) => id === res.body.webhookId), [res.body.webhookId]);
+    const w = finished.find((f) => f.webhookId === res.body.webhookId)!;
+    assert.deepEqual(w.stages.map((s) => s.stage), STAGES_OK);
+    for (const s of w.stages) {
+      assert.equal(typeof s.startMs, 'number');
+      assert.ok(s.endMs >= s.startMs);
+    }
+  });
+
+  it('its record, its metrics and its exported spans are all made from that result', async () => {
+    const before = await scrape(svc.opsUrl);
+    const res = await svc.post(alert({ price: 702 }));
+    const w = finished.find((f) => f.webhookId === res.body.webhookId)!;
+    assert.ok(w, 'the webhook hub got the finished webhook');
+
+    // The record: its stages' span ids, order and durations are the result's.
+    const detail = await waitFor(async () => {
+      const r = await svc.api(`/api/webhooks/${res.body.webhookId}`);
+      return r.status === 200 ? r.body : undefined;
+    }, { what: 'the record' });
+    assert.equal(detail.webhook.traceId, w.traceId);
+    assert.deepEqual(detail.stages.map((s: any) => s.spanId), w.stages.map((s) => s.spanId));
+    detail.stages.forEach((s: any, i: number) => assert.ok(Math.abs(s.durationMs - (w.stages[i]!.endMs - w.stages[i]!.startMs)) < 0.002, s.stage));
+    assert.ok(Math.abs(detail.webhook.processingTimeMs - (w.endMs - w.startMs)) < 0.002);
+
+    // The exported trace: the root is the result's span, the stage spans carry the result's ids as its children.
+    const exported = await waitFor(async () => {
+      const spans = otlp.spans.filter((s) => s.traceId === w.traceId);
+      return spans.length === 1 + STAGES_OK.length ? spans : undefined;
+    }, { what: 'the exported trace' });
+    const root = exported.find((s) => s.attributes['webhook.record'] === 'request')!;
+    assert.equal(root.spanId, w.spanId);
+    const stageSpans = exported.filter((s) => s !== root);
+    assert.deepEqual(stageSpans.map((s) => s.spanId).sort(), w.stages.map((s) => s.spanId).sort());
+    for (const s of stageSpans) assert.equal(s.parentSpanId, w.spanId);
+
+    // The metrics: one more request, and the end-to-end duration observed is the result's.
+    const after = await scrape(svc.opsUrl);
+    const delta = (name: string, labels: Record<string, string>) => sampleValue(after, name, labels) - sampleValue(before, name, labels);
+    assert.equal(delta('webhook_requests_total', { status: 'success', code: 'accepted' }), 1);
+    assert.ok(Math.abs(delta('webhook_processing_duration_seconds_sum', { status: 'success' }) - (w.endMs - w.startMs) / 1000) < 1e-6);
+    for (const s of w.stages) assert.equal(delta('webhook_stage_duration_seconds_count', { stage: s.stage, status: 'completed' }), 1, s.stage);
+  });
+
+  it('stores stages compactly (offsets and durations as numbers, span ids) and the view derives the rest', async () => {
+    const res = await svc.post(alert({ price: 703 }));
+    await waitFor(async () => ((await svc.api(`/api/webhooks/${res.body.webhookId}`)).status === 200 ? true : undefined), { what: 'the record' });
+    const { stages, created_at: createdAt, trace_id: traceId } = (await svc.pool.query('SELECT stages, created_at, trace_id FROM webhook_requests WHERE id = $1', [res.body.webhookId])).rows[0];
+    for (const s of stages) {
+      assert.deepEqual(Object.keys(s).filter((k) => !['stage', 'offset_ms', 'duration_ms', 'span_id', 'metadata'].includes(k)), [], JSON.stringify(s));
+      assert.equal(typeof s.offset_ms, 'number');
+      assert.equal(typeof s.duration_ms, 'number');
+    }
+    const view = (await svc.pool.query('SELECT * FROM processing_stages WHERE webhook_id = $1 ORDER BY started_at, id', [res.body.webhookId])).rows;
+    assert.equal(view.length, STAGES_OK.length);
+    for (const v of view) {
+      assert.equal(v.trace_id, traceId);
+      assert.equal(v.status, 'completed');
+      assert.ok(v.started_at.getTime() >= createdAt.getTime());
+      assert.ok(v.completed_at.getTime() >= v.started_at.getTime());
+      assert.equal(v.id.replaceAll('-', '').slice(16), v.span_id, 'a stage id is its webhook id\'s time and its span id');
+    }
+    assert.equal(new Set(view.map((v) => v.id)).size, view.length);
+  });
+
+  describe('the record sink', () => {
+    let db: TestDatabase;
+    let pool: Pool;
+    before(async () => {
+      db = await createTestDatabase();
+      pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 5000, logger: pino({ level: 'silent' }) });
+    });
+    after(async () => {
+      await pool.end();
+      await db.drop();
+    });
+
+    it('writes a batch of webhooks, whatever its size, in one statement', async () => {
+      const sink = new RecordSink({
+        pool, batchSize: 500, flushIntervalMs: 60_000, maxBufferRecords: 100_000, maxBufferBytes: 64 * 1024 * 1024, maxAttempts: 3,
+        rejectedPerMinute: 0, rejectedPerClientPerMinute: 0, metrics: undefined, logger: pino({ level: 'silent' }),
+      });
+      // Real results from the service's webhooks, each stored again under a new id.
+      const sample = finished.slice(0, 3);
+      assert.ok(sample.length >= 3);
+      const statements: string[] = [];
+      pool.on('acquire', (client) => {
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+          statements.push(String((args[0] as { text?: string }).text ?? args[0]));
+          return query(...args);
+        };
+      });
+      for (let i = 0; i < 300; i++) {
+        const w = sample[i % sample.length]!;
+        sink.add({ ...makeWebhookRecord(w), id: `0192${i.toString(16).padStart(4, '0')}-0000-7000-8000-000000000000` });
+      }
+      await sink.flushOnce();
+      assert.equal(statements.length, 1, statements.join('\n---\n'));
+      assert.equal((await pool.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n, 300);
+      assert.equal(sink.getStats().written, 300 * (1 + STAGES_OK.length));
+      await sink.stop(1000);
+    });
+  });
+});

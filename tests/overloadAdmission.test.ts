@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { makeLoadShedder, makeLoopDelayGauge, MIN_WINDOW_ANSWERS } from '../src/pipeline/makeLoadShedder.js';
+import { WebhookError } from '../src/domain/errors.js';
+import { sampleValue, scrape } from './support/metricsText.js';
+import { alert, startTestService, type TestService } from './support/startTestService.js';
+import { waitFor } from './support/waitFor.js';
+
+describe('overload: excess webhooks get a quick 503 with Retry-After instead of a long wait', function () {
+  this.timeout(60_000);
+
+  describe('load shedder: the event loop\'s delay decides, measured by a timer\'s lateness', () => {
+    it('refuses while the loop is behind (a late timer, or one not run for too long), and admits once it caught up', () => {
+      let clock = 0;
+      const gauge = makeLoopDelayGauge(10, () => clock);
+      const shedder = makeLoadShedder(100, { gauge, now: () => clock });
+      clock = 10;
+      gauge.tick(); // on time
+      shedder.admit();
+      clock = 90;
+      shedder.admit(); // the timer is 70 ms overdue: within the bound
+      clock = 300; // a long turn: the timer is 280 ms overdue and has not run
+      assert.throws(() => shedder.admit(), (err: unknown) => {
+        assert.ok(err instanceof WebhookError);
+        assert.equal(err.code, 'WH_ERR_OVERLOADED');
+        assert.equal(err.headers?.['Retry-After'], '5');
+        assert.match(err.message, /280 ms behind/);
+        return true;
+      });
+      gauge.tick(); // it runs, 280 ms late: the requests read with it waited that long too
+      assert.throws(() => shedder.admit(), WebhookError);
+      clock = 310;
+      gauge.tick(); // on time again
+      shedder.admit();
+    });
+
+    it('0 turns it off', () => {
+      let clock = 0;
+      const gauge = makeLoopDelayGauge(10, () => clock);
+      clock = 10_000;
+      const shedder = makeLoadShedder(0, { gauge, now: () => clock });
+      shedder.answered(60_000);
+      clock = 20_000;
+      shedder.admit();
+    });
+
+    it('refuses while every answer of the last 100 ms took longer than the bound (a standing queue), not after a burst', () => {
+      let clock = 0;
+      const gauge = makeLoopDelayGauge(10, () => clock);
+      const tick = (to: number) => {
+        while (clock < to) {
+          clock += 10;
+          gauge.tick();
+        }
+      };
+      const shedder = makeLoadShedder(100, { gauge, now: () => clock });
+      const answers = (ms: number[]) => ms.forEach((m) => shedder.answered(m));
+      // A burst: many answers slow, one fast in the same window. Not a standing queue.
+      answers([...Array<number>(MIN_WINDOW_ANSWERS).fill(400), 30]);
+      tick(110);
+      shedder.admit();
+      // Every answer of this window slow: refused for the next window.
+      answers(Array<number>(MIN_WINDOW_ANSWERS).fill(180));
+      tick(220);
+      assert.throws(() => shedder.admit(), /every answer in the last 100 ms took over 100 ms/);
+      // Nothing admitted was answered in that window (all refused): the queue is gone, admit again.
+      tick(330);
+      shedder.admit();
+      // A few slow answers at a low rate (a lock, a slow query) are no queue.
+      answers(Array<number>(MIN_WINDOW_ANSWERS - 1).fill(2000));
+      tick(440);
+      shedder.admit();
+    });
+  });
+
+  describe('the signal writer\'s queue, bounded in time (SIGNAL_MAX_QUEUE_DELAY_MS)', () => {
+    let svc: TestService;
+    before(async () => {
+      svc = await startTestService({ SIGNAL_MAX_QUEUE_DELAY_MS: '20', DB_TIMEOUT_MS: '5000' });
+    });
+    after(async () => {
+      await svc.close();
+    });
+
+    it('while the database is stuck, a webhook behind an overdue queue is answered 503 at once, recorded and counted; the others are stored', async () => {
+      const before = await scrape(svc.opsUrl);
+      const locker = new pg.Client({ connectionString: svc.db.url });
+      await locker.connect();
+      try {
+        await locker.query('BEGIN');
+        // SHARE mode blocks inserts, not reads (/metrics reads the signals table).
+        await locker.query('LOCK TABLE signals IN SHARE MODE');
+        // Two writes take the writer's two batch slots and wait for the lock; the third waits for a slot.
+        const stuck = [svc.post(alert({ price: 101 })), svc.post(alert({ price: 102 }))];
+        await waitFor(async () => (sampleValue(await scrape(svc.opsUrl), 'webhook_requests_in_flight', {}) === 2 ? true : undefined), { what: 'two webhooks waiting' });
+        const queued = svc.post(alert({ price: 103 }));
+        await waitFor(async () => (sampleValue(await scrape(svc.opsUrl), 'webhook_requests_in_flight', {}) === 3 ? true : undefined), { what: 'a third waiting' });
+        await new Promise((r) => setTimeout(r, 60)); // the queue's oldest signal is now past the 20 ms bound
+        const late = await svc.post(alert({ price: 104 }));
+        assert.equal(late.status, 503, 'answered while the lock is still held');
+        assert.equal(late.body.error.code, 'WH_ERR_OVERLOADED');
+        assert.equal(late.headers.get('retry-after'), '5');
+        const overdue = await queued;
+        assert.equal(overdue.status, 503, 'the signal that waited past the bound is refused, not written');
+        await locker.query('ROLLBACK');
+        const stored = await Promise.all(stuck);
+        assert.deepEqual(stored.map((r) => r.body.status), ['accepted', 'accepted']);
+        const prices = (await svc.pool.query('SELECT price::int AS p FROM signals WHERE price BETWEEN 101 AND 104 ORDER BY p')).rows.map((r) => r.p);
+        assert.deepEqual(prices, [101, 102], 'every 200 is stored, no 503 is');
+        const record = await waitFor(async () => {
+          const r = await svc.api(`/api/webhooks/${late.body.webhookId}`);
+          return r.status === 200 ? r.body : undefined;
+        }, { what: 'the record of the refused webhook' });
+        assert.equal(record.webhook.status, 'failed');
+        assert.equal(record.webhook.httpStatus, 503);
+        assert.equal(record.webhook.errorCode, 'WH_ERR_OVERLOADED');
+        const after = await scrape(svc.opsUrl);
+        const refused = (t: string) => sampleValue(t, 'webhook_requests_total', { status: 'failed', code: 'WH_ERR_OVERLOADED' });
+        assert.equal(refused(after) - refused(before), 2);
+      } finally {
+        await locker.end();
+      }
+    });
+  });
+});
