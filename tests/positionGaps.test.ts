@@ -10,6 +10,7 @@ import { refreshStrategyActivity } from '../src/monitoring/refreshStrategyActivi
 import { alertTemplate } from '../src/printBanner.js';
 import { sampleValue, scrape } from './support/metricsText.js';
 import { alert, startTestService, TEST_SECRET, type TestService } from './support/startTestService.js';
+import { waitFor } from './support/waitFor.js';
 
 const WEEK_MS = 7 * 86_400_000;
 /** Alert times an hour back, a minute apart: the chain is ordered by them, not by arrival. */
@@ -181,7 +182,12 @@ describe('position gaps: alerts TradingView never sent, inferred from the positi
       assert.ok(states.includes('open') && states.includes('closed'));
       assert.deepEqual(states, [...states].sort().reverse(), 'open before closed');
       assert.ok(gaps.some((g) => g.strategy === 'missed-entry' && g.last_received === 'flat' && g.sender_says_before === 'long'));
-      const latest = (await reader.query(LIVE_SQL.latest.replace('$__timeFilter(created_at)', range))).rows;
+      // The records are written by the sink in batches, off the request path: wait for this service's to land.
+      await svc.telemetry.sink!.flushOnce();
+      const latest = await waitFor(async () => {
+        const rows = (await reader.query(LIVE_SQL.latest.replace('$__timeFilter(created_at)', range))).rows;
+        return rows.length > 0 ? rows : undefined;
+      }, { what: 'the live table\'s rows' });
       assert.ok(latest.length > 0 && latest.length <= 50);
     } finally {
       await reader.end();
