@@ -19,13 +19,3 @@ export function makeSecretScrubber(secrets: ReadonlyArray<string | undefined>): 
     return out;
   };
 }
-
-/** The same for a parsed value: every string (keys too) at any depth; returns the input when nothing changed. */
-export function scrubValue(value: unknown, scrub: SecretScrubber): unknown {
-  if (typeof value === 'string') return scrub(value);
-  if (Array.isArray(value)) return value.map((item) => scrubValue(item, scrub));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [scrub(k), scrubValue(v, scrub)]));
-  }
-  return value;
-}

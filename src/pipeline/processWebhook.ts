@@ -12,7 +12,7 @@ import { parseBody, type BodyFields } from './parseBody.js';
 import { readBody } from './readBody.js';
 import { digestRedactedText, redactRawText } from './redactRawText.js';
 import { redactSecrets } from './redactSecrets.js';
-import { type SecretScrubber, scrubValue } from './makeSecretScrubber.js';
+import type { SecretScrubber } from './makeSecretScrubber.js';
 import { resolveAliases } from './resolveAliases.js';
 import type { LoadShedder } from './makeLoadShedder.js';
 import type { SignalWriter } from './makeSignalWriter.js';
@@ -67,7 +67,7 @@ export async function processWebhook(deps: PipelineDeps, input: WebhookInput, ct
   }
   // Only authentication sees the secrets: the record (whether or not authentication succeeds) and the signal
   // get the fields without any secret-looking key, at any depth.
-  const clean = scrubValue(redactSecrets(fields), deps.scrubSecrets) as BodyFields;
+  const clean = redactSecrets(fields, deps.scrubSecrets);
   ctx.extras.payload = clean;
   const auth = deps.authenticate({ raw: input.raw, headers: input.headers, fields, queryToken: input.queryToken });
   ctx.trace.attributes({ [ATTR.authScheme]: auth.scheme, [ATTR.authValid]: true });
