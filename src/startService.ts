@@ -10,6 +10,8 @@ import { startEmbeddedPostgres, type EmbeddedServer } from './db/startEmbeddedPo
 import { checkPortFree } from './http/checkPortFree.js';
 import { toError } from './domain/errors.js';
 import { listenAt } from './http/listenAt.js';
+import { makeAcceptSockets } from './http/makeAcceptSockets.js';
+import { connectionsCheckingIntervalMs } from './http/serverOptions.js';
 import { makeAuthFailureLimiter } from './http/makeAuthFailureLimiter.js';
 import { makeOpsServer } from './http/makeOpsServer.js';
 import { makeServer } from './http/makeServer.js';
@@ -69,7 +71,7 @@ function makePipeline(config: Config, secrets: ResolvedSecrets, pool: Pool): Pip
   return {
     pool,
     signalWriter: makeSignalWriter(pool, { ...DEFAULT_SIGNAL_WRITER_OPTIONS, maxQueueDelayMs: config.database.signalMaxQueueDelayMs }),
-    loadShedder: makeLoadShedder(config.http.overloadMaxDelayMs),
+    loadShedder: makeLoadShedder(config.http.overloadMaxDelayMs, { maxAnswerMs: config.http.overloadMaxAnswerMs }),
     authenticate: makeAuthenticator({
       secrets: secrets.webhookSecrets,
       signingSecret: config.secrets.webhookSigningSecret,
@@ -165,7 +167,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     };
     // Connections waiting to be accepted: Node's default of 511 overflowed in bursts of new connections (the kernel
     // dropped their SYNs, and each waited 1 s or more for a retry); the kernel caps it at net.core.somaxconn.
-    const url = await listenAt(app, { host: config.http.host, port: config.http.port, settings: 'HOST/PORT', backlog: 4096 });
+    const acceptSockets = makeAcceptSockets(app, config.http.acceptSockets, connectionsCheckingIntervalMs(config));
+    const url = await listenAt(app, { host: config.http.host, port: config.http.port, settings: 'HOST/PORT', backlog: 4096, acceptSockets });
     const opsUrl = await listenAt(ops, { host: config.http.opsHost, port: config.http.opsPort, settings: 'OPS_HOST/OPS_PORT' });
     if (config.worker.enabled) {
       worker = await startWorker({

@@ -76,8 +76,12 @@ export const SETTINGS = {
     rateLimitPerMinute: setting('RATE_LIMIT_PER_MINUTE', int(0, 1_000_000).default(600)),
     /** Web processes a client's requests are spread over; each enforces its share, ceil(rateLimitPerMinute / this). */
     rateLimitProcessCount: setting('RATE_LIMIT_PROCESS_COUNT', int(1, 1_000).default(1)),
-    /** How far behind (ms of event-loop delay) the service may fall before new webhooks get 503 WH_ERR_OVERLOADED with Retry-After; 0 = off. */
-    overloadMaxDelayMs: setting('OVERLOAD_MAX_DELAY_MS', int(0, 60_000).default(500)),
+    /** Listening sockets on PORT (SO_REUSEPORT), one Fastify app behind them: libuv accepts one connection per socket per event-loop turn (see makeAcceptSockets). */
+    acceptSockets: setting('HTTP_ACCEPT_SOCKETS', int(1, 1024).default(64)),
+    /** How far behind (ms of event-loop delay, two turns running) the service may fall before new webhooks get 503 WH_ERR_OVERLOADED with Retry-After; 0 = off. */
+    overloadMaxDelayMs: setting('OVERLOAD_MAX_DELAY_MS', int(0, 60_000).default(25)),
+    /** Load shedding also refuses while every webhook answered in the last 100 ms (at least 20) took longer than this (ms). */
+    overloadMaxAnswerMs: setting('OVERLOAD_MAX_ANSWER_MS', int(1, 60_000).default(250)),
     /** Wrong admin tokens allowed per client address per window; then 429 until the window ends. */
     adminAuthMaxFailures: setting('ADMIN_AUTH_MAX_FAILURES', int(1, 1_000_000).default(10)),
     adminAuthWindowSeconds: setting('ADMIN_AUTH_WINDOW_SECONDS', int(1, 86_400).default(300)),

@@ -8,7 +8,7 @@ import { answerClientError } from './answerClientError.js';
  * Node checks slow connections only every 30 s by default, so a slow sender held a connection 11-30 s against
  * 5-10 s settings; checking every tenth of the shorter timeout (100 ms-1 s) enforces them within 10%.
  */
-function connectionsCheckingIntervalMs(config: Pick<Config, 'http'>): number {
+export function connectionsCheckingIntervalMs(config: Pick<Config, 'http'>): number {
   return Math.min(1000, Math.max(100, Math.floor(Math.min(config.http.headersTimeoutMs, config.http.requestTimeoutMs) / 10)));
 }
 

@@ -1,0 +1,68 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+
+/** The server events Fastify handles; every extra socket's server hands them to the same handlers. */
+const SHARED_EVENTS = ['request', 'clientError', 'checkContinue', 'checkExpectation', 'upgrade'] as const;
+
+export interface AcceptSockets {
+  /** Opens the extra listening sockets on the address the app listens on (call after the app listens). */
+  open(backlog: number): Promise<void>;
+  /** How many listening sockets serve the webhook port, the app's own included. */
+  readonly count: number;
+}
+
+/**
+ * Several listening sockets on the webhook port (SO_REUSEPORT), all answered by the one Fastify app.
+ *
+ * Why: libuv accepts at most one connection per listening socket per event-loop turn (libuv PR 3696, in every
+ * Node since 20). Under load a turn serves hundreds of readable connections and lasts tens of milliseconds, so
+ * a single socket accepted about 35 connections a second (strace on a bare node:http server at 1.5 x its rate):
+ * senders on open keep-alive connections were answered in 55 ms while new connections waited 2-3 s in the
+ * kernel's accept queue, where no bound of the service sees them and none can refuse them. With 64 sockets the
+ * kernel spreads new connections over them and a turn accepts up to 64, so the excess arrives inside the service,
+ * where the load shedder sees the late turns and refuses it with a quick 503 (the same bare server at 1.5 x its
+ * rate: p99 227 ms and no accept queue, against 3 s with one socket and the same shedder).
+ *
+ * Linux only lets sockets of the same user share a port this way; a `checkPortFree` probe before start still
+ * refuses a port another program holds.
+ */
+export function makeAcceptSockets(app: FastifyInstance, count: number, connectionsCheckingIntervalMs: number): AcceptSockets {
+  const servers: http.Server[] = [];
+  let closed: Promise<void[]> | undefined;
+  // Stop accepting with the app's own socket (preClose), wait for in-flight requests with it (onClose).
+  app.addHook('preClose', async () => {
+    closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const s of servers) s.closeIdleConnections();
+  });
+  app.addHook('onClose', async () => {
+    await closed;
+  });
+  return {
+    count,
+    async open(backlog) {
+      const main = app.server;
+      const address = main.address() as AddressInfo;
+      for (let i = 1; i < count; i += 1) {
+        const server = http.createServer({
+          connectionsCheckingInterval: connectionsCheckingIntervalMs,
+          requestTimeout: main.requestTimeout,
+          headersTimeout: main.headersTimeout,
+          keepAliveTimeout: main.keepAliveTimeout,
+        });
+        server.timeout = main.timeout;
+        server.maxRequestsPerSocket = main.maxRequestsPerSocket;
+        server.maxHeadersCount = main.maxHeadersCount;
+        for (const event of SHARED_EVENTS) for (const listener of main.listeners(event)) server.on(event, listener as (...args: unknown[]) => void);
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ host: address.address, port: address.port, backlog, reusePort: true }, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        servers.push(server);
+      }
+    },
+  };
+}
