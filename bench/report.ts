@@ -40,6 +40,8 @@ export interface Summary {
   /** CPU per 2xx answer in the closed-loop phase (µs, median of rounds): the server process and Postgres. */
   cpuUs: Record<string, { node: number; postgres: number }>;
   overload: OverloadSummary;
+  /** 503 answers (refused as overloaded) at each paced rate, all rounds: load shedding must not refuse what the service can take. */
+  refusedByRate: Record<string, Record<string, number>>;
 }
 
 export interface Check {
@@ -66,6 +68,7 @@ export function checkTargets(s: Summary): Check[] {
     { name: 'CPU per accepted webhook: added by monitoring (node + postgres)', target: '<= 0.20', value: round(cpuAdded, 3), ok: cpuAdded <= 0.2 },
     { name: 'latency at 1,000 req/s: monitored p50 - pipeline p50 (ms)', target: '<= 1', value: round(addedP50, 3), ok: addedP50 <= 1 },
     { name: 'latency at 1,000 req/s: monitored p99 / pipeline p99', target: '<= 1.5', value: round(p99Ratio, 3), ok: p99Ratio <= 1.5 },
+    { name: 'at 1,000 req/s: webhooks refused as overloaded (503), monitored', target: '== 0', value: s.refusedByRate.monitored?.['1000'] ?? NaN, ok: (s.refusedByRate.monitored?.['1000'] ?? NaN) === 0 },
     { name: `overload (${o.rate} req/s): p99 of all answers (ms)`, target: '<= 1000', value: round(o.latencyMs.p99, 1), ok: o.latencyMs.p99 <= 1000 && o.errors === 0 },
     { name: 'overload: 503 answers without Retry-After', target: '== 0', value: o.unavailable - o.unavailableWithRetryAfter, ok: o.unavailable === o.unavailableWithRetryAfter },
     { name: 'overload: 200 answers whose signal is not in the database', target: '== 0', value: o.okDistinct - o.okDurable, ok: o.okDistinct === o.okDurable },

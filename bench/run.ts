@@ -187,7 +187,7 @@ async function main() {
         const r = await runPaced(target(mode), rate, settings.pacedMs, body);
         (paced[mode][rate] ??= []).push(r);
         count(mode, r.answered);
-        log(`round ${round + 1} paced ${mode} ${rate}/s: p50 ${r.latencyMs.p50.toFixed(2)} p99 ${r.latencyMs.p99.toFixed(2)} ms (${r.errors} errors)`);
+        log(`round ${round + 1} paced ${mode} ${rate}/s: p50 ${r.latencyMs.p50.toFixed(2)} p99 ${r.latencyMs.p99.toFixed(2)} ms (${r.errors} errors, statuses ${JSON.stringify(r.statuses)})`);
         await drain();
       }
     }
@@ -269,6 +269,7 @@ async function main() {
     memory: { startBytes: memoryStart, afterWarmupBytes: memoryAfterWarmup, peakBytes: peak, endBytes: memoryEnd },
     fidelity,
     cpuUs: Object.fromEntries(MODES.map((m) => [m, { node: median(cpu[m].map((c) => c.nodeUs)), postgres: median(cpu[m].map((c) => c.postgresUs)) }])),
+    refusedByRate: Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(settings.rates.map((rate) => [String(rate), (paced[m][rate] ?? []).reduce((n, r) => n + (r.statuses['503'] ?? 0), 0)]))])),
     overload: {
       sustainedPerSecond: sustained,
       rate: overloadRate,

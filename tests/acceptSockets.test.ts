@@ -44,7 +44,7 @@ describe('accept sockets: the webhook port is served by HTTP_ACCEPT_SOCKETS list
     // 64 connections from different source ports: the chance that the kernel gave all of them to the app's own
     // socket is 8^-64, so the extra sockets answer too; a socket without the app's handlers would never answer.
     const answers = await Promise.all(Array.from({ length: 64 }, (_, i) => postOnNewConnection(svc.url, JSON.stringify(alert({ ticker: `BINANCE:S${i}USDT` })))));
-    assert.deepEqual(answers.map((a) => a.status), Array(64).fill(200));
+    assert.deepEqual(answers.map((a) => `${a.status} ${a.body.error?.code ?? ""}`), Array(64).fill("200 "));
     assert.equal(new Set(answers.map((a) => a.body.signalId)).size, 64);
   });
 
@@ -54,6 +54,11 @@ describe('accept sockets: the webhook port is served by HTTP_ACCEPT_SOCKETS list
       assert.match(e.response, /^HTTP\/1\.1 400 /);
       assert.equal(rawJsonBody(e.response)?.error?.code, 'WH_ERR_BAD_REQUEST');
     }
+  });
+
+  it('refuses a second instance on the same port instead of sharing it (only a probe without SO_REUSEPORT decides)', async () => {
+    await assert.rejects(startTestService({ PORT: String(port) }), /PORT \d+ is already in use/);
+    assert.equal(await listeningSockets(port), 8);
   });
 
   it('closes every socket when the service stops', async () => {

@@ -10,36 +10,65 @@ describe('overload: excess webhooks get a quick 503 with Retry-After instead of 
   this.timeout(60_000);
 
   describe('load shedder: the event loop\'s delay decides, measured by a timer\'s lateness', () => {
-    it('refuses while the loop is behind in two turns running, not after one long turn (a collection, a burst)', () => {
+    it('refuses while the loop is behind for three turns running and busy, not after one long turn (a collection, a burst)', () => {
       let clock = 0;
-      const gauge = makeLoopDelayGauge(10, () => clock);
+      let active = 0; // the loop's busy time (ms): busy all along unless a test says otherwise
+      const gauge = makeLoopDelayGauge(10, () => clock, () => ({ active, idle: clock - active }));
       const shedder = makeLoadShedder(100, { gauge, now: () => clock });
-      clock = 10;
+      const turn = (to: number, busy = true) => {
+        if (busy) active += to - clock;
+        clock = to;
+      };
+      turn(10);
       gauge.tick(); // on time
       shedder.admit();
-      clock = 300; // one long turn: the timer is 280 ms overdue, but the turn before was on time
+      turn(300); // one long turn: the timer is 280 ms overdue, but the turns before were on time
       shedder.admit();
       gauge.tick(); // it runs 280 ms late
-      clock = 320;
+      turn(320);
       shedder.admit(); // the next turn is short: that was a lone long turn
       gauge.tick();
-      clock = 500; // a long turn again (170 ms overdue) ...
+      turn(500); // a long turn (170 ms overdue) ...
       gauge.tick();
-      clock = 700; // ... and the next one too (190 ms overdue, after 170): a standing queue
+      turn(700); // ... another (190 ms) ...
+      gauge.tick();
+      turn(850); // ... and a third in progress (140 ms overdue): a standing queue
       assert.throws(() => shedder.admit(), (err: unknown) => {
         assert.ok(err instanceof WebhookError);
         assert.equal(err.code, 'WH_ERR_OVERLOADED');
         assert.equal(err.headers?.['Retry-After'], '5');
-        assert.match(err.message, /170 ms behind for two turns/);
+        assert.match(err.message, /140 ms behind for three turns/);
         return true;
       });
       gauge.tick();
-      clock = 705; // early in a turn after two long ones: the requests read first are admitted
+      turn(855); // early in a turn after long ones: the requests read first are admitted
       shedder.admit();
-      clock = 715;
+      turn(865);
       gauge.tick(); // on time again
-      clock = 720;
       shedder.admit();
+    });
+
+    it('does not refuse when the timers ran late but the loop was mostly idle (waiting for a core, not for work)', () => {
+      let clock = 0;
+      let active = 0;
+      const gauge = makeLoopDelayGauge(10, () => clock, () => ({ active, idle: clock - active }));
+      const shedder = makeLoadShedder(100, { gauge, now: () => clock });
+      // Four turns each 200 ms late, of which the loop was busy 20 ms: the process was descheduled.
+      for (let i = 1; i <= 4; i += 1) {
+        clock = i * 210;
+        active += 20;
+        gauge.tick();
+      }
+      clock += 150;
+      shedder.admit();
+      // The same lateness with the loop busy throughout is refused.
+      for (let i = 1; i <= 10; i += 1) {
+        clock += 210;
+        active += 210;
+        gauge.tick();
+      }
+      clock += 150;
+      assert.throws(() => shedder.admit(), /behind for three turns/);
     });
 
     it('0 turns it off', () => {

@@ -1,3 +1,4 @@
+import { performance as nodePerformance } from 'node:perf_hooks';
 import { WebhookError } from '../domain/errors.js';
 
 /** TradingView resends a 503 five seconds later (up to 3 times); other senders are told the same. */
@@ -9,35 +10,58 @@ export interface LoopDelayGauge {
   /** How far behind the event loop is now (ms): the latest timer's lateness, or the time since it was due. */
   delayMs(): number;
   /**
-   * How far behind it has been for two turns running (ms): the smaller of the previous turn's lateness and the
-   * current one's. A lone long turn (a garbage collection, a burst) leaves it small; a standing queue, where
+   * How far behind it has been for three turns running (ms): the smallest of the last two turns' lateness and
+   * the current one's. A lone long turn (a garbage collection, a burst) leaves it small; a standing queue, where
    * every turn is long, does not.
    */
   sustainedDelayMs(): number;
+  /** The share of the last ten ticks' time the event loop was busy (0-1), from Node's event-loop utilisation. */
+  busyFraction(): number;
 }
+
+/** Node's cumulative event-loop times (ms): performance.eventLoopUtilization(). */
+export type LoopTimes = () => { active: number; idle: number };
 
 /**
  * The event loop's delay, from the lateness of a timer due every `intervalMs`. While the loop is stuck in a
  * long turn (hundreds of requests read at once), the timer cannot run; the time since it was due then says
- * how long the requests read in this turn have waited, before the timer can.
+ * how long the requests read in this turn have waited, before the timer can. Also how busy the loop was:
+ * a process that waits for a core (a loaded machine, a test suite) runs its timers late too, but is idle.
  */
-export function makeLoopDelayGauge(intervalMs: number, now: () => number = () => performance.now()): LoopDelayGauge {
+export function makeLoopDelayGauge(
+  intervalMs: number,
+  now: () => number = () => performance.now(),
+  loopTimes: LoopTimes = () => nodePerformance.eventLoopUtilization(),
+): LoopDelayGauge {
   let lastTick = now();
-  let lastLag = 0;
+  let lags = [0, 0];
+  const window: Array<{ active: number; idle: number }> = [loopTimes()];
   return {
     tick() {
       const t = now();
-      lastLag = Math.max(0, t - lastTick - intervalMs);
+      lags = [lags[1]!, Math.max(0, t - lastTick - intervalMs)];
       lastTick = t;
+      window.push(loopTimes());
+      if (window.length > 11) window.shift();
     },
     delayMs() {
-      return Math.max(lastLag, now() - lastTick - intervalMs);
+      return Math.max(lags[1]!, now() - lastTick - intervalMs);
     },
     sustainedDelayMs() {
-      return Math.min(lastLag, now() - lastTick - intervalMs);
+      return Math.min(lags[0]!, lags[1]!, now() - lastTick - intervalMs);
+    },
+    busyFraction() {
+      const first = window[0]!;
+      const last = window[window.length - 1]!;
+      const active = last.active - first.active;
+      const total = active + last.idle - first.idle;
+      return total > 0 ? active / total : 0;
     },
   };
 }
+
+/** The event loop must have been at least this busy (share of the last ten ticks) for its delay to refuse. */
+export const MIN_BUSY_FRACTION = 0.9;
 
 export interface LoadShedder {
   /** Throws 503 WH_ERR_OVERLOADED (with Retry-After) when the service is too far behind to answer in time. */
@@ -62,8 +86,9 @@ export const MIN_WINDOW_ANSWERS = 20;
  * connection queues; every answer grows late together (measured on the bench at twice the sustained rate:
  * p99 2.5 s, no 503, the signal writer's own wait always under its bound). Two signs of that standing queue
  * make new webhooks get a quick 503 with Retry-After (TradingView resends) instead:
- * - the event loop has been more than `maxDelayMs` behind for two turns running: every turn is long because more
- *   is read than the machine processes (a lone long turn, a garbage collection or a burst, is no queue). Within
+ * - the event loop has been more than `maxDelayMs` behind for three turns running, and busy at least 90% of the
+ *   time: every turn is long because more is read than the machine processes (a lone long turn, a garbage
+ *   collection or a burst, is no queue; nor is a process that waits for a core on a loaded machine). Within
  *   a turn the webhooks read first are admitted and the rest refused, so each turn admits about `maxDelayMs` of
  *   work. 25 ms by default: a closed loop of 50 senders at the machine's rate makes turns of 10-20 ms, while
  *   at twice that rate with a 100 ms bound the admitted webhooks still waited 1.5-2 s (bench, 2 cores);
@@ -106,7 +131,7 @@ export function makeLoadShedder(
       roll(now());
       if (standingQueue) throw refuse(`every answer in the last ${WINDOW_MS} ms took over ${maxAnswerMs} ms`);
       const behind = delay.sustainedDelayMs();
-      if (behind > maxDelayMs) throw refuse(`${Math.round(behind)} ms behind for two turns of the event loop`);
+      if (behind > maxDelayMs && delay.busyFraction() >= MIN_BUSY_FRACTION) throw refuse(`${Math.round(behind)} ms behind for three turns of the event loop`);
     },
     answered(ms) {
       roll(now());
