@@ -6,9 +6,10 @@ import type { FinishedWebhook } from './finishedWebhook.js';
 import { stageMetadataOf } from './makeWebhookRecord.js';
 
 /**
- * A finished webhook's stages as spans for the exporter: children of its root span, with the names, attributes,
- * times and ids they have in its record. Made only for an exported trace, after the answer, from the compact
- * result; the root span (an SDK span) gives their resource and instrumentation scope.
+ * A finished webhook's stages as SDK spans for the SDK's exporter (OTEL_EXPORTER_OTLP_PROTOCOL=http/json; the
+ * protobuf export encodes them directly, encodeOtlpSpans.ts): children of its root span, with the names,
+ * attributes, times and ids they have in its record. Made only for an exported trace, after the answer, from the
+ * compact result; the root span (an SDK span) gives their resource and instrumentation scope.
  */
 export function makeStageSpans(w: FinishedWebhook): ReadableSpan[] {
   const root = w.root as unknown as ReadableSpan;

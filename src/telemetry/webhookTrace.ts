@@ -1,4 +1,4 @@
-import { type Context, type Link, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
+import { type Context, type Link, ROOT_CONTEXT, type Span, type SpanContext, SpanKind, SpanStatusCode, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Stage, WebhookStatus } from '../domain/types.js';
 import { ATTR } from './attributes.js';
@@ -57,7 +57,7 @@ const now = () => performance.timeOrigin + performance.now();
  * executing, then completed or failed). Only the root is an SDK span (it carries the trace id, the caller's
  * parent, the export decision and the resource); the stages are captured as plain numbers on the request path.
  * When the webhook is answered, `finish` hands one compact result (FinishedWebhook) to the webhook hub, from
- * which the record, the metrics and, for an exported trace, the stage spans are all made: the request path
+ * which the record, the metrics and, for an exported trace, its OTLP spans are all made: the request path
  * creates one span object instead of seven, and nothing is re-read by three consumers. Parents are passed
  * explicitly, not through async context, so the request path pays for no context propagation.
  */
@@ -68,6 +68,9 @@ export class WebhookTrace {
   private readonly rootAttributes: Record<string, string | number | boolean>;
   private readonly stages: StageTiming[] = [];
   private current: StageTiming | undefined;
+  private readonly name: string;
+  private readonly links: Link[] | undefined;
+  private readonly parent: SpanContext | undefined;
 
   constructor(
     tracer: Tracer,
@@ -81,6 +84,10 @@ export class WebhookTrace {
     );
     this.webhookId = options.webhookId;
     this.startMs = options.startTime;
+    this.name = options.name;
+    this.links = options.links;
+    const parent = trace.getSpanContext(options.parent);
+    this.parent = parent && trace.isSpanContextValid(parent) ? parent : undefined;
   }
 
   /** Whether anything is monitored (false with MONITORING_ENABLED=false: the tracer is a no-op). */
@@ -171,6 +178,9 @@ export class WebhookTrace {
       spanId: context.spanId,
       exported: (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED,
       root: this.root,
+      name: this.name,
+      parent: this.parent,
+      links: this.links,
       startMs: this.startMs,
       endMs,
       attributes: a,
