@@ -1,32 +1,36 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import type { Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type ReadableSpan, TracerProvider } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, type ReadableSpan, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR } from '../src/telemetry/attributes.js';
 import { encodeOtlpSpans } from '../src/telemetry/encodeOtlpSpans.js';
 import { ExportSampler } from '../src/telemetry/exportSampler.js';
 import type { FinishedWebhook } from '../src/telemetry/finishedWebhook.js';
 import { makeCountingExporter, makeExportHealth } from '../src/telemetry/makeCountingExporter.js';
 import { makeQueueDropCounter } from '../src/telemetry/makeQueueDropCounter.js';
-import { makeStageSpans } from '../src/telemetry/makeStageSpans.js';
-import { OtlpEnvelope } from '../src/telemetry/otlpEnvelope.js';
+import { makeWebhookSpans } from '../src/telemetry/makeWebhookSpans.js';
+import { OtlpEnvelope, type SpanOrigin } from '../src/telemetry/otlpEnvelope.js';
 import { OtlpWebhookExporter } from '../src/telemetry/otlpWebhookExporter.js';
 import { ProtobufWriter } from '../src/telemetry/protobufWriter.js';
 import { getWebhookHub } from '../src/telemetry/webhookHub.js';
 import { extractParent, WebhookTrace } from '../src/telemetry/webhookTrace.js';
 
 /**
- * `npm run build && node dist/bench/encodeOtlp.js [webhooks] [none,sdk,own]`: the CPU that exporting one webhook's trace (its root
- * and 5 stage spans, attributes as the service sets them) costs on the service's thread, by the old path (the
- * root SDK span and makeStageSpans' spans into the SDK's BatchSpanProcessor and protobuf OTLPTraceExporter, with
- * the drop and failure counters) and the new one (OtlpWebhookExporter), each to a discarding OTLP receiver on
- * another thread, in the same run, alternating. Then the encoding alone (the SDK serializer on span objects, per
- * batch of 1024 spans, against encodeOtlpSpans). The webhooks are traced before measuring: what is measured is
- * export only. Both queues are large enough that nothing is dropped (checked).
+ * `npm run build && node dist/bench/encodeOtlp.js [webhooks] [none,sdk,own]`: the CPU that one exported webhook's
+ * trace (its root and 5 stage spans, attributes as the service sets them) costs on the service's thread,
+ * - `sdk`, the old way: the root as an SDK span (started, given its attributes and ended, which hands it to the
+ *   batch processor), the stages as span objects (makeWebhookSpans, what makeStageSpans made), the SDK's
+ *   BatchSpanProcessor and protobuf OTLPTraceExporter with the drop and failure counters;
+ * - `own`, the new way: OtlpWebhookExporter (encoded from the compact result, batched, POSTed);
+ * - `none`: nothing exported, the cost of the feeding loop and the measuring, subtracted from both;
+ * each to a discarding OTLP receiver on another thread, in the same run, alternating. Then, without HTTP, the
+ * root SDK span alone and the encoding alone (the SDK serializer on span objects, per batch of 1024 spans,
+ * against encodeOtlpSpans). The webhooks are traced (as numbers) before measuring. Both queues are large enough
+ * that nothing is dropped (checked).
  */
 const WEBHOOKS = Number(process.argv[2] ?? 20_000);
 const ROUNDS = 2;
@@ -42,8 +46,8 @@ const threadMicros = () => {
   return u.user + u.system;
 };
 
-function makeTracer(): Tracer {
-  const resource = resourceFromAttributes({
+const ORIGIN: SpanOrigin = {
+  resource: resourceFromAttributes({
     'service.name': 'tv-webhook',
     'telemetry.sdk.language': 'nodejs',
     'telemetry.sdk.name': 'opentelemetry',
@@ -56,18 +60,19 @@ function makeTracer(): Tracer {
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
     'process.command_args': process.argv,
-  });
-  return new TracerProvider({ resource, sampler: new ExportSampler() }).getTracer('tv-webhook');
-}
+  }),
+  scope: { name: 'tv-webhook' },
+};
+const TRACING = { recording: true, sampler: new ExportSampler() };
 
 /** A webhook traced as the service traces an accepted alert. */
-function traceWebhook(tracer: Tracer, i: number): FinishedWebhook {
+function traceWebhook(i: number): FinishedWebhook {
   let finished: FinishedWebhook | undefined;
   const detach = getWebhookHub().attach((w) => void (finished = w), (err) => {
     throw err;
   });
   const startMs = performance.timeOrigin + performance.now();
-  const trace = new WebhookTrace(tracer, {
+  const trace = new WebhookTrace(TRACING, {
     name: 'POST /api/webhooks/tradingview',
     webhookId: crypto.randomUUID(),
     parent: extractParent({}),
@@ -95,6 +100,36 @@ function traceWebhook(tracer: Tracer, i: number): FinishedWebhook {
   return finished!;
 }
 
+/**
+ * The root span as the SDK span it was: a tracer whose ids are the webhook's, and whose span ends go to
+ * `processor` (as they went through the span hub to the batch processor).
+ */
+function makeSdkRoots(processor: SpanProcessor) {
+  const ids = { traceId: '', spanId: '' };
+  const tracer: Tracer = new TracerProvider({
+    resource: ORIGIN.resource,
+    sampler: new ExportSampler(),
+    spanProcessors: [processor],
+    idGenerator: { generateTraceId: () => ids.traceId, generateSpanId: () => ids.spanId },
+  }).getTracer(ORIGIN.scope.name);
+  return (w: FinishedWebhook) => {
+    ids.traceId = w.traceId;
+    ids.spanId = w.spanId;
+    const a = w.attributes;
+    const span = tracer.startSpan(
+      w.name,
+      {
+        kind: SpanKind.SERVER,
+        startTime: w.startMs,
+        attributes: { [ATTR.httpMethod]: a[ATTR.httpMethod], [ATTR.httpRoute]: a[ATTR.httpRoute], [ATTR.urlPath]: a[ATTR.urlPath], [ATTR.clientAddress]: a[ATTR.clientAddress], [ATTR.userAgent]: a[ATTR.userAgent], [ATTR.webhookId]: w.webhookId, [ATTR.record]: 'request' },
+      },
+      ROOT_CONTEXT,
+    );
+    span.setAttributes(a);
+    span.end(w.endMs);
+  };
+}
+
 async function startReceiver() {
   const worker = new Worker(new URL('./discardingReceiverThread.js', import.meta.url));
   const [{ endpoint }] = (await once(worker, 'message')) as [{ endpoint: string }];
@@ -114,7 +149,6 @@ interface Path {
   stop(): Promise<void>;
 }
 
-/** Nothing exported: the cost of the feeding loop and the measuring itself, subtracted from the others. */
 function nullPath(): Path {
   return { add: () => undefined, drain: async () => undefined, dropped: () => 0, stop: async () => undefined };
 }
@@ -125,11 +159,11 @@ function sdkPath(url: string): Path {
   const counted = makeCountingExporter(new OTLPTraceExporter({ url }), () => undefined, drops.handedOver);
   const batch = new BatchSpanProcessor({ exporter: counted.exporter, maxQueueSize: 1_000_000, maxExportBatchSize: 1024, scheduledDelayMillis: 1000 });
   const queue = drops.wrap(batch);
+  const endRoot = makeSdkRoots(queue);
   return {
     add(w) {
-      // As before: the root SDK span reached the batch processor through the span hub, the stages through the webhook hub.
-      queue.onEnd(w.root as unknown as ReadableSpan);
-      for (const span of makeStageSpans(w)) queue.onEnd(span);
+      endRoot(w);
+      for (const span of makeWebhookSpans(w, ORIGIN).slice(1)) queue.onEnd(span);
     },
     drain: () => batch.forceFlush(),
     dropped: () => dropped + counted.health.failed,
@@ -139,11 +173,25 @@ function sdkPath(url: string): Path {
 
 function ownPath(url: string): Path {
   let dropped = 0;
-  const exporter = new OtlpWebhookExporter({ url, maxQueueSpans: 1_000_000, health: makeExportHealth(), onDropped: (n) => void (dropped += n), onFailed: (n) => void (dropped += n) });
+  const exporter = new OtlpWebhookExporter({
+    url,
+    origin: ORIGIN,
+    maxQueueSpans: 1_000_000,
+    health: makeExportHealth(),
+    onDropped: (n) => void (dropped += n),
+    onFailed: (n) => void (dropped += n),
+  });
   return { add: (w) => exporter.add(w), drain: () => exporter.flush(), dropped: () => dropped, stop: () => exporter.stop(1000) };
 }
 
-async function measure(name: string, { make, spansPerWebhook }: { make: (url: string) => Path; spansPerWebhook: number }, webhooks: FinishedWebhook[], count: number, receiver: Awaited<ReturnType<typeof startReceiver>>) {
+const PATHS: Record<string, { make: (url: string) => Path; spansPerWebhook: number }> = {
+  none: { make: nullPath, spansPerWebhook: 0 },
+  sdk: { make: sdkPath, spansPerWebhook: 6 },
+  own: { make: ownPath, spansPerWebhook: 6 },
+};
+
+async function measure(name: string, webhooks: FinishedWebhook[], count: number, receiver: Awaited<ReturnType<typeof startReceiver>>) {
+  const { make, spansPerWebhook } = PATHS[name]!;
   const path = make(receiver.url);
   const before = await receiver.stats();
   const process0 = process.cpuUsage();
@@ -161,7 +209,9 @@ async function measure(name: string, { make, spansPerWebhook }: { make: (url: st
   await path.stop();
   const spans = after.spans - before.spans;
   const expected = count * spansPerWebhook;
-  if (spans !== expected || path.dropped() > 0 || after.unreadable > 0) throw new Error(`${name}: ${spans} of ${expected} spans arrived, ${path.dropped()} dropped or failed, ${after.unreadable} unreadable requests`);
+  if (spans !== expected || path.dropped() > 0 || after.unreadable > 0) {
+    throw new Error(`${name}: ${spans} of ${expected} spans arrived, ${path.dropped()} dropped or failed, ${after.unreadable} unreadable requests`);
+  }
   const receiverCpu = after.cpuMicros - before.cpuMicros;
   return {
     name,
@@ -174,24 +224,35 @@ async function measure(name: string, { make, spansPerWebhook }: { make: (url: st
   };
 }
 
-function encodeOnly(webhooks: FinishedWebhook[], count: number) {
-  const perBatch = Math.floor(1024 / (1 + webhooks[0]!.stages.length));
-  const root = webhooks[0]!.root as unknown as ReadableSpan;
-  const envelope = new OtlpEnvelope({ resource: root.resource, scope: root.instrumentationScope });
-  let bytes = 0;
+/** Without HTTP: the root SDK span alone, then the SDK serializer on span objects against encodeOtlpSpans. */
+function withoutHttp(webhooks: FinishedWebhook[], count: number) {
+  let ended = 0;
+  const endRoot = makeSdkRoots({ onStart: () => undefined, onEnd: () => void (ended += 1), forceFlush: async () => undefined, shutdown: async () => undefined });
   let t0 = threadMicros();
+  for (let i = 0; i < count; i++) endRoot(webhooks[i % webhooks.length]!);
+  const root = (threadMicros() - t0) / count;
+  if (ended !== count) throw new Error('root spans not ended');
+
+  const perBatch = Math.floor(1024 / (1 + webhooks[0]!.stages.length));
+  const roots: ReadableSpan[] = [];
+  const keepRoots = makeSdkRoots({ onStart: () => undefined, onEnd: (s) => void roots.push(s), forceFlush: async () => undefined, shutdown: async () => undefined });
+  for (const w of webhooks) keepRoots(w);
+  let bytes = 0;
+  t0 = threadMicros();
   for (let i = 0; i < count; i += perBatch) {
     const spans: ReadableSpan[] = [];
     for (let j = i; j < Math.min(count, i + perBatch); j++) {
-      const w = webhooks[j % webhooks.length]!;
-      spans.push(w.root as unknown as ReadableSpan, ...makeStageSpans(w));
+      const k = j % webhooks.length;
+      spans.push(roots[k]!, ...makeWebhookSpans(webhooks[k]!, ORIGIN).slice(1));
     }
     bytes += ProtobufTraceSerializer.serializeRequest(spans)!.length;
   }
   const sdk = (threadMicros() - t0) / count;
   const sdkBytes = bytes / count;
-  bytes = 0;
+
+  const envelope = new OtlpEnvelope(ORIGIN);
   const writer = new ProtobufWriter(1024 * 1024);
+  bytes = 0;
   t0 = threadMicros();
   for (let i = 0; i < count; i += perBatch) {
     writer.pos = 0;
@@ -200,48 +261,41 @@ function encodeOnly(webhooks: FinishedWebhook[], count: number) {
     bytes += head.length + writer.pos + tail.length;
   }
   const own = (threadMicros() - t0) / count;
-  return { sdk, own, sdkBytes, ownBytes: bytes / count };
+  return { root, sdk, own, sdkBytes, ownBytes: bytes / count };
 }
 
-const PATHS: Record<string, { make: (url: string) => Path; spansPerWebhook: number }> = {
-  none: { make: nullPath, spansPerWebhook: 0 },
-  sdk: { make: sdkPath, spansPerWebhook: 6 },
-  own: { make: ownPath, spansPerWebhook: 6 },
-};
 const only = process.argv[3]?.split(',');
 const names = Object.keys(PATHS).filter((name) => !only || only.includes(name));
-
-const tracer = makeTracer();
-const webhooks = Array.from({ length: 512 }, (_, i) => traceWebhook(tracer, i));
+const webhooks = Array.from({ length: 512 }, (_, i) => traceWebhook(i));
 const receiver = await startReceiver();
 const fmt = (x: number) => x.toFixed(1);
 try {
   // Warm-up (JIT) of each path, not reported.
-  for (const name of names) await measure(name, PATHS[name]!, webhooks, 2000, receiver);
-  encodeOnly(webhooks, 2000);
+  for (const name of names) await measure(name, webhooks, 2000, receiver);
+  withoutHttp(webhooks, 2000);
   const results: Array<Awaited<ReturnType<typeof measure>>> = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? names : [...names].reverse();
-    for (const name of order) results.push(await measure(name, PATHS[name]!, webhooks, WEBHOOKS, receiver));
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) results.push(await measure(name, webhooks, WEBHOOKS, receiver));
   }
-  console.log(`Export of ${WEBHOOKS} webhooks (6 spans each) to a discarding OTLP receiver on another thread, Node ${process.version}:`);
+  console.log(`${WEBHOOKS} exported webhooks (6 spans each) to a discarding OTLP receiver on another thread, Node ${process.version}:`);
   console.log('path  thread µs/webhook  process µs/webhook  requests  bytes/webhook  wall ms');
-  for (const r of results) console.log(`${r.name.padEnd(5)} ${fmt(r.threadMicrosPerWebhook).padStart(17)} ${fmt(r.processMicrosPerWebhook).padStart(19)} ${String(r.requests).padStart(9)} ${fmt(r.bytesPerWebhook).padStart(14)} ${fmt(r.wallMs).padStart(8)}`);
+  for (const r of results) {
+    console.log(`${r.name.padEnd(5)} ${fmt(r.threadMicrosPerWebhook).padStart(17)} ${fmt(r.processMicrosPerWebhook).padStart(19)} ${String(r.requests).padStart(9)} ${fmt(r.bytesPerWebhook).padStart(14)} ${fmt(r.wallMs).padStart(8)}`);
+  }
   const mean = (name: string, key: 'threadMicrosPerWebhook' | 'processMicrosPerWebhook') => {
     const rows = results.filter((r) => r.name === name);
     return rows.reduce((s, r) => s + r[key], 0) / rows.length;
   };
-  if (names.includes('none') && names.includes('sdk') && names.includes('own')) {
-    // The feeding loop's own cost (timers, the measuring) is in every row: export is a path's CPU above `none`.
+  if (names.length === 3) {
     for (const key of ['threadMicrosPerWebhook', 'processMicrosPerWebhook'] as const) {
       const base = mean('none', key);
       const sdk = mean('sdk', key) - base;
       const own = mean('own', key) - base;
-      console.log(`export ${key} (above none, ${fmt(base)}): sdk ${fmt(sdk)}, own ${fmt(own)}, ratio ${(sdk / own).toFixed(1)}x`);
+      console.log(`${key} above none (${fmt(base)}): sdk ${fmt(sdk)}, own ${fmt(own)}, ratio ${(sdk / own).toFixed(1)}x`);
     }
   }
-  const e = encodeOnly(webhooks, WEBHOOKS);
-  console.log(`encoding alone (thread µs/webhook): SDK serializer on span objects (makeStageSpans + ProtobufTraceSerializer) ${fmt(e.sdk)} (${fmt(e.sdkBytes)} bytes), encodeOtlpSpans ${fmt(e.own)} (${fmt(e.ownBytes)} bytes), ratio ${(e.sdk / e.own).toFixed(1)}x`);
+  const e = withoutHttp(webhooks, WEBHOOKS);
+  console.log(`without HTTP (thread µs/webhook): the root SDK span alone ${fmt(e.root)}; encoding: SDK serializer on span objects ${fmt(e.sdk)} (${fmt(e.sdkBytes)} bytes), encodeOtlpSpans ${fmt(e.own)} (${fmt(e.ownBytes)} bytes), ratio ${(e.sdk / e.own).toFixed(1)}x`);
 } finally {
   await receiver.close();
 }

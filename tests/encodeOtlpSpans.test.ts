@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { type Link, TraceFlags, type Tracer } from '@opentelemetry/api';
+import { type Link, TraceFlags } from '@opentelemetry/api';
 import { millisToHrTime, TraceState } from '@opentelemetry/core';
 import fc from 'fast-check';
 // The SDK's own OTLP serializer (what the http/protobuf OTLPTraceExporter sends), as the reference.
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { encodeOtlpSpans } from '../src/telemetry/encodeOtlpSpans.js';
 import type { FinishedWebhook } from '../src/telemetry/finishedWebhook.js';
-import { makeStageSpans } from '../src/telemetry/makeStageSpans.js';
+import { makeWebhookSpans } from '../src/telemetry/makeWebhookSpans.js';
 import { OtlpEnvelope } from '../src/telemetry/otlpEnvelope.js';
 import { ProtobufWriter } from '../src/telemetry/protobufWriter.js';
 import { extractParent, WebhookTrace } from '../src/telemetry/webhookTrace.js';
 import { decodeOtlpTraceRequest } from './support/decodeOtlpTraceRequest.js';
-import { finishTestWebhook, makeTestTracer } from './support/finishTestWebhook.js';
+import { finishTestWebhook, sdkRootSpanOf, TEST_ORIGIN, TEST_TRACING } from './support/finishTestWebhook.js';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 /** Epoch ms to OTLP nanoseconds as the SDK rounds them: whole seconds, then the rest to the nearest nanosecond. */
@@ -24,22 +23,37 @@ const LONG = 'y'.repeat(20_000); // a 3-byte length, in a span longer than 16 Ki
 function ours(webhooks: FinishedWebhook[]): Buffer {
   const spans = new ProtobufWriter(256); // small: growing is exercised too
   for (const w of webhooks) encodeOtlpSpans(w, spans);
-  const root = webhooks[0]!.root as unknown as ReadableSpan;
-  const { head, tail } = new OtlpEnvelope({ resource: root.resource, scope: root.instrumentationScope }).wrap(spans.pos);
+  const { head, tail } = new OtlpEnvelope(TEST_ORIGIN).wrap(spans.pos);
   return Buffer.concat([head, spans.bytes(), tail]);
 }
 
-/** What the SDK sent for the same webhooks before: the root SDK span and makeStageSpans' spans, serialized by the SDK. */
+/**
+ * What the SDK sent for the same webhooks before: the root span as an SDK span (made by the SDK's tracer with the
+ * webhook's ids) and the stage spans as makeStageSpans made them, serialized by the SDK.
+ */
 function sdk(webhooks: FinishedWebhook[]): Uint8Array {
-  const bytes = ProtobufTraceSerializer.serializeRequest(webhooks.flatMap((w) => [w.root as unknown as ReadableSpan, ...makeStageSpans(w)]));
+  const bytes = ProtobufTraceSerializer.serializeRequest(
+    webhooks.flatMap((w) => {
+      const root = sdkRootSpanOf(w);
+      // The SDK groups spans by their resource and scope objects: the stages get the SDK span's.
+      return [root, ...makeWebhookSpans(w, { resource: root.resource, scope: root.instrumentationScope }).slice(1)];
+    }),
+  );
   assert.ok(bytes);
   return bytes;
 }
 
-function webhook(tracer: Tracer, options: { outcome: 'accepted' | 'failed' | 'rejected'; headers?: Record<string, string>; links?: Link[]; startMs?: number }): FinishedWebhook {
+/** The http/json path's span objects (makeWebhookSpans), serialized by the SDK (in protobuf, to compare). */
+function jsonPath(webhooks: FinishedWebhook[]): Uint8Array {
+  const bytes = ProtobufTraceSerializer.serializeRequest(webhooks.flatMap((w) => makeWebhookSpans(w, TEST_ORIGIN)));
+  assert.ok(bytes);
+  return bytes;
+}
+
+function webhook(options: { outcome: 'accepted' | 'failed' | 'rejected'; headers?: Record<string, string>; links?: Link[]; startMs?: number }): FinishedWebhook {
   return finishTestWebhook(() => {
     const startMs = options.startMs ?? performance.timeOrigin + performance.now();
-    const trace = new WebhookTrace(tracer, {
+    const trace = new WebhookTrace(TEST_TRACING, {
       name: 'POST /api/webhooks/tradingview',
       webhookId: `0192f000-0000-7000-8000-${hex(6)}`,
       parent: extractParent(options.headers ?? {}),
@@ -68,12 +82,17 @@ function webhook(tracer: Tracer, options: { outcome: 'accepted' | 'failed' | 're
 }
 
 describe('encodeOtlpSpans: a finished webhook straight to OTLP protobuf, as the SDK encoded it', () => {
-  const tracer = makeTestTracer();
+  it('the SDK reference is a real SDK span with the webhook\'s ids', () => {
+    const w = webhooks[1]!;
+    const root = sdkRootSpanOf(w);
+    assert.deepEqual([root.spanContext().traceId, root.spanContext().spanId, root.parentSpanContext?.spanId], [w.traceId, w.spanId, w.parent!.spanId]);
+  });
+
   const callerTraceId = hex(16);
   const callerSpanId = hex(8);
   const webhooks = [
-    webhook(tracer, { outcome: 'accepted' }),
-    webhook(tracer, {
+    webhook({ outcome: 'accepted' }),
+    webhook({
       outcome: 'failed',
       headers: { traceparent: `00-${callerTraceId}-${callerSpanId}-00`, tracestate: 'vendor=abc,other=1' },
       links: [
@@ -81,13 +100,15 @@ describe('encodeOtlpSpans: a finished webhook straight to OTLP protobuf, as the 
         { context: { traceId: hex(16), spanId: hex(8), traceFlags: TraceFlags.NONE, isRemote: true, traceState: new TraceState('k=v') }, attributes: { 'link.kind': 'replay', 'link.n': 2 } },
       ],
     }),
-    webhook(tracer, { outcome: 'rejected', startMs: 1_760_000_000_999.75 }),
+    webhook({ outcome: 'rejected', startMs: 1_760_000_000_999.75 }),
   ];
 
   it('decodes to exactly what the SDK serializer wrote for the same spans: resource, scope and every span field', () => {
     const mine = decodeOtlpTraceRequest(ours(webhooks));
     const reference = decodeOtlpTraceRequest(sdk(webhooks));
     assert.deepEqual(mine, reference);
+    // The http/json path's spans are the same spans.
+    assert.deepEqual(decodeOtlpTraceRequest(jsonPath(webhooks)), reference);
     assert.equal(mine.resourceSpans[0]!.scopeSpans[0]!.spans.length, webhooks.reduce((n, w) => n + 1 + w.stages.length, 0));
   });
 

@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { Tracer } from '@opentelemetry/api';
 import type { FinishedWebhook } from '../src/telemetry/finishedWebhook.js';
 import { type ExportHealth, makeExportHealth } from '../src/telemetry/makeCountingExporter.js';
 import { OtlpWebhookExporter, type OtlpWebhookExporterOptions } from '../src/telemetry/otlpWebhookExporter.js';
 import { extractParent, WebhookTrace } from '../src/telemetry/webhookTrace.js';
 import { decodeOtlpTraceRequest } from './support/decodeOtlpTraceRequest.js';
-import { finishTestWebhook, makeTestTracer } from './support/finishTestWebhook.js';
+import { finishTestWebhook, TEST_ORIGIN, TEST_TRACING } from './support/finishTestWebhook.js';
 import { freePort } from './support/freePort.js';
 import { waitFor } from './support/waitFor.js';
 
 const SPANS_PER_WEBHOOK = 6; // the root and received, enriching, deciding, executing, completed
 
-function accepted(tracer: Tracer): FinishedWebhook {
+function accepted(): FinishedWebhook {
   return finishTestWebhook(() => {
     const startMs = performance.timeOrigin + performance.now();
-    const trace = new WebhookTrace(tracer, { name: 'POST /api/webhooks/tradingview', webhookId: crypto.randomUUID(), parent: extractParent({}), startTime: startMs, attributes: { 'http.request.method': 'POST' } });
+    const trace = new WebhookTrace(TEST_TRACING, { name: 'POST /api/webhooks/tradingview', webhookId: crypto.randomUUID(), parent: extractParent({}), startTime: startMs, attributes: { 'http.request.method': 'POST' } });
     for (const stage of ['received', 'enriching', 'deciding', 'executing'] as const) trace.begin(stage);
     trace.finish({ status: 'success', httpStatus: 200, outcome: 'accepted', rejection: false, extras: {} });
     return trace;
@@ -61,7 +60,6 @@ async function startReceiver(answer: 200 | 500 | 'never') {
 
 describe('OtlpWebhookExporter: batches of encoded webhooks POSTed over real HTTP, bounded and counted', function () {
   this.timeout(20_000);
-  const tracer = makeTestTracer();
   const cleanup: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const c of cleanup.splice(0).reverse()) await c();
@@ -72,6 +70,7 @@ describe('OtlpWebhookExporter: batches of encoded webhooks POSTed over real HTTP
     const health: ExportHealth = makeExportHealth();
     const e = new OtlpWebhookExporter({
       maxQueueSpans: 8192,
+      origin: TEST_ORIGIN,
       health,
       onDropped: (n) => void (counts.dropped += n),
       onFailed: (n) => void (counts.failed += n),
@@ -86,9 +85,9 @@ describe('OtlpWebhookExporter: batches of encoded webhooks POSTed over real HTTP
     const receiver = await startReceiver(200);
     cleanup.push(receiver.close);
     const { e, health } = exporter({ url: receiver.url, maxBatchSpans: 2 * SPANS_PER_WEBHOOK });
-    const webhooks = Array.from({ length: 5 }, () => accepted(tracer));
+    const webhooks = Array.from({ length: 5 }, () => accepted());
     for (const w of webhooks) e.add(w);
-    e.add({ ...accepted(tracer), exported: false }); // not sampled for export: nothing sent
+    e.add({ ...accepted(), exported: false }); // not sampled for export: nothing sent
     await e.flush();
     assert.deepEqual(receiver.requests.map((r) => r.spans), [12, 12, 6]);
     for (const r of receiver.requests) assert.deepEqual([r.method, r.url, r.contentType], ['POST', '/v1/traces', 'application/x-protobuf']);
@@ -101,7 +100,7 @@ describe('OtlpWebhookExporter: batches of encoded webhooks POSTed over real HTTP
     const receiver = await startReceiver(200);
     cleanup.push(receiver.close);
     const { e } = exporter({ url: receiver.url, intervalMs: 50 });
-    e.add(accepted(tracer));
+    e.add(accepted());
     await waitFor(async () => (receiver.spans() === SPANS_PER_WEBHOOK ? true : undefined), { what: 'the timed send' });
   });
 
@@ -109,15 +108,15 @@ describe('OtlpWebhookExporter: batches of encoded webhooks POSTed over real HTTP
     const receiver = await startReceiver(500);
     cleanup.push(receiver.close);
     const { e, counts, health } = exporter({ url: receiver.url });
-    e.add(accepted(tracer));
-    e.add(accepted(tracer));
+    e.add(accepted());
+    e.add(accepted());
     await e.flush();
     assert.equal(counts.failed, 12);
     assert.equal(health.failed, 12);
     assert.equal(health.exported, 0);
     assert.match(health.lastError ?? '', /HTTP 500/);
     assert.ok(Date.now() - Date.parse(health.lastErrorAt!) < 5000);
-    e.add(accepted(tracer));
+    e.add(accepted());
     await e.flush();
     assert.equal(receiver.requests.length, 2, 'no retry of the failed batch; the next one is sent');
     assert.equal(counts.failed, 18);
@@ -126,7 +125,7 @@ describe('OtlpWebhookExporter: batches of encoded webhooks POSTed over real HTTP
   it('a collector that is down: counted as failed; adding never waits or throws', async () => {
     const { e, counts, health } = exporter({ url: `http://127.0.0.1:${await freePort()}/v1/traces` });
     const started = performance.now();
-    for (let i = 0; i < 20; i++) e.add(accepted(tracer));
+    for (let i = 0; i < 20; i++) e.add(accepted());
     assert.ok(performance.now() - started < 1000);
     await e.flush();
     assert.equal(counts.failed, 20 * SPANS_PER_WEBHOOK);
@@ -138,11 +137,11 @@ describe('OtlpWebhookExporter: batches of encoded webhooks POSTed over real HTTP
     cleanup.push(receiver.close);
     const { e, counts, health } = exporter({ url: receiver.url, maxQueueSpans: 2 * SPANS_PER_WEBHOOK, timeoutMs: 500 });
     // The first two fill a batch (sent from a later turn of the event loop); the queue is full until then.
-    for (let i = 0; i < 10; i++) e.add(accepted(tracer));
+    for (let i = 0; i < 10; i++) e.add(accepted());
     assert.equal(counts.dropped, 8 * SPANS_PER_WEBHOOK);
     await waitFor(async () => (receiver.requests.length === 1 ? true : undefined), { what: 'the first request' });
     // That batch is in flight, out of the queue: two more fit, the third does not.
-    for (let i = 0; i < 3; i++) e.add(accepted(tracer));
+    for (let i = 0; i < 3; i++) e.add(accepted());
     assert.equal(counts.dropped, 9 * SPANS_PER_WEBHOOK);
     await waitFor(async () => (counts.failed === 12 ? true : undefined), { what: 'the timed-out request counted' });
     assert.match(health.lastError ?? '', /timed out after 500 ms/);
@@ -157,11 +156,11 @@ describe('OtlpWebhookExporter: batches of encoded webhooks POSTed over real HTTP
     const receiver = await startReceiver(200);
     cleanup.push(receiver.close);
     const { e } = exporter({ url: receiver.url });
-    for (let i = 0; i < 3; i++) e.add(accepted(tracer));
+    for (let i = 0; i < 3; i++) e.add(accepted());
     assert.equal(receiver.requests.length, 0);
     await e.stop(2000);
     assert.equal(receiver.spans(), 3 * SPANS_PER_WEBHOOK);
-    e.add(accepted(tracer));
+    e.add(accepted());
     await e.flush();
     assert.equal(receiver.spans(), 3 * SPANS_PER_WEBHOOK, 'nothing is taken after stop');
   });
@@ -170,9 +169,9 @@ describe('OtlpWebhookExporter: batches of encoded webhooks POSTed over real HTTP
     const receiver = await startReceiver(200);
     cleanup.push(receiver.close);
     const { e, health } = exporter({ url: receiver.url });
-    const [a, b] = [accepted(tracer), accepted(tracer)];
+    const [a, b] = [accepted(), accepted()];
     e.add(a);
-    assert.throws(() => e.add({ ...accepted(tracer), spanId: 'zz' }), /not a hex id/);
+    assert.throws(() => e.add({ ...accepted(), spanId: 'zz' }), /not a hex id/);
     e.add(b);
     await e.flush();
     assert.deepEqual(receiver.requests.map((r) => r.webhookIds), [[a.webhookId, b.webhookId]]);

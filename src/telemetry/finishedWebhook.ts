@@ -1,4 +1,4 @@
-import type { Link, Span, SpanContext } from '@opentelemetry/api';
+import type { Link, SpanContext } from '@opentelemetry/api';
 import type { Stage, WebhookStatus } from '../domain/types.js';
 import type { RecordExtras } from './recordExtras.js';
 
@@ -28,10 +28,8 @@ export interface FinishedWebhook {
   traceId: string;
   /** The root span's id: the stage spans' parent. */
   spanId: string;
-  /** Our export decision for the trace (the root span's sampled flag). */
+  /** Our export decision for the trace (the sampled flag of its spans and of the traceparent stored for the worker). */
   exported: boolean;
-  /** The root span (already ended), for its resource and scope when the trace is exported. */
-  root: Span;
   /** The root span's name. */
   name: string;
   /** The caller's span (from its `traceparent`), the root's parent, when there is one. */

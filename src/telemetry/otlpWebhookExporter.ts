@@ -1,5 +1,4 @@
 import type http from 'node:http';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { toError } from '../domain/errors.js';
 import { encodeOtlpSpans } from './encodeOtlpSpans.js';
 import type { FinishedWebhook } from './finishedWebhook.js';
@@ -13,6 +12,8 @@ export interface OtlpWebhookExporterOptions {
   url: string;
   /** Sent with every request (OTEL_EXPORTER_OTLP_HEADERS: a backend's API key, say). */
   headers?: Record<string, string>;
+  /** The resource and scope of the spans (the SDK's, see probeSpanOrigin). */
+  origin: SpanOrigin;
   /** Spans that may wait to be sent (OTEL_BSP_MAX_QUEUE_SIZE); a webhook whose spans do not fit is dropped whole. */
   maxQueueSpans: number;
   /** Shared with the SDK exporter of the other spans: one view of export for the health check. */
@@ -32,7 +33,6 @@ export interface OtlpWebhookExporterOptions {
 interface Batch {
   writer: ProtobufWriter;
   spans: number;
-  origin: SpanOrigin;
 }
 
 /**
@@ -62,7 +62,7 @@ export class OtlpWebhookExporter {
   private sendScheduled = false;
   private closed = false;
   private abandoned = false;
-  private envelope: { origin: SpanOrigin; envelope: Promise<OtlpEnvelope> } | undefined;
+  private envelope: Promise<OtlpEnvelope> | undefined;
 
   constructor(private readonly options: OtlpWebhookExporterOptions) {
     this.url = new URL(options.url);
@@ -85,17 +85,12 @@ export class OtlpWebhookExporter {
       this.options.onDropped(spans);
       return;
     }
-    const root = w.root as unknown as ReadableSpan;
     let batch = this.current;
-    if (batch && (batch.spans + spans > this.maxBatchSpans || batch.origin.resource !== root.resource || batch.origin.scope !== root.instrumentationScope)) {
+    if (batch && batch.spans + spans > this.maxBatchSpans) {
       this.seal();
       batch = undefined;
     }
-    batch ??= this.current = {
-      writer: this.spare.pop() ?? new ProtobufWriter(64 * 1024),
-      spans: 0,
-      origin: { resource: root.resource, scope: root.instrumentationScope },
-    };
+    batch ??= this.current = { writer: this.spare.pop() ?? new ProtobufWriter(64 * 1024), spans: 0 };
     const mark = batch.writer.pos;
     try {
       encodeOtlpSpans(w, batch.writer);
@@ -165,7 +160,7 @@ export class OtlpWebhookExporter {
   private async send(batch: Batch): Promise<void> {
     const health = this.options.health;
     try {
-      const envelope = await this.envelopeFor(batch.origin);
+      const envelope = await this.envelopeFor();
       const body = batch.writer.bytes();
       const { head, tail } = envelope.wrap(body.length);
       await postOtlp(this.url, this.agent, this.options.headers ?? {}, [head, body, tail], this.timeoutMs);
@@ -184,16 +179,14 @@ export class OtlpWebhookExporter {
     }
   }
 
-  /** The envelope for the spans' resource and scope, made once (they are the process's and the tracer's). */
-  private envelopeFor(origin: SpanOrigin): Promise<OtlpEnvelope> {
-    const cached = this.envelope;
-    if (cached && cached.origin.resource === origin.resource && cached.origin.scope === origin.scope) return cached.envelope;
-    const envelope = OtlpEnvelope.settled(origin);
-    const entry = { origin, envelope };
-    this.envelope = entry;
+  /** The envelope for the spans' resource and scope, made once (once the resource's attributes are settled). */
+  private envelopeFor(): Promise<OtlpEnvelope> {
+    if (this.envelope) return this.envelope;
+    const envelope = OtlpEnvelope.settled(this.options.origin);
+    this.envelope = envelope;
     // A failure is not kept: the next batch tries again.
     envelope.catch(() => {
-      if (this.envelope === entry) this.envelope = undefined;
+      if (this.envelope === envelope) this.envelope = undefined;
     });
     return envelope;
   }
