@@ -1,4 +1,4 @@
-import { type Link, TraceFlags, type Tracer } from '@opentelemetry/api';
+import { type Link, TraceFlags } from '@opentelemetry/api';
 import { uuidv7 } from 'uuidv7';
 import type { AcceptedAnswer } from '../domain/types.js';
 import { WebhookError } from '../domain/errors.js';
@@ -7,11 +7,11 @@ import { finishWebhookTrace } from '../pipeline/finishWebhookTrace.js';
 import { processFields, type PipelineDeps } from '../pipeline/processWebhook.js';
 import { ATTR } from '../telemetry/attributes.js';
 import type { Metrics } from '../telemetry/makeMetrics.js';
-import { extractParent, WebhookTrace } from '../telemetry/webhookTrace.js';
+import { extractParent, WebhookTrace, type WebhookTracing } from '../telemetry/webhookTrace.js';
 
 export interface ReplayDeps {
   pipeline: PipelineDeps;
-  tracer: Tracer;
+  webhookTracing: WebhookTracing;
   metrics: Metrics | undefined;
   /**
    * The edge's reading of a failure: the error it answers with and that answer's HTTP status. Passed in by
@@ -57,7 +57,7 @@ export async function replayWebhook(
       : [];
   const webhookId = uuidv7();
   const startMs = performance.timeOrigin + performance.now();
-  const trace = new WebhookTrace(deps.tracer, {
+  const trace = new WebhookTrace(deps.webhookTracing, {
     name: 'POST /api/webhooks/:id/replay',
     webhookId,
     parent: extractParent(request.headers),

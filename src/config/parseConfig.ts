@@ -13,6 +13,8 @@ export type Config = SettingValues & {
   monitoring: {
     /** OTLP/HTTP traces URL, from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
     otlpTracesUrl: string | undefined;
+    /** Headers for trace exports: OTEL_EXPORTER_OTLP_HEADERS, overridden per header by OTEL_EXPORTER_OTLP_TRACES_HEADERS. */
+    otlpHeaders: Record<string, string>;
     /** Share of traces exported over OTLP (OTEL_TRACES_SAMPLER[_ARG]); records and metrics always cover every webhook. */
     traceExportRatio: number;
   };
@@ -80,6 +82,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     monitoring: {
       ...config.monitoring,
       otlpTracesUrl: otlpTracesEndpoint ?? (otlpEndpoint ? `${otlpEndpoint.replace(/\/+$/, '')}/v1/traces` : undefined),
+      otlpHeaders: { ...config.monitoring.otlpHeadersAll, ...config.monitoring.otlpTracesHeaders },
       traceExportRatio,
     },
   };

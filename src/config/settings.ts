@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseIpAllowlist } from './parseIpAllowlist.js';
+import { parseOtlpHeaders } from './parseOtlpHeaders.js';
 import { parseTrustProxy } from './parseTrustProxy.js';
 
 /**
@@ -148,6 +149,9 @@ export const SETTINGS = {
     otlpTracesEndpoint: setting('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', optionalUrl),
     /** The OTLP/HTTP encoding (the standard variable): protobuf by default, as the OpenTelemetry spec says; http/json for a receiver that needs it. */
     otlpProtocol: setting('OTEL_EXPORTER_OTLP_PROTOCOL', z.enum(['http/protobuf', 'http/json']).default('http/protobuf')),
+    /** Headers sent with every export (e.g. a hosted backend's API key); the traces variable wins per header (parseConfig). */
+    otlpHeadersAll: setting('OTEL_EXPORTER_OTLP_HEADERS', z.string().default('').transform(parsedWith(parseOtlpHeaders)), { secret: true }),
+    otlpTracesHeaders: setting('OTEL_EXPORTER_OTLP_TRACES_HEADERS', z.string().default('').transform(parsedWith(parseOtlpHeaders)), { secret: true }),
     /** Spans that may wait for the OTLP exporter (the standard OTEL_BSP_MAX_QUEUE_SIZE); beyond it they are dropped and counted. */
     exportQueueMaxSpans: setting('OTEL_BSP_MAX_QUEUE_SIZE', int(1, 1_000_000).default(8192)),
     /** Read into monitoring.traceExportRatio (parseConfig). */

@@ -72,7 +72,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     rateLimit: deps.rateLimit,
     ipAllowlist: config.http.ipAllowlist,
     bodyLimitBytes: config.http.bodyLimitBytes,
-    tracer: deps.telemetry.tracer,
+    webhookTracing: deps.telemetry.webhookTracing,
     metrics: deps.telemetry.metrics,
   });
   if (deps.telemetry.metrics) {
@@ -95,7 +95,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     requireAdmin,
     telemetry: deps.telemetry,
     health: deps.health,
-    replay: { pipeline, tracer: deps.telemetry.tracer, metrics: deps.telemetry.metrics, answerFor },
+    replay: { pipeline, webhookTracing: deps.telemetry.webhookTracing, metrics: deps.telemetry.metrics, answerFor },
     traceUiUrl: config.monitoring.traceUiUrl,
   });
   registerStreamRoute(admin, {

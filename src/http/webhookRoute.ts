@@ -1,4 +1,3 @@
-import type { Tracer } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IpAllowlist } from '../config/parseIpAllowlist.js';
 import { checkIpAllowlist } from '../pipeline/checkIpAllowlist.js';
@@ -6,7 +5,7 @@ import type { RateLimiter } from '../pipeline/makeRateLimiter.js';
 import { processWebhook, type PipelineDeps } from '../pipeline/processWebhook.js';
 import { ATTR } from '../telemetry/attributes.js';
 import type { Metrics } from '../telemetry/makeMetrics.js';
-import { extractParent, WebhookTrace } from '../telemetry/webhookTrace.js';
+import { extractParent, WebhookTrace, type WebhookTracing } from '../telemetry/webhookTrace.js';
 import { clientAborted, clientErrorOf } from './answerClientError.js';
 import { WebhookError } from '../domain/errors.js';
 import { statusOf } from './errors.js';
@@ -18,7 +17,7 @@ export interface WebhookRouteDeps extends PipelineDeps {
   rateLimit: RateLimiter;
   ipAllowlist: IpAllowlist | undefined;
   bodyLimitBytes: number;
-  tracer: Tracer;
+  webhookTracing: WebhookTracing;
   metrics: Metrics | undefined;
 }
 
@@ -33,7 +32,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
       const startMs = performance.timeOrigin + performance.now();
       request.receivedAt = new Date(startMs);
       deps.metrics?.inFlight.inc();
-      const trace = new WebhookTrace(deps.tracer, {
+      const trace = new WebhookTrace(deps.webhookTracing, {
         name: `POST ${WEBHOOK_PATH}`,
         webhookId: request.id,
         parent: extractParent(request.headers),

@@ -9,7 +9,8 @@ export function markCallerParent(context: Context): Context {
 }
 
 /**
- * The tracer's sampler. Every span is recorded, so metrics and monitoring records cover every webhook whatever
+ * The tracer's sampler, and the export decision of a webhook's trace (WebhookTrace, which makes no SDK span).
+ * Every span is recorded, so metrics and monitoring records cover every webhook whatever
  * the caller sends; only the export decision varies, carried by the sampled flag (the OTLP batch processor
  * exports sampled spans only). It is made once per trace, where the trace enters this service:
  * - a new trace, or one joined from a caller's `traceparent`: our setting (OTEL_TRACES_SAMPLER) decides, and the
@@ -28,11 +29,15 @@ export class ExportSampler implements Sampler {
   }
 
   shouldSample(context: Context, traceId: string): SamplingResult {
+    return { decision: this.exports(context, traceId) ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.RECORD };
+  }
+
+  /** Whether a span starting in `context` with `traceId` is exported: the rules above (a webhook's trace asks directly). */
+  exports(context: Context, traceId: string): boolean {
     const parent = trace.getSpanContext(context);
     const joined = parent !== undefined && trace.isSpanContextValid(parent);
     const fromCaller = joined && parent.isRemote === true && context.getValue(CALLER_PARENT) === true;
-    const exported = joined && !fromCaller ? (parent.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED : this.decide(context, traceId, fromCaller);
-    return { decision: exported ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.RECORD };
+    return joined && !fromCaller ? (parent.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED : this.decide(context, traceId, fromCaller);
   }
 
   private decide(context: Context, traceId: string, callerChoseTraceId: boolean): boolean {

@@ -1,4 +1,4 @@
-import type { Span } from '@opentelemetry/api';
+import type { Link, SpanContext } from '@opentelemetry/api';
 import type { Stage, WebhookStatus } from '../domain/types.js';
 import type { RecordExtras } from './recordExtras.js';
 
@@ -20,7 +20,7 @@ export interface StageTiming {
 
 /**
  * Everything monitoring knows about one webhook once it is answered: the one compact result from which its
- * record, its metrics and (when the trace is exported) its stage spans are all made. Captured on the request
+ * record, its metrics and (when the trace is exported) its OTLP spans are all made. Captured on the request
  * path as numbers, read by every consumer once, after the answer is decided.
  */
 export interface FinishedWebhook {
@@ -28,10 +28,14 @@ export interface FinishedWebhook {
   traceId: string;
   /** The root span's id: the stage spans' parent. */
   spanId: string;
-  /** Our export decision for the trace (the root span's sampled flag). */
+  /** Our export decision for the trace (the sampled flag of its spans and of the traceparent stored for the worker). */
   exported: boolean;
-  /** The root span (already ended), for its resource and scope when stage spans are exported. */
-  root: Span;
+  /** The root span's name. */
+  name: string;
+  /** The caller's span (from its `traceparent`), the root's parent, when there is one. */
+  parent?: SpanContext;
+  /** The root span's links (a replay links to the webhook it replays). */
+  links?: Link[];
   startMs: number;
   endMs: number;
   /** The root span's attributes, as set on it. */

@@ -1,5 +1,6 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { toError } from '../domain/errors.js';
 
 export interface ExportHealth {
   exported: number;
@@ -8,13 +9,20 @@ export interface ExportHealth {
   lastErrorAt: string | null;
 }
 
-/** Wraps an exporter to count delivered and failed spans (a dead collector must be visible, never fatal). */
+export function makeExportHealth(): ExportHealth {
+  return { exported: 0, failed: 0, lastError: null, lastErrorAt: null };
+}
+
+/**
+ * Wraps an exporter to count delivered and failed spans (a dead collector must be visible, never fatal), in
+ * `health` (given when another exporter shares it).
+ */
 export function makeCountingExporter(
   inner: SpanExporter,
   onFailure: (spans: number) => void,
   onHandedOver: (spans: number) => void = () => undefined,
+  health: ExportHealth = makeExportHealth(),
 ): { exporter: SpanExporter; health: ExportHealth } {
-  const health: ExportHealth = { exported: 0, failed: 0, lastError: null, lastErrorAt: null };
   const exporter: SpanExporter = {
     export(spans: ReadableSpan[], done: (result: ExportResult) => void) {
       onHandedOver(spans.length);
@@ -31,10 +39,10 @@ export function makeCountingExporter(
         });
       } catch (err) {
         health.failed += spans.length;
-        health.lastError = (err as Error).message;
+        health.lastError = toError(err).message;
         health.lastErrorAt = new Date().toISOString();
         onFailure(spans.length);
-        done({ code: ExportResultCode.FAILED, error: err as Error });
+        done({ code: ExportResultCode.FAILED, error: toError(err) });
       }
     },
     shutdown: () => inner.shutdown(),

@@ -3,7 +3,7 @@ import type { FinishedWebhook } from './finishedWebhook.js';
 export type WebhookConsumer = (webhook: FinishedWebhook) => void;
 
 /**
- * Where finished webhooks go: the metrics, the Postgres record sink and the exporter of stage spans attach here
+ * Where finished webhooks go: the metrics, the Postgres record sink and the OTLP exporter attach here
  * (makeTelemetry), each reading the same compact result. Like the span hub, a consumer that throws is isolated:
  * its error goes to its `onError` and the others still run; nothing reaches the request path.
  */

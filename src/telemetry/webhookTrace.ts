@@ -1,10 +1,11 @@
-import { type Context, type Link, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
+import { type Context, type Link, ROOT_CONTEXT, type Span, type SpanContext, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Stage, WebhookStatus } from '../domain/types.js';
 import { ATTR } from './attributes.js';
-import { markCallerParent } from './exportSampler.js';
+import { type ExportSampler, markCallerParent } from './exportSampler.js';
 import type { StageTiming } from './finishedWebhook.js';
 import { makeSpanId } from './makeSpanId.js';
+import { makeTraceId } from './makeTraceId.js';
 import type { RecordExtras } from './recordExtras.js';
 import { getWebhookHub } from './webhookHub.js';
 
@@ -24,8 +25,8 @@ export function extractParent(headers: Record<string, string | string[] | undefi
 }
 
 /**
- * A `traceparent` value for a span, to store with a job so the worker joins the same trace. Its sampled flag is
- * our export decision for the trace (never the caller's), which the worker's spans follow.
+ * A `traceparent` value for an SDK span (an operator's retry), to store with a job so the worker joins the same
+ * trace. Its sampled flag is our export decision for the trace (never the caller's), which the worker's spans follow.
  */
 export function traceparentOf(span: Span): string | null {
   if (!span.isRecording()) return null;
@@ -52,48 +53,68 @@ export type Attributes = Record<string, string | number | boolean | undefined>;
 
 const now = () => performance.timeOrigin + performance.now();
 
+/** What a webhook's trace needs from the service: whether monitoring is on, and who decides export. */
+export interface WebhookTracing {
+  /** False with MONITORING_ENABLED=false: nothing is timed, recorded or exported. */
+  recording: boolean;
+  sampler: Pick<ExportSampler, 'exports'>;
+}
+
+/** Monitoring off. */
+export const NOT_TRACED: WebhookTracing = { recording: false, sampler: { exports: () => false } };
+
 /**
  * One trace per webhook: a root span for the request and one stage per step (received, enriching, deciding,
- * executing, then completed or failed). Only the root is an SDK span (it carries the trace id, the caller's
- * parent, the export decision and the resource); the stages are captured as plain numbers on the request path.
- * When the webhook is answered, `finish` hands one compact result (FinishedWebhook) to the webhook hub, from
- * which the record, the metrics and, for an exported trace, the stage spans are all made: the request path
- * creates one span object instead of seven, and nothing is re-read by three consumers. Parents are passed
+ * executing, then completed or failed), all captured as plain numbers and strings on the request path: no SDK
+ * span. The trace joins a caller's `traceparent` (its trace id, its span as the root's parent) or starts a new
+ * one (our random ids); the export decision is ExportSampler's, as it was for the SDK root span it replaces
+ * (never the caller's flag). When the webhook is answered, `finish` hands one compact result (FinishedWebhook)
+ * to the webhook hub, from which the record, the metrics and, for an exported trace, its OTLP spans are all
+ * made: the request path creates no span object, and nothing is re-read by three consumers. Parents are passed
  * explicitly, not through async context, so the request path pays for no context propagation.
  */
 export class WebhookTrace {
-  readonly root: Span;
   readonly webhookId: string;
+  private readonly recording: boolean;
+  private readonly name: string;
   private readonly startMs: number;
+  private readonly traceIdHex: string;
+  private readonly spanId: string;
+  private readonly exported: boolean;
+  private readonly parent: SpanContext | undefined;
+  private readonly links: Link[] | undefined;
   private readonly rootAttributes: Record<string, string | number | boolean>;
   private readonly stages: StageTiming[] = [];
   private current: StageTiming | undefined;
+  private finished = false;
 
   constructor(
-    tracer: Tracer,
+    tracing: WebhookTracing,
     options: { name: string; webhookId: string; parent: Context; startTime: number; attributes: Attributes; links?: Link[] },
   ) {
-    this.rootAttributes = clean({ ...options.attributes, [ATTR.webhookId]: options.webhookId, [ATTR.record]: 'request' });
-    this.root = tracer.startSpan(
-      options.name,
-      { kind: SpanKind.SERVER, startTime: options.startTime, links: options.links, attributes: this.rootAttributes },
-      options.parent,
-    );
     this.webhookId = options.webhookId;
+    this.recording = tracing.recording;
+    this.name = options.name;
     this.startMs = options.startTime;
-  }
-
-  /** Whether anything is monitored (false with MONITORING_ENABLED=false: the tracer is a no-op). */
-  private get recording(): boolean {
-    return this.root.isRecording();
+    this.links = options.links;
+    this.rootAttributes = clean({ ...options.attributes, [ATTR.webhookId]: options.webhookId, [ATTR.record]: 'request' });
+    const parent = this.recording ? trace.getSpanContext(options.parent) : undefined;
+    this.parent = parent && trace.isSpanContextValid(parent) ? parent : undefined;
+    this.traceIdHex = this.parent?.traceId ?? (this.recording ? makeTraceId() : '');
+    this.spanId = this.recording ? makeSpanId() : '';
+    this.exported = this.recording && tracing.sampler.exports(options.parent, this.traceIdHex);
   }
 
   get traceId(): string | null {
-    return this.recording ? this.root.spanContext().traceId : null;
+    return this.recording ? this.traceIdHex : null;
   }
 
+  /**
+   * A `traceparent` value for the root span, to store with a job so the worker joins the same trace. Its sampled
+   * flag is our export decision for the trace (never the caller's), which the worker's spans follow.
+   */
   traceparent(): string | null {
-    return traceparentOf(this.root);
+    return this.recording ? `00-${this.traceIdHex}-${this.spanId}-${this.exported ? '01' : '00'}` : null;
   }
 
   get stage(): Stage | undefined {
@@ -133,12 +154,10 @@ export class WebhookTrace {
     this.current = undefined;
   }
 
-  /** Ends the current stage (failed unless the webhook succeeded), adds the terminal stage, ends the root span. */
+  /** Ends the current stage (failed unless the webhook succeeded), adds the terminal stage, hands the result over. */
   finish(result: WebhookResult): void {
-    if (!this.recording) {
-      this.root.end();
-      return;
-    }
+    if (!this.recording || this.finished) return;
+    this.finished = true;
     const ok = result.status === 'success';
     const endMs = now();
     this.endStage(endMs, ok ? undefined : { code: result.errorCode, message: result.errorMessage ?? result.errorCode ?? 'failed' });
@@ -158,19 +177,15 @@ export class WebhookTrace {
     if (result.outcome !== undefined) a[ATTR.outcome] = result.outcome;
     if (result.errorCode !== undefined) a[ATTR.errorCode] = result.errorCode;
     if (result.rejection && result.errorCode !== undefined) a[ATTR.rejectionCode] = result.errorCode;
-    if (result.status === 'failed') {
-      this.root.setStatus({ code: SpanStatusCode.ERROR, message: result.errorMessage ?? result.errorCode ?? 'failed' });
-      if (result.errorCode) a[ATTR.errorType] = result.errorCode;
-    }
-    this.root.setAttributes(a);
-    this.root.end(endMs);
-    const context = this.root.spanContext();
+    if (result.status === 'failed' && result.errorCode) a[ATTR.errorType] = result.errorCode;
     getWebhookHub().finish({
       webhookId: this.webhookId,
-      traceId: context.traceId,
-      spanId: context.spanId,
-      exported: (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED,
-      root: this.root,
+      traceId: this.traceIdHex,
+      spanId: this.spanId,
+      exported: this.exported,
+      name: this.name,
+      parent: this.parent,
+      links: this.links,
       startMs: this.startMs,
       endMs,
       attributes: a,

@@ -29,18 +29,21 @@ function decodeAttributes(list: KeyValue[] | undefined): Record<string, string |
 
 /**
  * A local OTLP/HTTP traces receiver: decodes the real requests the service's exporter sends (protobuf, the
- * service's default, or OTLP JSON with OTEL_EXPORTER_OTLP_PROTOCOL=http/json) and keeps the spans. `raw` holds
+ * service's default, or OTLP JSON with OTEL_EXPORTER_OTLP_PROTOCOL=http/json) and keeps the spans and each
+ * request's headers. `raw` holds
  * each request body as Latin-1 text (one character per byte), so any ASCII value in it can be searched for.
  */
 export async function startOtlpReceiver() {
   const spans: ReceivedSpan[] = [];
   const raw: string[] = [];
+  const headers: http.IncomingHttpHeaders[] = [];
   let requests = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       requests += 1;
+      headers.push(req.headers);
       const bytes = Buffer.concat(chunks);
       const json = req.headers['content-type']?.includes('json') ?? false;
       raw.push(bytes.toString(json ? 'utf8' : 'latin1'));
@@ -78,6 +81,7 @@ export async function startOtlpReceiver() {
     endpoint: `http://127.0.0.1:${port}`,
     spans,
     raw,
+    headers,
     get requests() {
       return requests;
     },
