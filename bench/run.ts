@@ -35,6 +35,8 @@ const { values: flags } = parseArgs({
     'closed-only': { type: 'boolean', default: false },
     // The monitored service without an OTLP endpoint (records and metrics only): what export costs.
     'no-export': { type: 'boolean', default: false },
+    // Only the overload phase, at this rate (req/s), after the warm-up: for tuning the load shedder.
+    'overload-rate': { type: 'string' },
   },
 });
 const quick = flags.quick!;
@@ -51,6 +53,7 @@ const settings = {
   overloadMs: flags['closed-only'] ? 0 : quick ? 2000 : 5000,
 };
 if (flags['closed-only']) settings.soakSeconds = 0;
+if (flags['overload-rate']) Object.assign(settings, { rounds: 0, soakSeconds: 0 });
 const MODES = ['express', 'fastify', 'pipeline', 'monitored'] as const;
 const SERVICE_MODES = new Set<Mode>(['pipeline', 'monitored']);
 type Mode = (typeof MODES)[number];
@@ -195,7 +198,7 @@ async function main() {
 
   // Overload: twice the rate the monitored service sustained closed loop. Excess load must get a quick 503 with
   // Retry-After (TradingView resends) instead of waiting past TradingView's 3 s timeout; every 200 must be durable.
-  const sustained = median(closed.monitored.map((r) => r.requestsPerSecond));
+  const sustained = flags['overload-rate'] ? Number(flags['overload-rate']) / settings.overloadFactor : median(closed.monitored.map((r) => r.requestsPerSecond));
   const overloadRate = Math.round(sustained * settings.overloadFactor);
   log(`overload: monitored at ${overloadRate} req/s (${settings.overloadFactor} x ${Math.round(sustained)}) for ${settings.overloadMs / 1000} s`);
   const acceptedIds: string[] = [];
@@ -293,7 +296,7 @@ async function main() {
   const result = { at: new Date().toISOString(), quick, settings, machine, summary, checks, soak, overload, receiver: receiver.stats(), rounds: { closed, paced, cpu }, elapsedSeconds: Math.round((Date.now() - started) / 1000) };
   const dir = path.join(root, 'bench', 'results');
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${result.at.replace(/[:.]/g, '-')}${quick || flags['closed-only'] ? '-quick' : ''}.json`);
+  const file = path.join(dir, `${result.at.replace(/[:.]/g, '-')}${quick || flags['closed-only'] || flags['overload-rate'] ? '-quick' : ''}.json`);
   await writeFile(file, JSON.stringify(result, null, 2) + '\n');
   log(`wrote ${path.relative(root, file)} (${result.elapsedSeconds} s in all)`);
 }

@@ -57,7 +57,13 @@ export class WebhookError extends Error {
   readonly headers?: Record<string, string>;
 
   constructor(code: ErrorCode, message: string, options: { details?: unknown; headers?: Record<string, string>; cause?: unknown } = {}) {
+    // No stack trace: a WebhookError is an answer (a 4xx, a 503 of load shedding), not a fault to debug, and
+    // capturing the stack was the costliest step of refusing a webhook (14 µs of 16,000 refusals a second on the
+    // bench's overload profile). A fault keeps its own stack as the `cause`.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, { cause: options.cause });
+    Error.stackTraceLimit = limit;
     this.name = 'WebhookError';
     this.code = code;
     this.details = options.details;

@@ -1,10 +1,10 @@
-import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/parseConfig.js';
 import type { Lifecycle } from '../domain/lifecycle.js';
 import { WebhookError } from '../domain/errors.js';
 import { declareRequestState } from './requestState.js';
+import { registerSecurityHeaders } from './registerSecurityHeaders.js';
 import { serverOptions } from './serverOptions.js';
 import { sendError } from './sendError.js';
 
@@ -20,7 +20,7 @@ export async function makeOpsServer(deps: { config: Config; logger: Logger; life
   const ops = Fastify(serverOptions(config, deps.logger));
   ops.server.headersTimeout = config.http.headersTimeoutMs;
   declareRequestState(ops);
-  await ops.register(helmet, { global: true });
+  registerSecurityHeaders(ops);
   ops.addHook('onSend', async (_request, reply) => {
     if (deps.lifecycle.state === 'draining') void reply.header('connection', 'close');
   });

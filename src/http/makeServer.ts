@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerExecutionRoutes } from '../api/executionRoutes.js';
@@ -17,6 +16,7 @@ import { registerMetricsRoute } from './metricsRoute.js';
 import type { Telemetry } from '../telemetry/makeTelemetry.js';
 import type { AuthFailureLimiter } from './makeAuthFailureLimiter.js';
 import { declareRequestState } from './requestState.js';
+import { registerSecurityHeaders } from './registerSecurityHeaders.js';
 import { serverOptions } from './serverOptions.js';
 import { makeRequireAdmin } from './requireAdmin.js';
 import { answerFor, sendError } from './sendError.js';
@@ -50,7 +50,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.server.headersTimeout = config.http.headersTimeoutMs;
   declareRequestState(app);
 
-  await app.register(helmet, { global: true });
+  registerSecurityHeaders(app);
 
   // The raw bytes are kept: a Standard Webhooks signature covers them, and the media type is ours to check.
   app.removeAllContentTypeParsers();
