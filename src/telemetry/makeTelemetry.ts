@@ -82,6 +82,7 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
   });
   const sink = new RecordSink({
     pool: sinkPool,
+    writeTimeoutMs: config.monitoring.sinkWriteTimeoutMs,
     batchSize: config.monitoring.sinkBatchSize,
     flushIntervalMs: config.monitoring.sinkFlushIntervalMs,
     maxBufferRecords: config.monitoring.sinkMaxBufferRecords,

@@ -7,14 +7,16 @@ import type { RequestRecord } from './makeWebhookRecord.js';
 import { isRowDataError, serializeRecord, writeRecords } from './writeRecords.js';
 
 export interface SinkOptions {
-  /** A pool of its own, whose query timeout bounds every write. */
+  /** A pool of its own, whose statement timeout bounds every write. */
   pool: Pool;
+  /** Each write's bound on our side too (a server that vanished mid-COPY); 2,000 ms unless given. */
+  writeTimeoutMs?: number;
   /** Webhooks per multi-row write. */
   batchSize: number;
   flushIntervalMs: number;
   /** Records (request and stage rows) held in memory at most; past it the oldest are dropped and counted. */
   maxBufferRecords: number;
-  /** Bytes of buffered rows (their JSON) held at most; past it the oldest are dropped and counted. */
+  /** Bytes of buffered rows (their COPY text) held at most; past it the oldest are dropped and counted. */
   maxBufferBytes: number;
   /** Writes of one webhook's records before they are counted as failed. */
   maxAttempts: number;
@@ -28,7 +30,7 @@ export interface SinkOptions {
 
 interface Entry {
   id: string;
-  /** The webhook's row (with its stages) as JSON: see serializeRecord. */
+  /** The webhook's row (with its stages) as a line of COPY text: see serializeRecord. */
   json: string;
   records: number;
   bytes: number;
@@ -231,7 +233,7 @@ export class RecordSink {
    */
   private async writeIsolatingRefusedRows(entries: Entry[]): Promise<void> {
     try {
-      await writeRecords(this.options.pool, entries.map((e) => e.json));
+      await writeRecords(this.options.pool, entries.map((e) => e.json), this.options.writeTimeoutMs ?? 2_000);
     } catch (thrown) {
       if (!isRowDataError(thrown)) throw thrown;
       if (entries.length === 1) {

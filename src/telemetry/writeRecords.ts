@@ -1,26 +1,102 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Pool } from '../db/makePool.js';
+import { toError } from '../domain/errors.js';
 import type { RequestRecord } from './makeWebhookRecord.js';
 
-/**
- * One statement, one round trip, one row per webhook per batch, whatever its size: the rows travel as one JSON
- * array (each webhook with its stages inside it, migration 0004) and jsonb_populate_recordset turns them into
- * table rows. ON CONFLICT makes a retried batch harmless when a timed-out write had in fact committed.
- */
-const SQL = `
-INSERT INTO webhook_requests
-SELECT * FROM jsonb_populate_recordset(NULL::webhook_requests, $1::jsonb)
-ON CONFLICT (id) DO NOTHING`;
+/** webhook_requests' columns in the order of a record's COPY line (every field of RequestRecord). */
+const COLUMNS = [
+  'id', 'created_at', 'source_ip', 'user_agent', 'headers', 'payload', 'payload_size', 'signature', 'signature_valid',
+  'processing_time_ms', 'status', 'http_status', 'error_code', 'error_message', 'error_stack', 'signal_id', 'outcome',
+  'decline_reason', 'ticker', 'action', 'strategy', 'trace_id', 'replay_of', 'payload_sha256', 'truncation', 'stages',
+] as const satisfies ReadonlyArray<keyof RequestRecord>;
+/** Compile-time proof that COLUMNS names every field of RequestRecord (a field added there must be written). */
+const EVERY_FIELD_WRITTEN: Exclude<keyof RequestRecord, (typeof COLUMNS)[number]> extends never ? true : never = true;
+void EVERY_FIELD_WRITTEN;
+/** jsonb columns: their value is written as JSON text. */
+const JSON_COLUMNS = new Set<string>(['headers', 'payload', 'truncation', 'stages']);
+const COLUMN_LIST = COLUMNS.join(', ');
 
 /**
- * A webhook's row as the JSON the statement takes. Serialised once, when it is buffered: the buffer then holds
- * one compact string per webhook (its size known exactly) instead of the objects it was made from.
+ * One statement, one round trip, one row per webhook per batch, whatever its size: COPY, the cheapest way into a
+ * table for Postgres. Measured on 960 of the service's own records inserted 20 times (2 cores, backend CPU from
+ * /proc): 31-33 µs a record with COPY, against 50 µs when the rows travelled as one JSON array through
+ * jsonb_populate_recordset (the previous statement).
  */
-export function serializeRecord(record: RequestRecord): string {
-  return JSON.stringify(record);
+const COPY_SQL = `COPY webhook_requests (${COLUMN_LIST}) FROM STDIN`;
+
+/**
+ * COPY has no ON CONFLICT. When a batch was in fact committed before its write timed out, its retry meets its
+ * own rows (unique_violation): that batch goes through a temporary table instead, and rows already stored are
+ * skipped. Rare, so its extra statements do not matter.
+ */
+const RETRY_SQL = [
+  'BEGIN',
+  'CREATE TEMPORARY TABLE IF NOT EXISTS webhook_requests_incoming (LIKE webhook_requests) ON COMMIT DELETE ROWS',
+];
+const RETRY_INSERT_SQL = `INSERT INTO webhook_requests (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM webhook_requests_incoming ON CONFLICT (id) DO NOTHING`;
+
+const UNIQUE_VIOLATION = '23505';
+
+/** COPY's text format: backslash, tab, newline and carriage return escaped; NULL is \N. */
+function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : value;
 }
 
-export async function writeRecords(pool: Pool, rows: string[]): Promise<void> {
-  await pool.query(SQL, [`[${rows.join(',')}]`]);
+/**
+ * A webhook's row as a line of COPY text. Made once, when it is buffered: the buffer then holds one compact
+ * string per webhook (its size known exactly) instead of the objects it was made from. Its text is already
+ * storable (makeStorable removed NUL and lone surrogates).
+ */
+export function serializeRecord(record: RequestRecord): string {
+  let line = '';
+  for (let i = 0; i < COLUMNS.length; i += 1) {
+    const column = COLUMNS[i]!;
+    const value = record[column] as unknown;
+    if (i > 0) line += '\t';
+    if (value === null || value === undefined) line += '\\N';
+    else if (JSON_COLUMNS.has(column)) line += copyText(JSON.stringify(value));
+    else if (typeof value === 'boolean') line += value ? 't' : 'f';
+    else line += copyText(String(value));
+  }
+  return `${line}\n`;
+}
+
+async function copyRows(client: pg.PoolClient, sql: string, rows: string[]): Promise<void> {
+  await pipeline(Readable.from([rows.join('')]), client.query(copyFrom(sql)));
+}
+
+export async function writeRecords(pool: Pool, rows: string[], timeoutMs: number): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  // statement_timeout bounds the COPY on the server; this bounds it on our side too (a server that vanished).
+  const timer = setTimeout(() => {
+    broken = new Error(`writing ${rows.length} monitoring records took over ${timeoutMs} ms`);
+    (client as unknown as { connection?: { stream?: { destroy(err?: Error): void } } }).connection?.stream?.destroy(broken);
+  }, timeoutMs);
+  try {
+    try {
+      await copyRows(client, COPY_SQL, rows);
+    } catch (thrown) {
+      if ((thrown as { code?: unknown }).code !== UNIQUE_VIOLATION || broken) throw thrown;
+      for (const sql of RETRY_SQL) await client.query(sql);
+      try {
+        await copyRows(client, `COPY webhook_requests_incoming (${COLUMN_LIST}) FROM STDIN`, rows);
+        await client.query(RETRY_INSERT_SQL);
+        await client.query('COMMIT');
+      } catch (retryError) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw retryError;
+      }
+    }
+  } catch (thrown) {
+    throw broken ?? toError(thrown);
+  } finally {
+    clearTimeout(timer);
+    client.release(broken);
+  }
 }
 
 /**
