@@ -16,6 +16,11 @@ export interface PacedResult {
   withRetryAfter: number;
   /** How late the generator itself sent requests (ms after their scheduled time): its own share of the latency. */
   sendLagMs: { p50: number; p99: number };
+  /**
+   * By half-second of scheduled send time: answers, 503s, and latency (ms) of requests sent on a connection the
+   * generator reused and on one it had to open (which waits for the server to accept it).
+   */
+  timeline: Array<{ fromMs: number; answers: number; unavailable: number; reused: { n: number; p50: number; p99: number }; opened: { n: number; p50: number; p99: number } }>;
 }
 
 export interface PacedOptions {
@@ -42,6 +47,7 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
   const total = Math.round((rate * durationMs) / 1000);
   const intervalMs = 1000 / rate;
   const latencies: number[] = [];
+  const samples: Array<{ at: number; latency: number; status: number; reused: boolean }> = [];
   const byStatus: Record<string, number[]> = {};
   let withRetryAfter = 0;
   const sendLags: number[] = [];
@@ -49,6 +55,7 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
   let errors = 0;
   let settled = 0;
   let sent = 0;
+  let start = 0;
 
   await new Promise<void>((resolve) => {
     const done = () => {
@@ -70,6 +77,7 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
           const latency = performance.now() - scheduled;
           const status = res.statusCode ?? 0;
           latencies.push(latency);
+          samples.push({ at: scheduled - start, latency, status, reused: req.reusedSocket });
           (byStatus[status] ??= []).push(latency);
           if (res.headers['retry-after'] !== undefined) withRetryAfter += 1;
           statuses[status] = (statuses[status] ?? 0) + 1;
@@ -84,7 +92,7 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
       });
       req.end(body);
     };
-    const start = performance.now() + 5;
+    start = performance.now() + 5;
     // A 1 ms timer rather than a busy loop: the generator must not take the CPU the server needs. Requests
     // that fall due between ticks go out together, and their wait counts in their latency.
     const tick = () => {
@@ -99,7 +107,20 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
     else setTimeout(tick, 5);
   });
   agent.destroy();
+  const windows = new Map<number, typeof samples>();
+  for (const x of samples) {
+    const from = Math.floor(x.at / 500) * 500;
+    let xs = windows.get(from);
+    if (!xs) windows.set(from, (xs = []));
+    xs.push(x);
+  }
+  const summary = (xs: typeof samples) => ({ n: xs.length, p50: percentile(xs.map((x) => x.latency), 50), p99: percentile(xs.map((x) => x.latency), 99) });
+  const timeline = [...windows.entries()].sort((a, b) => a[0] - b[0]).map(([fromMs, xs]) => ({
+    fromMs, answers: xs.length, unavailable: xs.filter((x) => x.status === 503).length,
+    reused: summary(xs.filter((x) => x.reused)), opened: summary(xs.filter((x) => !x.reused)),
+  }));
   return {
+    timeline,
     rate, durationMs, sent, answered: latencies.length, errors, statuses,
     latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
     byStatus: Object.fromEntries(Object.entries(byStatus).map(([status, ls]) => [status, { p50: percentile(ls, 50), p99: percentile(ls, 99), max: percentile(ls, 100) }])),

@@ -1,3 +1,4 @@
+import type { PacedResult } from './pacedLoad.js';
 import { round } from './stats.js';
 
 export interface OverloadSummary {
@@ -5,6 +6,7 @@ export interface OverloadSummary {
   rate: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   byStatus: Record<string, { p50: number; p99: number; max: number }>;
+  timeline: PacedResult['timeline'];
   statuses: Record<string, number>;
   errors: number;
   unavailable: number;

@@ -19,10 +19,13 @@ export interface AcceptSockets {
  * Node since 20). Under load a turn serves hundreds of readable connections and lasts tens of milliseconds, so
  * a single socket accepted about 35 connections a second (strace on a bare node:http server at 1.5 x its rate):
  * senders on open keep-alive connections were answered in 55 ms while new connections waited 2-3 s in the
- * kernel's accept queue, where no bound of the service sees them and none can refuse them. With 64 sockets the
- * kernel spreads new connections over them and a turn accepts up to 64, so the excess arrives inside the service,
- * where the load shedder sees the late turns and refuses it with a quick 503 (the same bare server at 1.5 x its
- * rate: p99 227 ms and no accept queue, against 3 s with one socket and the same shedder).
+ * kernel's accept queue, where no bound of the service sees them and none can refuse them. With many sockets the
+ * kernel spreads new connections over them and a turn accepts one from each, so the excess arrives inside the
+ * service, where the load shedder sees the late turns and refuses it with a quick 503 (the same bare server at
+ * 1.5 x its rate: p99 227 ms and no accept queue, against 3 s with one socket and the same shedder). 256 by
+ * default: on the bench at 5,400 webhooks/s (twice the service's closed-loop rate, 4,500 new connections in 5 s)
+ * p99 was 4.7 s with 64 sockets, 2.4 s with 256 and 2.8 s with 1,024; what remains there is the machine's two
+ * cores shared with the load generator.
  *
  * Linux only lets sockets of the same user share a port this way; a `checkPortFree` probe before start still
  * refuses a port another program holds.
