@@ -155,7 +155,13 @@ async function main() {
 
   const memoryStart = await monitored.rssBytes();
   log('warm-up');
-  for (const mode of MODES) count(mode, (await runClosed(target(mode), 10, settings.warmupSeconds, body)).total);
+  const warmup = {} as Record<Mode, number>;
+  for (const mode of MODES) {
+    warmup[mode] = (await runClosed(target(mode), 10, settings.warmupSeconds, body)).total;
+    count(mode, warmup[mode]);
+  }
+  // With --profile, a process's profile covers its warm-up and its closed-loop rounds: these are its requests.
+  log(`warm-up requests ${JSON.stringify(warmup)}`);
   await drain();
 
   const closed = Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, ClosedResult[]>;

@@ -1,5 +1,6 @@
 import { ATTR } from './attributes.js';
 import type { FinishedWebhook } from './finishedWebhook.js';
+import { makeFastObserver } from './makeFastObserver.js';
 import type { Metrics } from './makeMetrics.js';
 import type { WebhookConsumer } from './webhookHub.js';
 
@@ -11,7 +12,7 @@ import type { WebhookConsumer } from './webhookHub.js';
  */
 export function makeWebhookMetrics(metrics: Metrics): WebhookConsumer {
   const requestCounters = new Map<string, { inc(): void }>();
-  const stageHistograms = new Map<string, { observe(value: number): void }>();
+  const stageHistograms = new Map<string, (value: number) => void>();
   const declineCounters = new Map<string, { inc(): void }>();
   const bound = <T>(cache: Map<string, T>, key: string, make: () => T): T => {
     let child = cache.get(key);
@@ -21,6 +22,8 @@ export function makeWebhookMetrics(metrics: Metrics): WebhookConsumer {
     }
     return child;
   };
+  const observePayloadBytes = makeFastObserver(metrics.payloadBytes, {});
+  const observeDeliveryLag = makeFastObserver(metrics.deliveryLagSeconds, {});
   return (w: FinishedWebhook) => {
     const a = w.attributes;
     const status = w.status;
@@ -29,14 +32,14 @@ export function makeWebhookMetrics(metrics: Metrics): WebhookConsumer {
     // prom-client types exemplar labels as the metric's own label names; any names are valid in OpenMetrics.
     metrics.processingSeconds.observe({ labels: { status }, value: (w.endMs - w.startMs) / 1000, exemplarLabels: { trace_id: w.traceId } as never });
     const size = a[ATTR.payloadSize];
-    if (typeof size === 'number') metrics.payloadBytes.observe(size);
+    if (typeof size === 'number') observePayloadBytes(size);
     const lag = a[ATTR.deliveryLagMs];
-    if (typeof lag === 'number' && lag >= 0) metrics.deliveryLagSeconds.observe(lag / 1000);
+    if (typeof lag === 'number' && lag >= 0) observeDeliveryLag(lag / 1000);
     const reason = a[ATTR.declineReason];
     if (typeof reason === 'string') bound(declineCounters, reason, () => metrics.declines.labels({ reason })).inc();
     for (const s of w.stages) {
       const stageStatus = s.failed ? 'failed' : 'completed';
-      bound(stageHistograms, `${s.stage}\u0000${stageStatus}`, () => metrics.stageSeconds.labels({ stage: s.stage, status: stageStatus })).observe((s.endMs - s.startMs) / 1000);
+      bound(stageHistograms, `${s.stage}\u0000${stageStatus}`, () => makeFastObserver(metrics.stageSeconds, { stage: s.stage, status: stageStatus }))((s.endMs - s.startMs) / 1000);
     }
   };
 }
