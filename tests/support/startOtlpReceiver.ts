@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { decodeOtlpProtobuf } from './decodeOtlpProtobuf.js';
+import { decodeOtlpTraceRequest } from './decodeOtlpTraceRequest.js';
 
 export interface ReceivedSpan {
   traceId: string;
@@ -51,7 +51,7 @@ export async function startOtlpReceiver() {
         res.writeHead(404).end();
         return;
       }
-      const message = json ? JSON.parse(bytes.toString('utf8')) : decodeOtlpProtobuf(bytes);
+      const message = json ? JSON.parse(bytes.toString('utf8')) : decodeOtlpTraceRequest(bytes);
       for (const rs of message.resourceSpans ?? []) {
         const resource = decodeAttributes(rs.resource?.attributes);
         for (const ss of rs.scopeSpans ?? []) {
