@@ -167,7 +167,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     };
     // Connections waiting to be accepted: Node's default of 511 overflowed in bursts of new connections (the kernel
     // dropped their SYNs, and each waited 1 s or more for a retry); the kernel caps it at net.core.somaxconn.
-    const acceptSockets = makeAcceptSockets(app, config.http.acceptSockets, connectionsCheckingIntervalMs(config));
+    // Linux only: elsewhere Node refuses reusePort (ENOTSUP), and the port keeps its one plain socket.
+    const acceptSockets =
+      config.http.acceptSockets > 1 && process.platform === 'linux' ? makeAcceptSockets(app, config.http.acceptSockets, connectionsCheckingIntervalMs(config)) : undefined;
     const url = await listenAt(app, { host: config.http.host, port: config.http.port, settings: 'HOST/PORT', backlog: 4096, acceptSockets });
     const opsUrl = await listenAt(ops, { host: config.http.opsHost, port: config.http.opsPort, settings: 'OPS_HOST/OPS_PORT' });
     if (config.worker.enabled) {

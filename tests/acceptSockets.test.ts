@@ -70,6 +70,16 @@ describe('accept sockets: the webhook port is served by HTTP_ACCEPT_SOCKETS list
 
 describe('accept sockets: HTTP_ACCEPT_SOCKETS=1 is one plain socket', function () {
   this.timeout(60_000);
+  it('starts with a headers timeout above the request timeout (Node refuses that pair in a server\'s constructor)', async () => {
+    const svc = await startTestService({ HTTP_ACCEPT_SOCKETS: '4', HEADERS_TIMEOUT_MS: '15000', REQUEST_TIMEOUT_MS: '10000' });
+    try {
+      assert.equal(await listeningSockets(Number(new URL(svc.url).port)), 4);
+      assert.equal((await svc.post(alert())).status, 200);
+    } finally {
+      await svc.close();
+    }
+  });
+
   it('listens with one socket and serves webhooks', async () => {
     const svc = await startTestService({ HTTP_ACCEPT_SOCKETS: '1' });
     try {

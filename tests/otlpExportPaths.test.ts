@@ -50,7 +50,7 @@ describe('OTLP export paths: each span exported once, whichever the encoding', f
     assert.deepEqual(headers({}), {});
     assert.deepEqual(headers({ OTEL_EXPORTER_OTLP_HEADERS: ' Authorization=Bearer%20abc , x-a=1=2,' }), { authorization: 'Bearer abc', 'x-a': '1=2' });
     assert.deepEqual(headers({ OTEL_EXPORTER_OTLP_HEADERS: 'a=1,b=2', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'b=3' }), { a: '1', b: '3' });
-    for (const bad of ['token', '=x', 'a=%zz']) {
+    for (const bad of ['token', '=x', 'a=%zz', 'authorization=Bearer%20x%0D%0AX-Injected:%201', 'bad%20name=1']) {
       assert.throws(() => parseConfig({ OTEL_EXPORTER_OTLP_HEADERS: bad }), (err: Error) => err.message.includes('OTEL_EXPORTER_OTLP_HEADERS=(') && !err.message.includes(`=${JSON.stringify(bad)}`));
     }
   });

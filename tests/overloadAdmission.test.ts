@@ -1,3 +1,4 @@
+import http from 'node:http';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { makeLoadShedder, makeLoopDelayGauge, MIN_WINDOW_ANSWERS } from '../src/pipeline/makeLoadShedder.js';
@@ -107,6 +108,44 @@ describe('overload: excess webhooks get a quick 503 with Retry-After instead of 
       answers(Array<number>(MIN_WINDOW_ANSWERS - 1).fill(2000));
       tick(440);
       shedder.admit();
+    });
+    it('judges only the window that just ended: slow answers before a quiet spell refuse nothing after it', () => {
+      let clock = 0;
+      const gauge = makeLoopDelayGauge(10, () => clock, () => ({ active: 0, idle: clock }));
+      const shedder = makeLoadShedder(100, { gauge, now: () => clock });
+      for (let i = 0; i < MIN_WINDOW_ANSWERS + 5; i += 1) shedder.answered(400);
+      clock = 5 * 60_000; // five quiet minutes
+      gauge.tick();
+      shedder.admit();
+    });
+  });
+
+  describe('answer times start when the body has been read: slow uploads are not the service\'s queue', () => {
+    let svc: TestService;
+    before(async () => {
+      svc = await startTestService({ OVERLOAD_MAX_ANSWER_MS: '100' });
+    });
+    after(async () => {
+      await svc?.close();
+    });
+
+    it('after a burst of webhooks whose senders took 300 ms to upload, the next webhook is admitted', async () => {
+      const url = new URL(`${svc.url}/api/webhooks/tradingview`);
+      const slowUpload = (i: number) =>
+        new Promise<number>((resolve, reject) => {
+          const body = JSON.stringify(alert({ ticker: `BINANCE:U${i}USDT` }));
+          const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+          req.write(body.slice(0, 10));
+          setTimeout(() => req.end(body.slice(10)), 300);
+        });
+      const statuses = await Promise.all(Array.from({ length: MIN_WINDOW_ANSWERS + 10 }, (_, i) => slowUpload(i)));
+      assert.deepEqual(new Set(statuses), new Set([200]));
+      const next = await svc.post(alert({ ticker: 'BINANCE:NEXTUSDT' }));
+      assert.equal(next.status, 200, JSON.stringify(next.body));
     });
   });
 

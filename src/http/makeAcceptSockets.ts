@@ -47,12 +47,12 @@ export function makeAcceptSockets(app: FastifyInstance, count: number, connectio
       const main = app.server;
       const address = main.address() as AddressInfo;
       for (let i = 1; i < count; i += 1) {
-        const server = http.createServer({
-          connectionsCheckingInterval: connectionsCheckingIntervalMs,
-          requestTimeout: main.requestTimeout,
-          headersTimeout: main.headersTimeout,
-          keepAliveTimeout: main.keepAliveTimeout,
-        });
+        // Timeouts are assigned, as Fastify does for its own server: given to the constructor, Node refuses a
+        // headers timeout above the request timeout (ERR_OUT_OF_RANGE), which the settings allow.
+        const server = http.createServer({ connectionsCheckingInterval: connectionsCheckingIntervalMs });
+        server.requestTimeout = main.requestTimeout;
+        server.headersTimeout = main.headersTimeout;
+        server.keepAliveTimeout = main.keepAliveTimeout;
         server.timeout = main.timeout;
         server.maxRequestsPerSocket = main.maxRequestsPerSocket;
         server.maxHeadersCount = main.maxHeadersCount;

@@ -8,6 +8,8 @@ export interface WebhookState extends WebhookContext {
   answer?: AcceptedAnswer;
   /** The body was read and the pipeline started: its answer (onSend) finishes the webhook, whatever the client does. */
   bodyRead: boolean;
+  /** When the body had been read (performance.now()): the load shedder times answers from here, not counting the upload. */
+  bodyReadAtMs?: number;
   finished: boolean;
 }
 

@@ -54,6 +54,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     handler: async (request) => {
       const state = request.webhook!;
       state.bodyRead = true;
+      state.bodyReadAtMs = performance.now();
       state.answer = await processWebhook(
         deps,
         {
@@ -105,8 +106,9 @@ function finishWebhook(request: FastifyRequest, httpStatus: number, deps: Pick<W
   if (!state || state.finished) return;
   state.finished = true;
   deps.metrics?.inFlight.dec();
-  // How long an admitted webhook took tells the load shedder whether a queue is building up.
-  if (state.bodyRead) deps.loadShedder.answered(performance.timeOrigin + performance.now() - request.receivedAt.getTime());
+  // How long an admitted webhook took, from its body to its answer, tells the load shedder whether a queue is
+  // building up; a sender's slow upload is not the service's queue (senders cannot make others refused by it).
+  if (state.bodyReadAtMs !== undefined) deps.loadShedder.answered(performance.now() - state.bodyReadAtMs);
   finishWebhookTrace(state.trace, {
     httpStatus,
     answer: state.answer,

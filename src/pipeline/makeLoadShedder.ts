@@ -115,7 +115,8 @@ export function makeLoadShedder(
   let standingQueue = false;
   const roll = (t: number) => {
     if (t - windowStart < WINDOW_MS) return;
-    standingQueue = windowAnswers >= MIN_WINDOW_ANSWERS && windowMin > maxAnswerMs;
+    // Only the window that just ended counts: one judged after a quiet spell says nothing about now.
+    standingQueue = t - windowStart < 2 * WINDOW_MS && windowAnswers >= MIN_WINDOW_ANSWERS && windowMin > maxAnswerMs;
     windowStart = t;
     windowMin = Infinity;
     windowAnswers = 0;

@@ -29,14 +29,10 @@ const COPY_SQL = `COPY webhook_requests (${COLUMN_LIST}) FROM STDIN`;
 
 /**
  * COPY has no ON CONFLICT. When a batch was in fact committed before its write timed out, its retry meets its
- * own rows (unique_violation): that batch goes through a temporary table instead, and rows already stored are
- * skipped. Rare, so its extra statements do not matter.
+ * own rows (unique_violation): the rows already stored are looked up by id and only the others are copied. Rare,
+ * so its extra statement does not matter; it needs no privilege beyond the COPY's (no temporary table).
  */
-const RETRY_SQL = [
-  'BEGIN',
-  'CREATE TEMPORARY TABLE IF NOT EXISTS webhook_requests_incoming (LIKE webhook_requests) ON COMMIT DELETE ROWS',
-];
-const RETRY_INSERT_SQL = `INSERT INTO webhook_requests (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM webhook_requests_incoming ON CONFLICT (id) DO NOTHING`;
+const STORED_IDS_SQL = 'SELECT id::text AS id FROM webhook_requests WHERE id = ANY($1::uuid[])';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -64,9 +60,13 @@ export function serializeRecord(record: RequestRecord): string {
   return `${line}\n`;
 }
 
-async function copyRows(client: pg.PoolClient, sql: string, rows: string[]): Promise<void> {
-  await pipeline(Readable.from([rows.join('')]), client.query(copyFrom(sql)));
+/** Each row is its own chunk: a batch never becomes one string (V8 caps a string near 512 MB). */
+async function copyRows(client: pg.PoolClient, rows: string[]): Promise<void> {
+  await pipeline(Readable.from(rows), client.query(copyFrom(COPY_SQL)));
 }
+
+/** A COPY line's id: its first field. */
+const idOf = (row: string) => row.slice(0, row.indexOf('\t'));
 
 export async function writeRecords(pool: Pool, rows: string[], timeoutMs: number): Promise<void> {
   const client = await pool.connect();
@@ -78,18 +78,12 @@ export async function writeRecords(pool: Pool, rows: string[], timeoutMs: number
   }, timeoutMs);
   try {
     try {
-      await copyRows(client, COPY_SQL, rows);
+      await copyRows(client, rows);
     } catch (thrown) {
       if ((thrown as { code?: unknown }).code !== UNIQUE_VIOLATION || broken) throw thrown;
-      for (const sql of RETRY_SQL) await client.query(sql);
-      try {
-        await copyRows(client, `COPY webhook_requests_incoming (${COLUMN_LIST}) FROM STDIN`, rows);
-        await client.query(RETRY_INSERT_SQL);
-        await client.query('COMMIT');
-      } catch (retryError) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw retryError;
-      }
+      const stored = new Set((await client.query<{ id: string }>(STORED_IDS_SQL, [rows.map(idOf)])).rows.map((r) => r.id));
+      const rest = rows.filter((row) => !stored.has(idOf(row)));
+      if (rest.length > 0) await copyRows(client, rest);
     }
   } catch (thrown) {
     throw broken ?? toError(thrown);
