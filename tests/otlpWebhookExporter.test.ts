@@ -96,6 +96,22 @@ describe('OtlpWebhookExporter: batches of encoded webhooks POSTed over real HTTP
     assert.deepEqual(health, { exported: 30, failed: 0, lastError: null, lastErrorAt: null });
   });
 
+  it('a resource whose detection never settles fails its batch within the time limit (counted) instead of holding every later export', async () => {
+    const receiver = await startReceiver(200);
+    cleanup.push(receiver.close);
+    const resource = Object.create(TEST_ORIGIN.resource, {
+      asyncAttributesPending: { value: true },
+      waitForAsyncAttributes: { value: () => new Promise<void>(() => undefined) },
+    }) as typeof TEST_ORIGIN.resource;
+    const stuck = { ...TEST_ORIGIN, resource };
+    const { e, counts, health } = exporter({ url: receiver.url, origin: stuck, timeoutMs: 200 });
+    e.add(accepted());
+    await e.flush();
+    assert.equal(counts.failed, SPANS_PER_WEBHOOK);
+    assert.match(health.lastError ?? '', /resource detection did not settle within 200 ms/);
+    assert.equal(receiver.requests.length, 0);
+  });
+
   it('sends on its timer, without a flush', async () => {
     const receiver = await startReceiver(200);
     cleanup.push(receiver.close);

@@ -50,8 +50,16 @@ export class OtlpEnvelope {
   }
 
   /** Resolves once the resource's attributes are final (resource detection may still be running at start-up). */
-  static async settled(origin: SpanOrigin): Promise<OtlpEnvelope> {
-    if (origin.resource.asyncAttributesPending) await origin.resource.waitForAsyncAttributes?.();
+  static async settled(origin: SpanOrigin, timeoutMs = 10_000): Promise<OtlpEnvelope> {
+    if (origin.resource.asyncAttributesPending) {
+      // Bounded: a detector that never settles must not hold every later export behind this one.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = Promise.resolve(origin.resource.waitForAsyncAttributes?.());
+      await Promise.race([
+        waited,
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`resource detection did not settle within ${timeoutMs} ms`)), timeoutMs))),
+      ]).finally(() => clearTimeout(timer));
+    }
     return new OtlpEnvelope(origin);
   }
 

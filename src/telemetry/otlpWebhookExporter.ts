@@ -26,7 +26,7 @@ export interface OtlpWebhookExporterOptions {
   maxBatchBytes?: number;
   /** …or this long after the last send was started (default 1 s). */
   intervalMs?: number;
-  /** One request's time limit (default 10 s, the OTLP exporters' default). */
+  /** One request's time limit (default 10 s, the OTLP exporters' default); also the longest wait for resource detection. */
   timeoutMs?: number;
 }
 
@@ -161,6 +161,7 @@ export class OtlpWebhookExporter {
     const health = this.options.health;
     try {
       const envelope = await this.envelopeFor();
+      if (this.abandoned) throw new Error('the exporter stopped before this batch could be sent');
       const body = batch.writer.bytes();
       const { head, tail } = envelope.wrap(body.length);
       await postOtlp(this.url, this.agent, this.options.headers ?? {}, [head, body, tail], this.timeoutMs);
@@ -182,7 +183,7 @@ export class OtlpWebhookExporter {
   /** The envelope for the spans' resource and scope, made once (once the resource's attributes are settled). */
   private envelopeFor(): Promise<OtlpEnvelope> {
     if (this.envelope) return this.envelope;
-    const envelope = OtlpEnvelope.settled(this.options.origin);
+    const envelope = OtlpEnvelope.settled(this.options.origin, this.timeoutMs);
     this.envelope = envelope;
     // A failure is not kept: the next batch tries again.
     envelope.catch(() => {
