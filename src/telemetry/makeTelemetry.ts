@@ -158,7 +158,8 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
   };
   const detach = [
     ...consumers.map(({ name, consumer }) => getSpanHub().attach(consumer, onError(name))),
-    ...webhookConsumers.map(({ name, consumer }) => getWebhookHub().attach(consumer, onError(name))),
+    // Deferred: made after the turn's answers are written (see WebhookHub).
+    ...webhookConsumers.map(({ name, consumer }) => getWebhookHub().attach(consumer, onError(name), { deferred: true })),
   ];
   return {
     enabled: true,
@@ -169,6 +170,8 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     exportHealth,
     stream,
     async stop(timeoutMs) {
+      // The last turn's webhooks reach their consumers before these are detached.
+      getWebhookHub().drain();
       detach.forEach((d) => d());
       const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
       await Promise.all([
