@@ -3,14 +3,15 @@ import type { FinishedWebhook } from '../src/telemetry/finishedWebhook.js';
 import { WebhookHub } from '../src/telemetry/webhookHub.js';
 
 const webhook = (id: string) => ({ webhookId: id }) as unknown as FinishedWebhook;
+const unexpected = (err: unknown) => assert.fail(String(err));
 
 describe('WebhookHub: monitoring consumers run after the turn\'s answers, each isolated', () => {
   it('gives a deferred consumer the webhooks finished in a turn only after that turn, in order; an inline one at once', async () => {
     const hub = new WebhookHub();
     const inline: string[] = [];
     const deferred: string[] = [];
-    hub.attach((w) => void inline.push(w.webhookId), assert.fail);
-    hub.attach((w) => void deferred.push(w.webhookId), assert.fail, { deferred: true });
+    hub.attach((w) => void inline.push(w.webhookId), unexpected);
+    hub.attach((w) => void deferred.push(w.webhookId), unexpected, { deferred: true });
     for (const id of ['a', 'b', 'c']) hub.finish(webhook(id));
     assert.deepEqual(inline, ['a', 'b', 'c']);
     assert.deepEqual(deferred, [], 'nothing while the answers of this turn are being written');
@@ -21,7 +22,7 @@ describe('WebhookHub: monitoring consumers run after the turn\'s answers, each i
   it('drain delivers what is pending at once (the service drains before detaching its consumers at shutdown)', () => {
     const hub = new WebhookHub();
     const seen: string[] = [];
-    const detach = hub.attach((w) => void seen.push(w.webhookId), assert.fail, { deferred: true });
+    const detach = hub.attach((w) => void seen.push(w.webhookId), unexpected, { deferred: true });
     hub.finish(webhook('last'));
     hub.drain();
     detach();
@@ -33,7 +34,7 @@ describe('WebhookHub: monitoring consumers run after the turn\'s answers, each i
     const errors: string[] = [];
     const seen: string[] = [];
     hub.attach(() => { throw new Error('broken sink'); }, (err) => void errors.push((err as Error).message), { deferred: true });
-    hub.attach((w) => void seen.push(w.webhookId), assert.fail, { deferred: true });
+    hub.attach((w) => void seen.push(w.webhookId), unexpected, { deferred: true });
     hub.finish(webhook('x'));
     hub.finish(webhook('y'));
     await new Promise((r) => setImmediate(r));
