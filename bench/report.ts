@@ -25,7 +25,7 @@ export interface OverloadSummary {
 export interface Summary {
   throughput: Record<string, number>;
   latency: Record<string, Record<string, { p50: number; p95: number; p99: number; max: number }>>;
-  memory: { startBytes: number; afterWarmupBytes: number; peakBytes: number; endBytes: number; firstThirdBytes: number; lastThirdBytes: number };
+  memory: { startBytes: number; afterWarmupBytes: number; peakBytes: number; endBytes: number; firstThirdBytes: number; lastThirdBytes: number; heapFloorBytes: { firstThird: number; lastThird: number } };
   fidelity: {
     requestsAnswered: number;
     requestsSentByBench: number;
@@ -108,7 +108,7 @@ export function printReport(s: Summary, checks: Check[], rates: number[]): void 
   for (const [status, l] of Object.entries(o.byStatus)) lines.push(`  ${status}: ${o.statuses[status]} answers, p50 ${l.p50.toFixed(1)}, p99 ${l.p99.toFixed(1)} ms`);
   lines.push(`  inside the service (receipt to answer): p50 <= ${o.serverMs.p50} ms, p99 <= ${o.serverMs.p99} ms`);
   lines.push(`  503 with Retry-After: ${o.unavailableWithRetryAfter} of ${o.unavailable}; 200 answers ${o.ok}, their signals in the database ${o.okDurable} of ${o.okDistinct}`);
-  lines.push('', `memory (monitored service RSS): start ${mb(s.memory.startBytes)}, after warm-up ${mb(s.memory.afterWarmupBytes)}, peak ${mb(s.memory.peakBytes)}, end ${mb(s.memory.endBytes)}; soak medians: first third ${mb(s.memory.firstThirdBytes)}, last third ${mb(s.memory.lastThirdBytes)}`);
+  lines.push('', `memory (monitored service RSS): start ${mb(s.memory.startBytes)}, after warm-up ${mb(s.memory.afterWarmupBytes)}, peak ${mb(s.memory.peakBytes)}, end ${mb(s.memory.endBytes)}; soak medians: first third ${mb(s.memory.firstThirdBytes)}, last third ${mb(s.memory.lastThirdBytes)}; V8 heap in use, lowest: first third ${mb(s.memory.heapFloorBytes.firstThird)}, last third ${mb(s.memory.heapFloorBytes.lastThird)}`);
   const f = s.fidelity;
   lines.push(`records: ${f.recordsWritten} written for ${f.requestsAnswered} requests answered (the bench got ${f.requestsSentByBench} answers); dropped ${f.dropped}, failed ${f.failed}, rate_limited ${f.rateLimited}; sink peak buffer ${f.peakBufferedRecords} records, drained ${f.drainMs} ms after the soak`);
   lines.push(`spans: ${f.spansExported} exported for ${f.spansExpected} expected (each record's root and stages)`);

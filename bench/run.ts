@@ -103,6 +103,15 @@ function thirds(series: number[]): { firstThirdBytes: number; lastThirdBytes: nu
   return { firstThirdBytes: median(series.slice(0, third)), lastThirdBytes: median(series.slice(-third)) };
 }
 
+/**
+ * The lowest V8 heap in use in the soak's first and last thirds: the floor the collector returns to. A leak raises
+ * it; resident memory can grow without one (V8 keeps the pages its sawtooth peaked at).
+ */
+function heapFloors(series: number[]): { firstThird: number; lastThird: number } {
+  const third = Math.max(1, Math.floor(series.length / 3));
+  return { firstThird: Math.min(...series.slice(0, third)), lastThird: Math.min(...series.slice(-third)) };
+}
+
 async function main() {
   const started = Date.now();
   const work = await mkdtemp(path.join(os.tmpdir(), 'tvw-bench-'));
@@ -299,7 +308,7 @@ async function main() {
       const rs = paced[m][rate] ?? [];
       return [String(rate), { p50: median(rs.map((r) => r.latencyMs.p50)), p95: median(rs.map((r) => r.latencyMs.p95)), p99: median(rs.map((r) => r.latencyMs.p99)), max: median(rs.map((r) => r.latencyMs.max)) }];
     }))])),
-    memory: { startBytes: memoryStart, afterWarmupBytes: memoryAfterWarmup, peakBytes: peak, endBytes: memoryEnd, ...thirds(memorySeries.map((m) => m.rssMiB * 1048576)) },
+    memory: { startBytes: memoryStart, afterWarmupBytes: memoryAfterWarmup, peakBytes: peak, endBytes: memoryEnd, ...thirds(memorySeries.map((m) => m.rssMiB * 1048576)), heapFloorBytes: heapFloors(memorySeries.map((m) => m.heapUsedMiB * 1048576)) },
     fidelity,
     cpuUs: Object.fromEntries(MODES.map((m) => [m, { node: median(cpu[m].map((c) => c.nodeUs)), postgres: median(cpu[m].map((c) => c.postgresUs)) }])),
     refusedByRate: Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(settings.rates.map((rate) => [String(rate), (paced[m][rate] ?? []).reduce((n, r) => n + (r.statuses['503'] ?? 0), 0)]))])),
