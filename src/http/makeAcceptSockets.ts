@@ -8,8 +8,6 @@ const SHARED_EVENTS = ['request', 'clientError', 'checkContinue', 'checkExpectat
 export interface AcceptSockets {
   /** Opens the extra listening sockets on the address the app listens on (call after the app listens). */
   open(backlog: number): Promise<void>;
-  /** How many listening sockets serve the webhook port, the app's own included. */
-  readonly count: number;
 }
 
 /**
@@ -42,7 +40,6 @@ export function makeAcceptSockets(app: FastifyInstance, count: number, connectio
     await closed;
   });
   return {
-    count,
     async open(backlog) {
       const main = app.server;
       const address = main.address() as AddressInfo;

@@ -7,8 +7,6 @@ export const OVERLOAD_RETRY_AFTER_SECONDS = '5';
 export interface LoopDelayGauge {
   /** Called by a repeating timer every `intervalMs`: the timer's lateness is the event loop's delay. */
   tick(): void;
-  /** How far behind the event loop is now (ms): the latest timer's lateness, or the time since it was due. */
-  delayMs(): number;
   /**
    * How far behind it has been for three turns running (ms): the smallest of the last two turns' lateness and
    * the current one's. A lone long turn (a garbage collection, a burst) leaves it small; a standing queue, where
@@ -43,9 +41,6 @@ export function makeLoopDelayGauge(
       lastTick = t;
       window.push(loopTimes());
       if (window.length > 11) window.shift();
-    },
-    delayMs() {
-      return Math.max(lags[1]!, now() - lastTick - intervalMs);
     },
     sustainedDelayMs() {
       return Math.min(lags[0]!, lags[1]!, now() - lastTick - intervalMs);
