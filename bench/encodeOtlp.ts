@@ -1,6 +1,5 @@
-import { once } from 'node:events';
+import { startReceiverThread } from './startReceiverThread.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
 import { ROOT_CONTEXT, SpanKind, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -130,17 +129,6 @@ function makeSdkRoots(processor: SpanProcessor) {
   };
 }
 
-async function startReceiver() {
-  const worker = new Worker(new URL('./discardingReceiverThread.js', import.meta.url));
-  const [{ endpoint }] = (await once(worker, 'message')) as [{ endpoint: string }];
-  const stats = async () => {
-    worker.postMessage('stats');
-    const [s] = (await once(worker, 'message')) as [{ requests: number; bytes: number; spans: number; unreadable: number; cpuMicros: number }];
-    return s;
-  };
-  return { url: `${endpoint}/v1/traces`, stats, close: () => worker.terminate() };
-}
-
 interface Path {
   add(w: FinishedWebhook): void;
   /** Resolves once everything added has been answered by the receiver. */
@@ -190,7 +178,7 @@ const PATHS: Record<string, { make: (url: string) => Path; spansPerWebhook: numb
   own: { make: ownPath, spansPerWebhook: 6 },
 };
 
-async function measure(name: string, webhooks: FinishedWebhook[], count: number, receiver: Awaited<ReturnType<typeof startReceiver>>) {
+async function measure(name: string, webhooks: FinishedWebhook[], count: number, receiver: Awaited<ReturnType<typeof startReceiverThread>>) {
   const { make, spansPerWebhook } = PATHS[name]!;
   const path = make(receiver.url);
   const before = await receiver.stats();
@@ -267,7 +255,7 @@ function withoutHttp(webhooks: FinishedWebhook[], count: number) {
 const only = process.argv[3]?.split(',');
 const names = Object.keys(PATHS).filter((name) => !only || only.includes(name));
 const webhooks = Array.from({ length: 512 }, (_, i) => traceWebhook(i));
-const receiver = await startReceiver();
+const receiver = await startReceiverThread();
 const fmt = (x: number) => x.toFixed(1);
 try {
   // Warm-up (JIT) of each path, not reported.

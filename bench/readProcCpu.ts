@@ -71,3 +71,35 @@ export async function threadCpuSeconds(pid: number): Promise<Record<string, numb
   }
   return out;
 }
+
+/**
+ * A Postgres server's CPU seconds by kind of process, from each process's title (/proc/<pid>/cmdline:
+ * "postgres: walwriter", "postgres: bench bench_monitored 127.0.0.1(5432) idle"...): backends by database, the
+ * background processes by name, and "exited" for children already gone (autovacuum workers end when done).
+ */
+export async function postgresCpuByKind(postmasterPid: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const add = (kind: string, ticks: number) => (out[kind] = (out[kind] ?? 0) + ticks / TICKS_PER_SECOND);
+  for (const pid of (await readdir('/proc')).filter((n) => /^\d+$/.test(n)).map(Number)) {
+    const s = await readStat(pid);
+    if (!s) continue;
+    if (pid === postmasterPid) {
+      add('postmaster', s.own);
+      add('exited', s.children);
+      continue;
+    }
+    if (s.ppid !== postmasterPid) continue;
+    let title = '';
+    try {
+      title = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ').trim();
+    } catch {
+      continue;
+    }
+    const words = title.replace(/^postgres:\s*/, '').split(/\s+/);
+    const kind = /^(checkpointer|background|walwriter|autovacuum|logical|archiver|walsender|walreceiver|startup|io)/.test(words[0] ?? '')
+      ? words.slice(0, words[0] === 'autovacuum' || words[0] === 'background' || words[0] === 'logical' ? 2 : 1).join(' ')
+      : `backend ${words[1] ?? '?'}`;
+    add(kind, s.own);
+  }
+  return out;
+}

@@ -13,9 +13,9 @@ import { runPaced, type PacedResult } from './pacedLoad.js';
 import { checkTargets, printReport, type Summary } from './report.js';
 import { BENCH_SECRET, makeRequestMix } from './requestMix.js';
 import { startChild, type Child } from './startChild.js';
-import { startDiscardingReceiver } from './startDiscardingReceiver.js';
+import { startReceiverThread } from './startReceiverThread.js';
 import { median } from './stats.js';
-import { postgresCpuSeconds, processCpuSeconds, readPostmasterPid, threadCpuSeconds } from './readProcCpu.js';
+import { postgresCpuByKind, postgresCpuSeconds, processCpuSeconds, readPostmasterPid, threadCpuSeconds } from './readProcCpu.js';
 
 /**
  * `npm run bench [-- --quick] [-- --soak 120s]`: two bare HTTP baselines (Express, Fastify), the pipeline
@@ -41,7 +41,7 @@ const { values: flags } = parseArgs({
 });
 const quick = flags.quick!;
 const settings = {
-  rounds: Number(flags.rounds ?? (quick ? 1 : 3)),
+  rounds: Number(flags.rounds ?? (quick ? 1 : 4)),
   warmupSeconds: quick ? 1 : 3,
   closedSeconds: quick ? 2 : 4,
   pacedMs: quick ? 1000 : 3000,
@@ -123,7 +123,7 @@ async function main() {
   const dbUrl = (name: string) => Object.assign(new URL(db.adminUrl), { pathname: `/${name}` }).toString();
   for (const name of ['bench_pipeline', 'bench_monitored']) await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const receiver = await startDiscardingReceiver();
+  const receiver = await startReceiverThread();
 
   const root = projectRoot();
   const profileDir = path.join(root, 'bench', 'results', 'profiles');
@@ -170,7 +170,25 @@ async function main() {
     while ((await scrapeSum(monitoredOps, 'monitoring_sink_buffer_records')) > 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
     return Date.now() - t0;
   };
-  const rotated = (round: number) => MODES.map((_, i) => MODES[(i + round) % MODES.length]!);
+  // Forward in even rounds, backward in odd ones: each service mode goes first as often as the other (given an even
+  // number of rounds), so neither always inherits the other's aftermath (dirty pages, WAL, a busy disk). Until
+  // 2026-11-29 the order rotated, and with three rounds the monitored service always ran right after the pipeline.
+  const rotated = (round: number) => (round % 2 === 0 ? [...MODES] : [...MODES].reverse());
+  const statsClients = Object.fromEntries(await Promise.all([...SERVICE_MODES].map(async (mode) => {
+    const client = new pg.Client({ connectionString: dbUrl(`bench_${mode}`) });
+    await client.connect();
+    return [mode, client] as const;
+  }))) as Record<Mode, pg.Client>;
+  /**
+   * ANALYZE the mode's database before it is measured. With the worker off the job queue grows by about 12,000 jobs
+   * a phase, and graphile_worker.add_jobs keeps the plan it made while the queue was small: a sequential scan of
+   * the jobs table in every batch. Postgres CPU per webhook then rose from 242 to 465 µs over six 4 s phases of
+   * the pipeline, and stayed at 175-205 µs with an ANALYZE before each (it invalidates the plan). Autovacuum does
+   * the same within its one-minute naptime once the table has grown by 10%; the bench's phases are shorter.
+   */
+  const refreshStatistics = async (mode: Mode) => {
+    if (SERVICE_MODES.has(mode)) await statsClients[mode].query('ANALYZE');
+  };
 
   const memoryStart = await monitored.rssBytes();
   log('warm-up');
@@ -189,9 +207,11 @@ async function main() {
   const cpu = Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, Array<{ nodeUs: number; postgresUs: number; byThread?: Record<string, number> }>>;
   for (let round = 0; round < settings.rounds; round += 1) {
     for (const mode of rotated(round)) {
+      await refreshStatistics(mode);
       const node0 = await processCpuSeconds(children[mode].pid);
       const threads0 = await threadCpuSeconds(children[mode].pid);
       const pg0 = await postgresCpuSeconds(postmasterPid);
+      const kinds0 = await postgresCpuByKind(postmasterPid);
       const r = await runClosed(target(mode), settings.connections, settings.closedSeconds, body);
       closed[mode].push(r);
       count(mode, r.total);
@@ -205,13 +225,16 @@ async function main() {
         postgresUs: SERVICE_MODES.has(mode) ? ((await postgresCpuSeconds(postmasterPid)) - pg0) / accepted * 1e6 : 0,
       };
       const threads1 = await threadCpuSeconds(children[mode].pid);
+      const kinds1 = await postgresCpuByKind(postmasterPid);
+      const pgByKind = Object.fromEntries(Object.entries(kinds1).map(([k, t]) => [k, Math.round(((t - (kinds0[k] ?? 0)) / accepted) * 1e6)]).filter(([, us]) => us !== 0));
       const byThread = Object.fromEntries(Object.entries(threads1).map(([name, t]) => [name, Math.round(((t - (threads0[name] ?? 0)) / accepted) * 1e6)]));
       cpu[mode].push({ ...c, byThread });
       const drainedMs = await drain();
-      log(`round ${round + 1} closed ${mode}: ${Math.round(r.requestsPerSecond)} req/s (${r.errors} errors), CPU per 2xx: node ${Math.round(c.nodeUs)} µs ${JSON.stringify(byThread)}, postgres ${Math.round(c.postgresUs)} µs${mode === 'monitored' ? `; records still buffered after the CPU was read: ${drainedMs} ms of draining` : ''}`);
+      log(`round ${round + 1} closed ${mode}: ${Math.round(r.requestsPerSecond)} req/s (${r.errors} errors), CPU per 2xx: node ${Math.round(c.nodeUs)} µs ${JSON.stringify(byThread)}, postgres ${Math.round(c.postgresUs)} µs ${SERVICE_MODES.has(mode) ? JSON.stringify(pgByKind) : ''}${mode === 'monitored' ? `; records still buffered after the CPU was read: ${drainedMs} ms of draining` : ''}`);
     }
     for (const rate of flags['closed-only'] ? [] : settings.rates) {
       for (const mode of rotated(round)) {
+        await refreshStatistics(mode);
         const r = await runPaced(target(mode), rate, settings.pacedMs, body);
         (paced[mode][rate] ??= []).push(r);
         count(mode, r.answered);
@@ -227,6 +250,7 @@ async function main() {
   const overloadRate = Math.round(sustained * settings.overloadFactor);
   log(`overload: monitored at ${overloadRate} req/s (${settings.overloadFactor} x ${Math.round(sustained)}) for ${settings.overloadMs / 1000} s`);
   const acceptedIds: string[] = [];
+  await refreshStatistics('monitored');
   const countedBeforeOverload = await scrapeSum(monitoredOps, 'webhook_requests_total');
   const serverTimeBefore = await scrapeBuckets(monitoredOps, 'webhook_processing_duration_seconds');
   const overload = await runPaced(target('monitored'), overloadRate, settings.overloadMs, body, {
@@ -249,6 +273,7 @@ async function main() {
   log(`overload: p50 ${overload.latencyMs.p50.toFixed(1)} p99 ${overload.latencyMs.p99.toFixed(1)} ms, statuses ${JSON.stringify(overload.statuses)}, ${overload.errors} errors; the generator sent late by p50 ${overload.sendLagMs.p50.toFixed(1)}, p99 ${overload.sendLagMs.p99.toFixed(1)} ms`);
   await drain();
 
+  await refreshStatistics('monitored');
   log(`soak: monitored at ${settings.soakRate} req/s for ${settings.soakSeconds} s`);
   const memoryAfterWarmup = await monitored.rssBytes();
   let peak = memoryAfterWarmup;
@@ -296,8 +321,10 @@ async function main() {
   };
 
   // Stopping flushes the monitored service's exporter: its spans are all at the receiver after this.
+  for (const client of Object.values(statsClients)) await client.end();
   for (const mode of MODES) await children[mode].stop();
-  fidelity.spansExported = receiver.stats().spans;
+  const receiverStats = await receiver.stats();
+  fidelity.spansExported = receiverStats.spans;
   await receiver.close();
   await db.stop();
   await rm(work, { recursive: true, force: true });
@@ -333,7 +360,7 @@ async function main() {
   const checks = checkTargets(summary);
   printReport(summary, checks, settings.rates);
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), node: process.version, kernel: os.release(), platform: os.platform() };
-  const result = { at: new Date().toISOString(), quick, settings, machine, summary, checks, soak, memorySeries, overload, receiver: receiver.stats(), rounds: { closed, paced, cpu }, elapsedSeconds: Math.round((Date.now() - started) / 1000) };
+  const result = { at: new Date().toISOString(), quick, settings, machine, summary, checks, soak, memorySeries, overload, receiver: receiverStats, rounds: { closed, paced, cpu }, elapsedSeconds: Math.round((Date.now() - started) / 1000) };
   const dir = path.join(root, 'bench', 'results');
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${result.at.replace(/[:.]/g, '-')}${quick || flags['closed-only'] || flags['overload-rate'] ? '-quick' : ''}.json`);
