@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { makePool, type Pool } from '../src/db/makePool.js';
 import type { RequestRecord } from '../src/telemetry/makeWebhookRecord.js';
-import { serializeRecord, writeRecords } from '../src/telemetry/writeRecords.js';
+import { COPY_CHUNK_CHARS, joinRows, serializeRecord, writeRecords } from '../src/telemetry/writeRecords.js';
 import { alert, startTestService, TEST_ADMIN_TOKEN, type TestService } from './support/startTestService.js';
 import { waitFor } from './support/waitFor.js';
 
@@ -61,5 +61,27 @@ describe('writeRecords: a batch of monitoring records is one COPY, exact whateve
     // And the connection is usable afterwards: a plain batch still goes in.
     await writeRecords(pool, [serializeRecord({ ...stored[1]!, id: randomUUID() })], 5000);
     assert.equal((await pool.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n, before + 2);
+  });
+
+  it('a batch of many chunks (400 rows, one of them longer than a chunk) is stored whole, each row exactly', async () => {
+    const template = (await pool.query('SELECT to_jsonb(r) AS j FROM webhook_requests r ORDER BY id LIMIT 1')).rows[0].j as RequestRecord;
+    const long = 'x'.repeat(COPY_CHUNK_CHARS + 100);
+    const records = Array.from({ length: 400 }, (_, i) => ({ ...template, id: randomUUID(), error_message: i === 150 ? long : `row ${i}\tof 400` }));
+    const rows = records.map(serializeRecord);
+    assert.ok([...joinRows(rows)].length > 5, 'the batch spans several chunks');
+    await writeRecords(pool, rows, 5000);
+    const stored = new Map((await pool.query('SELECT id::text AS id, error_message FROM webhook_requests WHERE id = ANY($1::uuid[])', [records.map((r) => r.id)])).rows.map((r) => [r.id, r.error_message]));
+    assert.equal(stored.size, 400);
+    for (const r of records) assert.equal(stored.get(r.id), r.error_message);
+  });
+});
+
+describe('joinRows: COPY text in bounded chunks, rows whole and in order', () => {
+  it('joins rows in order into chunks no longer than the bound, a longer row alone', () => {
+    const rows = ['a\n', 'bb\n', 'ccc\n', 'd'.repeat(12) + '\n', 'e\n', 'f\n'];
+    const chunks = [...joinRows(rows, 8)];
+    assert.equal(chunks.join(''), rows.join(''));
+    assert.deepEqual(chunks, ['a\nbb\n', 'ccc\n', 'd'.repeat(12) + '\n', 'e\nf\n']);
+    assert.deepEqual([...joinRows([], 8)], []);
   });
 });

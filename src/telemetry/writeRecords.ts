@@ -60,9 +60,29 @@ export function serializeRecord(record: RequestRecord): string {
   return `${line}\n`;
 }
 
-/** Each row is its own chunk: a batch never becomes one string (V8 caps a string near 512 MB). */
+/**
+ * Characters of COPY text per chunk. pg-copy-streams sends each chunk as a CopyData message with two socket writes,
+ * so a chunk per row cost two system calls a record. Measured writing 40 batches of 500 of the service's records
+ * (1.2 KB each), six alternating rounds: 18-26 µs of Node CPU a record with a chunk per row, 6.3-9.7 µs with
+ * 64 KiB chunks (about 50 rows). Bounded, so a batch never becomes one string (V8 caps a string near 512 MB).
+ */
+export const COPY_CHUNK_CHARS = 64 * 1024;
+
+/** Rows joined in order into strings of at most `maxChars` characters (a longer row is a chunk of its own). */
+export function* joinRows(rows: readonly string[], maxChars = COPY_CHUNK_CHARS): Generator<string> {
+  let chunk = '';
+  for (const row of rows) {
+    if (chunk.length > 0 && chunk.length + row.length > maxChars) {
+      yield chunk;
+      chunk = '';
+    }
+    chunk += row;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
 async function copyRows(client: pg.PoolClient, rows: string[]): Promise<void> {
-  await pipeline(Readable.from(rows), client.query(copyFrom(COPY_SQL)));
+  await pipeline(Readable.from(joinRows(rows)), client.query(copyFrom(COPY_SQL)));
 }
 
 /** A COPY line's id: its first field. */
