@@ -38,7 +38,10 @@ export async function migrate(connectionString: string, logger: Logger): Promise
     // waiting for its connections to close, and a database stopped right after (a failed start) then ended a
     // session under it, an uncaught error.
     const workerPool = new pg.Pool({ connectionString, max: 1, application_name: 'tv-webhook-migrate' });
-    workerPool.on('error', () => undefined);
+    workerPool.on('error', (err) => logger.warn({ err }, 'migration client failed'));
+    // Without a 'connect' listener graphile-worker 0.18 printed "Your pool doesn't have all of the error
+    // handlers!" on stderr at every start.
+    workerPool.on('connect', (c) => c.on('error', (err) => logger.warn({ err }, 'migration client lost its connection')));
     try {
       await runWorkerMigrations({ pgPool: workerPool, logger: undefined });
     } finally {
