@@ -104,12 +104,15 @@ function thirds(series: number[]): { firstThirdBytes: number; lastThirdBytes: nu
 }
 
 /**
- * The lowest V8 heap in use in the soak's first and last thirds: the floor the collector returns to. A leak raises
- * it; resident memory can grow without one (V8 keeps the pages its sawtooth peaked at).
+ * The V8 heap in use after the soak's first and last major collections (nodejs_heap_used_after_major_gc_bytes,
+ * sampled every 5 s with the count of major collections): what the process holds, which a leak raises. A soak
+ * with fewer than two major collections cannot show it (both NaN).
  */
-function heapFloors(series: number[]): { firstThird: number; lastThird: number } {
-  const third = Math.max(1, Math.floor(series.length / 3));
-  return { firstThird: Math.min(...series.slice(0, third)), lastThird: Math.min(...series.slice(-third)) };
+function heapAfterMajorGcs(series: Array<{ heapAfterGcBytes: number; majorGcs: number }>, majorGcsBefore: number): { first: number; last: number; majorGcs: number } {
+  const inSoak = series.filter((m) => m.majorGcs > majorGcsBefore);
+  const majorGcs = series.length > 0 ? series[series.length - 1]!.majorGcs - majorGcsBefore : 0;
+  if (majorGcs < 2 || inSoak.length === 0) return { first: NaN, last: NaN, majorGcs };
+  return { first: inSoak[0]!.heapAfterGcBytes, last: inSoak[inSoak.length - 1]!.heapAfterGcBytes, majorGcs };
 }
 
 async function main() {
@@ -280,14 +283,18 @@ async function main() {
   let peakBuffered = 0;
   // Every 5 s: resident memory and the V8 heap in use, to tell a leak (the heap grows) from a heap that was
   // sized up by the overload phase and is not returned to the system (resident memory alone grows).
-  const memorySeries: Array<{ atSeconds: number; rssMiB: number; heapUsedMiB: number }> = [];
+  const memorySeries: Array<{ atSeconds: number; rssMiB: number; heapUsedMiB: number; heapAfterGcBytes: number; majorGcs: number }> = [];
+  const majorGcsBefore = await scrapeSum(monitoredOps, 'nodejs_gc_duration_seconds_count', 'kind="major"');
   const soakStarted = Date.now();
   let ticks = 0;
   const sampler = setInterval(() => {
     monitored.rssBytes().then((b) => (peak = Math.max(peak, b)), () => undefined);
     if (ticks++ % 5 === 0) {
-      Promise.all([monitored.rssBytes(), scrapeSum(monitoredOps, 'nodejs_heap_size_used_bytes')]).then(([rss, heap]) => {
-        memorySeries.push({ atSeconds: Math.round((Date.now() - soakStarted) / 1000), rssMiB: Math.round(rss / 1048576), heapUsedMiB: Math.round(heap / 1048576) });
+      Promise.all([
+        monitored.rssBytes(), scrapeSum(monitoredOps, 'nodejs_heap_size_used_bytes'), scrapeSum(monitoredOps, 'nodejs_heap_used_after_major_gc_bytes'),
+        scrapeSum(monitoredOps, 'nodejs_gc_duration_seconds_count', 'kind="major"'),
+      ]).then(([rss, heap, heapAfterGcBytes, majorGcs]) => {
+        memorySeries.push({ atSeconds: Math.round((Date.now() - soakStarted) / 1000), rssMiB: Math.round(rss / 1048576), heapUsedMiB: Math.round(heap / 1048576), heapAfterGcBytes, majorGcs });
       }, () => undefined);
     }
     scrapeSum(monitoredOps, 'monitoring_sink_buffer_records').then((n) => (peakBuffered = Math.max(peakBuffered, n)), () => undefined);
@@ -296,7 +303,7 @@ async function main() {
   clearInterval(sampler);
   count('monitored', soak.answered);
   const drainMs = await drain();
-  log(`soak memory (s: resident / V8 heap used, MiB): ${memorySeries.map((m) => `${m.atSeconds}: ${m.rssMiB} / ${m.heapUsedMiB}`).join(', ')}`);
+  log(`soak memory (s: resident / V8 heap used / after the latest major collection, MiB; major collections): ${memorySeries.map((m) => `${m.atSeconds}: ${m.rssMiB} / ${m.heapUsedMiB} / ${Math.round(m.heapAfterGcBytes / 1048576)}; ${m.majorGcs - majorGcsBefore}`).join(', ')}`);
   await new Promise((r) => setTimeout(r, 2000));
   const memoryEnd = await monitored.rssBytes();
 
@@ -335,7 +342,7 @@ async function main() {
       const rs = paced[m][rate] ?? [];
       return [String(rate), { p50: median(rs.map((r) => r.latencyMs.p50)), p95: median(rs.map((r) => r.latencyMs.p95)), p99: median(rs.map((r) => r.latencyMs.p99)), max: median(rs.map((r) => r.latencyMs.max)) }];
     }))])),
-    memory: { startBytes: memoryStart, afterWarmupBytes: memoryAfterWarmup, peakBytes: peak, endBytes: memoryEnd, ...thirds(memorySeries.map((m) => m.rssMiB * 1048576)), heapFloorBytes: heapFloors(memorySeries.map((m) => m.heapUsedMiB * 1048576)) },
+    memory: { startBytes: memoryStart, afterWarmupBytes: memoryAfterWarmup, peakBytes: peak, endBytes: memoryEnd, ...thirds(memorySeries.map((m) => m.rssMiB * 1048576)), heapAfterMajorGc: heapAfterMajorGcs(memorySeries, majorGcsBefore) },
     fidelity,
     cpuUs: Object.fromEntries(MODES.map((m) => [m, { node: median(cpu[m].map((c) => c.nodeUs)), postgres: median(cpu[m].map((c) => c.postgresUs)) }])),
     refusedByRate: Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(settings.rates.map((rate) => [String(rate), (paced[m][rate] ?? []).reduce((n, r) => n + (r.statuses['503'] ?? 0), 0)]))])),

@@ -206,6 +206,11 @@ function defineMetrics() {
       help: 'Open live streams (GET /api/monitoring/stream), at most STREAM_MAX_CONNECTIONS.',
       registers,
     }),
+    heapAfterMajorGc: new client.Gauge({
+      name: 'nodejs_heap_used_after_major_gc_bytes',
+      help: 'V8 heap in use shortly after the latest major (mark-compact) collection: what the process holds. A leak raises it; nodejs_heap_size_used_bytes saws up and down between collections.',
+      registers,
+    }),
     streamDroppedEvents: new client.Counter({
       name: 'monitoring_stream_dropped_events_total',
       help: 'Live stream events dropped because a client read slower than webhooks arrived (its queue of STREAM_QUEUE_MAX_EVENTS was full); the client is told how many.',

@@ -14,6 +14,7 @@ import { makeMetricsProcessor } from './makeMetricsProcessor.js';
 import { makeWebhookMetrics } from './makeWebhookMetrics.js';
 import { makeWebhookRecord } from './makeWebhookRecord.js';
 import { makeWebhookSpans } from './makeWebhookSpans.js';
+import { observeHeapAfterMajorGc } from './observeHeapAfterMajorGc.js';
 import { OtlpWebhookExporter } from './otlpWebhookExporter.js';
 import { RecordSink } from './recordSink.js';
 import { probeSpanOrigin } from './probeSpanOrigin.js';
@@ -160,6 +161,7 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     ...consumers.map(({ name, consumer }) => getSpanHub().attach(consumer, onError(name))),
     // Deferred: made after the turn's answers are written (see WebhookHub).
     ...webhookConsumers.map(({ name, consumer }) => getWebhookHub().attach(consumer, onError(name), { deferred: true })),
+    observeHeapAfterMajorGc((bytes) => metrics.heapAfterMajorGc.set(bytes), onError('metrics')),
   ];
   return {
     enabled: true,
