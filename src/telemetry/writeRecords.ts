@@ -61,10 +61,11 @@ export function serializeRecord(record: RequestRecord): string {
 }
 
 /**
- * Characters of COPY text per chunk. pg-copy-streams sends each chunk as a CopyData message with two socket writes,
- * so a chunk per row cost two system calls a record. Measured writing 40 batches of 500 of the service's records
- * (1.2 KB each), six alternating rounds: 18-26 µs of Node CPU a record with a chunk per row, 6.3-9.7 µs with
- * 64 KiB chunks (about 50 rows; 17.4 µs in the first, cold round). Bounded, so a batch never becomes one string (V8 caps a string near 512 MB).
+ * Characters of COPY text per chunk. pg-copy-streams sends each chunk as a CopyData message with two socket
+ * writes, so a chunk per row cost two system calls a record. Measured writing 40 batches of 500 of the service's
+ * records (1.2 KB each), six alternating rounds: 18-26 µs of Node CPU a record with a chunk per row, 6.3-9.7 µs
+ * with 64 KiB chunks (about 50 rows; 17.4 µs in the first, cold round). Bounded, so a batch never becomes one
+ * string (V8 caps a string near 512 MB).
  */
 export const COPY_CHUNK_CHARS = 64 * 1024;
 
