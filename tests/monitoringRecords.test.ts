@@ -118,6 +118,27 @@ describe('monitoring: spans, records and metrics for every webhook', function ()
     assert.equal(sampleValue(after, 'webhook_requests_total', { status: 'rejected', code: 'WH_ERR_UNKNOWN_ACTION' }) - sampleValue(before, 'webhook_requests_total', { status: 'rejected', code: 'WH_ERR_UNKNOWN_ACTION' }), 1);
   });
 
+  it('a GET to the webhook URL: 405 with Allow, recorded as rejected WH_ERR_METHOD_NOT_ALLOWED, counted and traced', async () => {
+    const before = await scrape(svc.opsUrl);
+    const res = await fetch(`${svc.url}/api/webhooks/tradingview`, { headers: { 'user-agent': 'Mozilla/5.0' } });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'POST');
+    const body = (await res.json()) as any;
+    assert.equal(body.error.code, 'WH_ERR_METHOD_NOT_ALLOWED');
+    const detail = await record(body.webhookId);
+    assert.equal(detail.webhook.status, 'rejected');
+    assert.equal(detail.webhook.httpStatus, 405);
+    assert.equal(detail.webhook.errorCode, 'WH_ERR_METHOD_NOT_ALLOWED');
+    assert.equal(detail.webhook.userAgent, 'Mozilla/5.0');
+    assert.equal(detail.stages.at(-1).stage, 'failed');
+    const { root } = await traceOf(body.webhookId);
+    assert.equal(root.name, 'GET /api/webhooks/tradingview');
+    assert.equal(root.attributes['http.request.method'], 'GET');
+    const after = await scrape(svc.opsUrl);
+    const code = { status: 'rejected', code: 'WH_ERR_METHOD_NOT_ALLOWED' };
+    assert.equal(sampleValue(after, 'webhook_requests_total', code) - sampleValue(before, 'webhook_requests_total', code), 1);
+  });
+
   it('a failed webhook (database too slow): 503, record failed, the executing stage failed, span status ERROR', async () => {
     const locker = new pg.Client({ connectionString: svc.db.url });
     await locker.connect();

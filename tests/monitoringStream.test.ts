@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { sampleValue, scrape } from './support/metricsText.js';
 import { alert, startTestService, TEST_ADMIN_TOKEN, TEST_SECRET, type TestService } from './support/startTestService.js';
 import { waitFor } from './support/waitFor.js';
@@ -101,6 +102,46 @@ describe('live stream: GET /api/monitoring/stream pushes each webhook as it happ
     const again = await openStream(svc);
     again.close();
     await again.ended;
+  });
+
+  it('a client that stops reading loses the oldest events past STREAM_QUEUE_MAX_EVENTS, is told how many, and they are counted', async () => {
+    const own = await startTestService({ STREAM_QUEUE_MAX_EVENTS: '5' }, { db: svc.db });
+    const socket = net.connect(Number(new URL(own.url).port), '127.0.0.1');
+    try {
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (text: string) => (received += text));
+      socket.write(`GET /api/monitoring/stream HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${TEST_ADMIN_TOKEN}\r\n\r\n`);
+      await waitFor(async () => received.includes('connected'), { what: 'stream opened' });
+      // The client stops reading: the kernel's buffers fill, then the service's queue for this client.
+      socket.pause();
+      const droppedCount = async () => sampleValue(await scrape(own.opsUrl), 'monitoring_stream_dropped_events_total');
+      let sent = 0;
+      // Until an event is dropped when the newest one arrives: the queue was full then, so which end loses shows.
+      let last: Awaited<ReturnType<typeof own.post>>;
+      for (;;) {
+        assert.ok(sent < 30_000, `no event dropped after ${sent} webhooks`);
+        await Promise.all(Array.from({ length: 100 }, () => own.post(alert({ secret: 'x'.repeat(600) }))));
+        const before = await droppedCount();
+        last = await own.post(alert({ price: '7' }));
+        sent += 101;
+        if ((await droppedCount()) > before) break;
+      }
+      const dropped = await droppedCount();
+      socket.resume();
+      const count = (text: string) => (text.match(/^event: webhook$/gm) ?? []).length;
+      await waitFor(async () => received.includes(last.body.webhookId), { what: 'the newest event, kept' });
+      const notices = [...received.matchAll(/^event: dropped\ndata: (.*)$/gm)].map((m) => JSON.parse(m[1]!).dropped as number);
+      assert.ok(notices.length >= 1, 'the client is told it missed events');
+      assert.equal(notices.reduce((a, b) => a + b, 0), dropped, 'the notices add up to the counter');
+      assert.equal(count(received) + dropped, sent, 'every webhook is either sent to the client or counted as dropped');
+      // Oldest first out: the newest webhook, sent while the queue was full, is delivered after the last notice.
+      const afterNotice = received.slice(received.lastIndexOf('event: dropped'));
+      assert.ok(afterNotice.includes(last.body.webhookId));
+    } finally {
+      socket.destroy();
+      await own.close();
+    }
   });
 
   it('ends open streams when the service shuts down, so that shutdown is not held open', async () => {

@@ -13,6 +13,8 @@ import { finishWebhookTrace } from '../pipeline/finishWebhookTrace.js';
 
 export const WEBHOOK_PATH = '/api/webhooks/tradingview';
 
+const POST_SPAN_NAME = `POST ${WEBHOOK_PATH}`;
+
 export interface WebhookRouteDeps extends PipelineDeps {
   rateLimit: RateLimiter;
   ipAllowlist: IpAllowlist | undefined;
@@ -27,30 +29,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     url: WEBHOOK_PATH,
     bodyLimit: deps.bodyLimitBytes,
     // Rate limit, allowlist and load shedding run before the body is read: refusing must cost as little as possible.
-    onRequest: async (request) => {
-      // Sub-millisecond start time: stage durations here are often well under a millisecond.
-      const startMs = performance.timeOrigin + performance.now();
-      request.receivedAt = new Date(startMs);
-      deps.metrics?.inFlight.inc();
-      const trace = new WebhookTrace(deps.webhookTracing, {
-        name: `POST ${WEBHOOK_PATH}`,
-        webhookId: request.id,
-        parent: extractParent(request.headers),
-        startTime: startMs,
-        attributes: {
-          [ATTR.httpMethod]: 'POST',
-          [ATTR.httpRoute]: WEBHOOK_PATH,
-          [ATTR.urlPath]: WEBHOOK_PATH,
-          [ATTR.clientAddress]: request.ip,
-          [ATTR.userAgent]: request.headers['user-agent'],
-        },
-      });
-      trace.begin('received', startMs);
-      request.webhook = { trace, extras: {}, bodyRead: false, finished: false };
-      await deps.rateLimit(request.ip);
-      checkIpAllowlist(deps.ipAllowlist, request.ip);
-      deps.loadShedder.admit();
-    },
+    onRequest: async (request) => startWebhook(request, deps),
     handler: async (request) => {
       const state = request.webhook!;
       state.bodyRead = true;
@@ -74,15 +53,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
       finishWebhook(request, reply.statusCode, deps);
       return payload;
     },
-    // Fastify calls this when a client closes its connection before its request is complete. It usually runs
-    // before the error answer's onSend (50 of 50 aborted requests in a test run), and when the connection closes
-    // while onRequest is still waiting, the body reader may never hear of it and onSend never runs. Either way the
-    // webhook is finished once (finishWebhook ignores a second call), as the client's fault.
-    onRequestAbort: async (request) => {
-      if (!request.webhook || request.webhook.bodyRead || request.webhook.finished) return;
-      request.webhookError ??= clientErrorOf(request.raw.socket) ?? clientAborted();
-      finishWebhook(request, statusOf(request.webhookError), deps);
-    },
+    onRequestAbort: async (request) => abortWebhook(request, deps),
     onResponse: async (request, reply) => {
       request.log.info(
         { webhookId: request.id, statusCode: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100, ip: request.ip },
@@ -90,15 +61,64 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
       );
     },
   });
+  // A sender configured with the wrong method (a browser, a GET health probe pointed at the webhook URL) is a
+  // webhook that went wrong like any other: it gets a record, a trace and a count, as rejected.
   app.route({
     method: ['GET', 'PUT', 'PATCH', 'DELETE'],
     url: WEBHOOK_PATH,
+    onRequest: async (request) => startWebhook(request, deps),
+    onSend: async (request, reply, payload) => {
+      finishWebhook(request, reply.statusCode, deps);
+      return payload;
+    },
+    onRequestAbort: async (request) => abortWebhook(request, deps),
     handler: async () => {
       throw new WebhookError('WH_ERR_METHOD_NOT_ALLOWED', 'Use POST: TradingView sends alerts as POST requests.', {
         headers: { Allow: 'POST' },
       });
     },
   });
+}
+
+/**
+ * A webhook's start, before its body is read: its trace (which becomes its record and metrics), then the
+ * checks that refuse it cheaply (rate limit, allowlist, load shedding).
+ */
+async function startWebhook(request: FastifyRequest, deps: WebhookRouteDeps): Promise<void> {
+  // Sub-millisecond start time: stage durations here are often well under a millisecond.
+  const startMs = performance.timeOrigin + performance.now();
+  request.receivedAt = new Date(startMs);
+  deps.metrics?.inFlight.inc();
+  const trace = new WebhookTrace(deps.webhookTracing, {
+    name: request.method === 'POST' ? POST_SPAN_NAME : `${request.method} ${WEBHOOK_PATH}`,
+    webhookId: request.id,
+    parent: extractParent(request.headers),
+    startTime: startMs,
+    attributes: {
+      [ATTR.httpMethod]: request.method,
+      [ATTR.httpRoute]: WEBHOOK_PATH,
+      [ATTR.urlPath]: WEBHOOK_PATH,
+      [ATTR.clientAddress]: request.ip,
+      [ATTR.userAgent]: request.headers['user-agent'],
+    },
+  });
+  trace.begin('received', startMs);
+  request.webhook = { trace, extras: {}, bodyRead: false, finished: false };
+  await deps.rateLimit(request.ip);
+  checkIpAllowlist(deps.ipAllowlist, request.ip);
+  deps.loadShedder.admit();
+}
+
+/**
+ * Fastify calls this when a client closes its connection before its request is complete. It usually runs
+ * before the error answer's onSend (50 of 50 aborted requests in a test run), and when the connection closes
+ * while onRequest is still waiting, the body reader may never hear of it and onSend never runs. Either way the
+ * webhook is finished once (finishWebhook ignores a second call), as the client's fault.
+ */
+function abortWebhook(request: FastifyRequest, deps: WebhookRouteDeps): void {
+  if (!request.webhook || request.webhook.bodyRead || request.webhook.finished) return;
+  request.webhookError ??= clientErrorOf(request.raw.socket) ?? clientAborted();
+  finishWebhook(request, statusOf(request.webhookError), deps);
 }
 
 function finishWebhook(request: FastifyRequest, httpStatus: number, deps: Pick<WebhookRouteDeps, 'metrics' | 'loadShedder'>): void {
