@@ -5,6 +5,7 @@ import { makePool, type Pool } from '../src/db/makePool.js';
 import type { FinishedWebhook } from '../src/telemetry/finishedWebhook.js';
 import { makeWebhookRecord } from '../src/telemetry/makeWebhookRecord.js';
 import { RecordSink } from '../src/telemetry/recordSink.js';
+import { serializeRecord } from '../src/telemetry/writeRecords.js';
 import { getSpanHub } from '../src/telemetry/spanHub.js';
 import { getWebhookHub } from '../src/telemetry/webhookHub.js';
 import { sampleValue, scrape } from './support/metricsText.js';
@@ -159,5 +160,27 @@ describe('monitoring from one compact result', function () {
       assert.equal(sink.getStats().written, 300 * (1 + STAGES_OK.length));
       await sink.stop(1000);
     });
+  });
+
+  it("a record's COPY line reuses the JSON made on the way, and is the same line as one written from the values alone", async () => {
+    const deep: Record<string, unknown> = {};
+    let cursor = deep;
+    for (let i = 0; i < 40; i++) cursor = (cursor.next = {}) as Record<string, unknown>;
+    const sent = [
+      await svc.post(alert({ price: 9702, note: 'tab\there, newline\nthere, backslash \\ and "quotes"' })),
+      await svc.post(alert({ action: 'hodl', note: 'bad \u0000 NUL and \ud800 lone surrogate' })),
+      await svc.post(alert({ price: 9703, strategy: 's'.repeat(5000), deep })),
+      await svc.post('{"ticker": "BTC", }'),
+      await svc.post(alert({ secret: 'wrong-secret-0123456789' })),
+    ];
+    let reused = 0;
+    for (const res of sent) {
+      const w = await waitFor(async () => finished.find((f) => f.webhookId === res.body.webhookId), { what: `finished ${res.body.webhookId}` });
+      const record = makeWebhookRecord(w);
+      if (record.jsonText?.stages !== undefined && record.jsonText.headers !== undefined) reused += 1;
+      assert.equal(serializeRecord(record), serializeRecord({ ...record, jsonText: undefined }), `webhook ${res.status} ${res.body.error?.code ?? ''}`);
+      assert.deepEqual(JSON.parse(record.jsonText!.stages!), JSON.parse(JSON.stringify(record.stages)));
+    }
+    assert.equal(reused, sent.length, 'every record came with the JSON of its stages and headers');
   });
 });

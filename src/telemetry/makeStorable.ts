@@ -28,6 +28,8 @@ export interface Storable {
   cut: Cut | null;
   /** SHA-256 (hex) of the whole input's JSON, as JSON.stringify would write it, before anything was cut. */
   sha256?: string;
+  /** The kept value's JSON text, when it was made on the way (the common case: nothing cut). */
+  json?: string;
 }
 
 export interface StorableLimits {
@@ -136,7 +138,7 @@ export function makeStorable(input: unknown, limits: StorableLimits): Storable {
   if (json !== undefined && json.length <= limits.maxBytes && !UNSTORABLE_ESCAPE.test(json) && nestsAtMost(json, limits.maxDepth)) {
     const bytes = Buffer.byteLength(json);
     if (bytes <= limits.maxBytes) {
-      return { value: input, bytes, cut: null, ...(limits.digest ? { sha256: createHash('sha256').update(json).digest('hex') } : {}) };
+      return { value: input, bytes, cut: null, json, ...(limits.digest ? { sha256: createHash('sha256').update(json).digest('hex') } : {}) };
     }
   }
   return makeStorableCopy(input, limits);

@@ -11,8 +11,10 @@ import type { WebhookConsumer } from './webhookHub.js';
  * links to the very trace in Jaeger.
  */
 export function makeWebhookMetrics(metrics: Metrics): WebhookConsumer {
-  const requestCounters = new Map<string, { inc(): void }>();
-  const stageHistograms = new Map<string, (value: number) => void>();
+  // Keyed by each label in turn, not by a joined string: no string is made per observation (seven a webhook).
+  const requestCounters = new Map<string, Map<string, { inc(): void }>>();
+  type StageObservers = Partial<Record<'completed' | 'failed', (value: number) => void>>;
+  const stageHistograms = new Map<string, StageObservers>();
   const declineCounters = new Map<string, { inc(): void }>();
   const bound = <T>(cache: Map<string, T>, key: string, make: () => T): T => {
     let child = cache.get(key);
@@ -28,7 +30,7 @@ export function makeWebhookMetrics(metrics: Metrics): WebhookConsumer {
     const a = w.attributes;
     const status = w.status;
     const code = w.errorCode ?? w.outcome ?? 'none';
-    bound(requestCounters, `${status}\u0000${code}`, () => metrics.requests.labels({ status, code })).inc();
+    bound(bound(requestCounters, status, () => new Map<string, { inc(): void }>()), code, () => metrics.requests.labels({ status, code })).inc();
     // prom-client types exemplar labels as the metric's own label names; any names are valid in OpenMetrics.
     metrics.processingSeconds.observe({ labels: { status }, value: (w.endMs - w.startMs) / 1000, exemplarLabels: { trace_id: w.traceId } as never });
     const size = a[ATTR.payloadSize];
@@ -39,7 +41,8 @@ export function makeWebhookMetrics(metrics: Metrics): WebhookConsumer {
     if (typeof reason === 'string') bound(declineCounters, reason, () => metrics.declines.labels({ reason })).inc();
     for (const s of w.stages) {
       const stageStatus = s.failed ? 'failed' : 'completed';
-      bound(stageHistograms, `${s.stage}\u0000${stageStatus}`, () => makeFastObserver(metrics.stageSeconds, { stage: s.stage, status: stageStatus }))((s.endMs - s.startMs) / 1000);
+      const observers = bound<StageObservers>(stageHistograms, s.stage, () => ({}));
+      (observers[stageStatus] ??= makeFastObserver(metrics.stageSeconds, { stage: s.stage, status: stageStatus }))((s.endMs - s.startMs) / 1000);
     }
   };
 }

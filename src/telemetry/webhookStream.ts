@@ -1,14 +1,14 @@
-import type { RequestRecord } from './makeWebhookRecord.js';
+import type { RequestRecord, RequestRow } from './makeWebhookRecord.js';
 
 /**
  * One webhook's outcome as the live stream shows it: the record the sink stores (made by makeWebhookRecord, so
  * secrets are already redacted and text already bounded), without the sender's payload and headers, which
  * would make an event up to 64 KiB; the payload's size and digest say which one it was.
  */
-export type StreamEvent = Omit<RequestRecord, 'payload' | 'headers' | 'user_agent' | 'stages'>;
+export type StreamEvent = Omit<RequestRow, 'payload' | 'headers' | 'user_agent' | 'stages'>;
 
 export function streamEventOf(record: RequestRecord): StreamEvent {
-  const { payload: _payload, headers: _headers, user_agent: _userAgent, stages: _stages, ...event } = record;
+  const { payload: _payload, headers: _headers, user_agent: _userAgent, stages: _stages, jsonText: _jsonText, ...event } = record;
   return event;
 }
 

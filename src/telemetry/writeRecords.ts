@@ -4,19 +4,21 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Pool } from '../db/makePool.js';
 import { toError } from '../domain/errors.js';
-import type { RequestRecord } from './makeWebhookRecord.js';
+import type { RecordJsonText, RequestRecord, RequestRow } from './makeWebhookRecord.js';
 
-/** webhook_requests' columns in the order of a record's COPY line (every field of RequestRecord). */
+/** webhook_requests' columns in the order of a record's COPY line (every field of RequestRow). */
 const COLUMNS = [
   'id', 'created_at', 'source_ip', 'user_agent', 'headers', 'payload', 'payload_size', 'signature', 'signature_valid',
   'processing_time_ms', 'status', 'http_status', 'error_code', 'error_message', 'error_stack', 'signal_id', 'outcome',
   'decline_reason', 'ticker', 'action', 'strategy', 'trace_id', 'replay_of', 'payload_sha256', 'truncation', 'stages',
-] as const satisfies ReadonlyArray<keyof RequestRecord>;
-/** Compile-time proof that COLUMNS names every field of RequestRecord (a field added there must be written). */
-const EVERY_FIELD_WRITTEN: Exclude<keyof RequestRecord, (typeof COLUMNS)[number]> extends never ? true : never = true;
+] as const satisfies ReadonlyArray<keyof RequestRow>;
+/** Compile-time proof that COLUMNS names every field of RequestRow (a field added there must be written). */
+const EVERY_FIELD_WRITTEN: Exclude<keyof RequestRow, (typeof COLUMNS)[number]> extends never ? true : never = true;
 void EVERY_FIELD_WRITTEN;
 /** jsonb columns: their value is written as JSON text. */
 const JSON_COLUMNS = new Set<string>(['headers', 'payload', 'truncation', 'stages']);
+/** Per column of COLUMNS: whether it is jsonb (looked up by position on the hot path). */
+const IS_JSON = COLUMNS.map((c) => JSON_COLUMNS.has(c));
 const COLUMN_LIST = COLUMNS.join(', ');
 
 /**
@@ -47,13 +49,14 @@ function copyText(value: string): string {
  * storable (makeStorable removed NUL and lone surrogates).
  */
 export function serializeRecord(record: RequestRecord): string {
+  const jsonText: RecordJsonText = record.jsonText ?? {};
   let line = '';
   for (let i = 0; i < COLUMNS.length; i += 1) {
     const column = COLUMNS[i]!;
     const value = record[column] as unknown;
     if (i > 0) line += '\t';
     if (value === null || value === undefined) line += '\\N';
-    else if (JSON_COLUMNS.has(column)) line += copyText(JSON.stringify(value));
+    else if (IS_JSON[i]) line += copyText(jsonText[column as keyof RecordJsonText] ?? JSON.stringify(value));
     else if (typeof value === 'boolean') line += value ? 't' : 'f';
     else line += copyText(String(value));
   }
