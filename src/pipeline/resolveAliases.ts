@@ -42,6 +42,10 @@ const STRATEGY_ALIASES: Partial<Record<Canonical, string[]>> = {
   strategy: ['name', 'strategyname'],
 };
 
+/** The alias tables as entries, made once: Object.entries on every webhook was about 1 KB of garbage each. */
+const TOP_LEVEL_ENTRIES = Object.entries(TOP_LEVEL_ALIASES) as [Canonical, string[]][];
+const STRATEGY_ENTRIES = Object.entries(STRATEGY_ALIASES) as [Canonical, string[]][];
+
 export function normaliseKey(name: string): string {
   return name.toLowerCase().replace(/[\s_.-]/g, '');
 }
@@ -67,7 +71,7 @@ export function resolveAliases(fields: BodyFields): Alert {
   const used = new Set<string>();
   const alert: Alert = { extra: {} };
 
-  for (const [canonical, aliases] of Object.entries(TOP_LEVEL_ALIASES) as [Canonical, string[]][]) {
+  for (const [canonical, aliases] of TOP_LEVEL_ENTRIES) {
     for (const alias of aliases) {
       const hit = top.get(alias);
       if (hit === undefined) continue;
@@ -79,7 +83,7 @@ export function resolveAliases(fields: BodyFields): Alert {
   }
   if (nested) {
     used.add(top.get('strategy')!.name);
-    for (const [canonical, aliases] of Object.entries(STRATEGY_ALIASES) as [Canonical, string[]][]) {
+    for (const [canonical, aliases] of STRATEGY_ENTRIES) {
       if (alert[canonical] !== undefined) continue;
       for (const alias of aliases) {
         const hit = nested.get(alias);

@@ -50,7 +50,7 @@ export interface RequestRow {
 }
 
 /** JSON text of a record's jsonb columns, made on the way to the record (see serializeRecord). */
-export type RecordJsonText = Partial<Record<'headers' | 'payload' | 'stages', string>>;
+export type RecordJsonText = Partial<Record<'headers' | 'payload', string>>;
 
 /** A webhook's row, and the JSON text of its jsonb columns where it was already made. */
 export interface RequestRecord extends RequestRow {
@@ -105,14 +105,6 @@ export function makeWebhookRecord(w: FinishedWebhook): RequestRecord {
   if (payload?.cut) truncation.payload = payload.cut;
   const headers = makeStorable(extras.headers ?? {}, { maxBytes: limits.headersBytes, maxDepth: 2 });
   if (headers.cut) truncation.headers = headers.cut;
-  const stages: StoredStage[] = [];
-  let stagesJson = '[';
-  for (const s of w.stages) {
-    const { stored, json } = storedStageOf(s, w.startMs);
-    stages.push(stored);
-    stagesJson += stages.length > 1 ? `,${json}` : json;
-  }
-  stagesJson += ']';
   return {
     id: w.webhookId,
     created_at: new Date(w.startMs).toISOString(),
@@ -139,8 +131,8 @@ export function makeWebhookRecord(w: FinishedWebhook): RequestRecord {
     replay_of: str(a[ATTR.replayOf]),
     payload_sha256: extras.payloadSha256 ?? payload?.sha256 ?? null,
     truncation: Object.keys(truncation).length > 0 ? truncation : null,
-    stages,
-    jsonText: { headers: headers.json, payload: payload?.json, stages: stagesJson },
+    stages: w.stages.map((s) => storedStageOf(s, w.startMs)),
+    jsonText: { headers: headers.json, payload: payload?.json },
   };
 }
 
@@ -150,17 +142,9 @@ export function stageMetadataOf(s: StageTiming): Record<string, unknown> | undef
   return { ...s.attributes, [ATTR.errorType]: s.errorCode };
 }
 
-/** A number as JSON writes it (not finite: null). */
-const numberJson = (x: number) => (Number.isFinite(x) ? String(x) : 'null');
-
-/**
- * A stage's metadata is our own attributes, some of them from the alert: cleaned and bounded like the rest.
- * Returns the stored stage and its JSON text (the same as JSON.stringify of it), made from the metadata's JSON
- * that makeStorable already wrote.
- */
-function storedStageOf(s: StageTiming, webhookStartMs: number): { stored: StoredStage; json: string } {
+/** A stage's metadata is our own attributes, some of them from the alert: cleaned and bounded like the rest. */
+function storedStageOf(s: StageTiming, webhookStartMs: number): StoredStage {
   const stored: StoredStage = { stage: s.stage, offset_ms: ms(s.startMs - webhookStartMs), duration_ms: ms(s.endMs - s.startMs), span_id: s.spanId };
-  let json = `{"stage":${JSON.stringify(stored.stage)},"offset_ms":${numberJson(stored.offset_ms)},"duration_ms":${numberJson(stored.duration_ms)},"span_id":${JSON.stringify(stored.span_id)}`;
   const raw = stageMetadataOf(s);
   const metadata = raw ? makeStorable(raw, { maxBytes: RECORD_LIMITS.stageMetadataBytes, maxDepth: 2 }) : undefined;
   const message = s.failed && s.errorMessage !== undefined ? makeStorableText(s.errorMessage, RECORD_LIMITS.textBytes) : undefined;
@@ -168,12 +152,10 @@ function storedStageOf(s: StageTiming, webhookStartMs: number): { stored: Stored
   if (s.failed) {
     stored.status = 'failed';
     stored.error_message = message?.text ?? null;
-    json += `,"status":"failed","error_message":${stored.error_message === null ? 'null' : JSON.stringify(stored.error_message)}`;
   }
   if (metadata || cuts.length > 0) {
     const value = (metadata?.value ?? {}) as Record<string, unknown>;
     stored.metadata = cuts.length > 0 ? { ...value, [STAGE_CUT_KEY]: cuts.join(',') } : value;
-    json += `,"metadata":${cuts.length === 0 && metadata?.json !== undefined ? metadata.json : JSON.stringify(stored.metadata)}`;
   }
-  return { stored, json: `${json}}` };
+  return stored;
 }
