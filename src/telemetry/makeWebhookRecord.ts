@@ -49,10 +49,10 @@ export interface RequestRow {
   stages: StoredStage[];
 }
 
-/** JSON text of a record's jsonb columns, made on the way to the record (see serializeRecord). */
+/** JSON text of a record's JSON columns, made on the way to the record (see serializeRecord). */
 export type RecordJsonText = Partial<Record<'headers' | 'payload', string>>;
 
-/** A webhook's row, and the JSON text of its jsonb columns where it was already made. */
+/** A webhook's row, and the JSON text of its JSON columns where it was already made. */
 export interface RequestRecord extends RequestRow {
   /**
    * Made by makeWebhookRecord, which has this text on the way (makeStorable checks a value by its JSON): the

@@ -15,9 +15,9 @@ const COLUMNS = [
 /** Compile-time proof that COLUMNS names every field of RequestRow (a field added there must be written). */
 const EVERY_FIELD_WRITTEN: Exclude<keyof RequestRow, (typeof COLUMNS)[number]> extends never ? true : never = true;
 void EVERY_FIELD_WRITTEN;
-/** jsonb columns: their value is written as JSON text. */
+/** JSON columns (json, jsonb): their value is written as JSON text. */
 const JSON_COLUMNS = new Set<string>(['headers', 'payload', 'truncation', 'stages']);
-/** Per column of COLUMNS: whether it is jsonb (looked up by position on the hot path). */
+/** Per column of COLUMNS: whether it holds JSON (looked up by position on the hot path). */
 const IS_JSON = COLUMNS.map((c) => JSON_COLUMNS.has(c));
 const COLUMN_LIST = COLUMNS.join(', ');
 
