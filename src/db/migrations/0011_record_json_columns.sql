@@ -6,9 +6,9 @@
 -- alternating rounds, backend CPU from /proc: 26.0-35.6 µs a row as jsonb, 20.2-23.7 µs as json. The payload
 -- now keeps the sender's key order. The view keeps its columns and types (metadata is still jsonb).
 --
--- Changing a column's type rewrites the table, under a lock that holds the records' writes (they wait in the
--- sink's bounded buffer) and the API's reads of records. Measured on the 2-core machine with 500,000 records of
--- the service's (832 MB): 7.8 s, and the table shrank to 686 MB; back to jsonb (Down) 8.4 s.
+-- Changing a column's type rewrites the table once. Migrations run before the service answers; another instance
+-- still running meanwhile has its records' writes wait (in its sink's bounded buffer). Measured on the 2-core
+-- machine with 500,000 of the service's records (832 MB): 7.8 s, and the table shrank to 686 MB; Down 8.4 s.
 DROP VIEW processing_stages;
 ALTER TABLE webhook_requests DROP CONSTRAINT webhook_requests_stages_check;
 ALTER TABLE webhook_requests
