@@ -4,24 +4,26 @@ import { parseArgs } from 'node:util';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { startTestServer, stopTestServer } from '../tests/support/testDatabase.js';
-import { startTestService, TEST_SECRET } from '../tests/support/startTestService.js';
+import { startTestService } from '../tests/support/startTestService.js';
+import { BENCH_SECRET } from './requestMix.js';
 import { startReceiverThread } from './startReceiverThread.js';
 
 /**
  * What one webhook costs the service's process, measured without the rest of the bench on the machine: the
- * service runs in this process (its own database, OTLP export to a receiver thread), the sender in another.
- * After a warm-up, for each mode in turn (alternating over rounds): CPU per request of the process and of its
+ * service runs in this process (its own database, OTLP export to a receiver thread), the sender (requestSender.ts,
+ * the bench's mix of requests) in another. After a 2 s warm-up, for each mode in turn (alternating over rounds):
+ * CPU per request answered, of the process and of its
  * main thread (and that thread's system time), the collections V8 made, and with --allocations the bytes
  * allocated per request by function (V8's sampling heap profiler, counting what the collector has freed too).
  *
- *   node dist/bench/requestCost.js                         # pipeline and monitored, 2 rounds of 20,000 requests
+ *   node dist/bench/requestCost.js                         # pipeline and monitored, 2 rounds of 8 s closed loop
  *   node dist/bench/requestCost.js --refuse                # every request refused before its body (403, as a 503)
  *   node dist/bench/requestCost.js --rate 1000 --modes monitored --allocations
  */
 const { values: flags } = parseArgs({
   options: {
     modes: { type: 'string', default: 'pipeline,monitored' },
-    requests: { type: 'string', default: '20000' },
+    seconds: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '2' },
     rate: { type: 'string', default: '0' },
     refuse: { type: 'boolean', default: false },
@@ -29,13 +31,15 @@ const { values: flags } = parseArgs({
   },
 });
 const modes = flags.modes.split(',');
-const requests = Number(flags.requests);
 const sender = fileURLToPath(new URL('./requestSender.js', import.meta.url));
 
-function sendRequests(url: string, count: number, start: number): Promise<void> {
+/** Runs the sender for `seconds`, its mix going on after `start` requests; resolves with the requests answered. */
+function sendRequests(url: string, seconds: number, start: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [sender, url, String(count), TEST_SECRET, flags.rate, String(start)], { stdio: 'inherit' });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sender exited with ${code}`))));
+    const child = spawn(process.execPath, [sender, url, String(seconds), flags.rate, String(start)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve((JSON.parse(out) as { answered: number }).answered) : reject(new Error(`sender exited with ${code}`))));
   });
 }
 
@@ -56,6 +60,7 @@ function allocationsByFunction(head: HeapNode): Map<string, number> {
 async function measure(mode: string, round: number): Promise<void> {
   const receiver = await startReceiverThread();
   const svc = await startTestService({
+    WEBHOOK_SECRETS: BENCH_SECRET,
     MONITORING_ENABLED: String(mode === 'monitored'),
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
     MONITORING_REJECTED_PER_MINUTE: '0',
@@ -64,7 +69,7 @@ async function measure(mode: string, round: number): Promise<void> {
   });
   const url = `${svc.url}/api/webhooks/tradingview`;
   try {
-    await sendRequests(url, 4000, round * 1_000_000);
+    const warmup = await sendRequests(url, 2, round * 1_000_000);
     const gc = { minor: { n: 0, ms: 0 }, major: { n: 0, ms: 0 } };
     const observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
@@ -85,7 +90,7 @@ async function measure(mode: string, round: number): Promise<void> {
     }
     const process0 = process.cpuUsage();
     const main0 = process.threadCpuUsage();
-    await sendRequests(url, requests, round * 1_000_000 + 4000);
+    const requests = await sendRequests(url, Number(flags.seconds), round * 1_000_000 + warmup);
     const cpu = process.cpuUsage(process0);
     const main = process.threadCpuUsage(main0);
     const profile = flags.allocations ? ((await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: HeapNode } }).profile : undefined;

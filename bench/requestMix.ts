@@ -8,8 +8,9 @@ const TICKERS = Array.from({ length: 20 }, (_, i) => `BINANCE:SYM${i}USDT`);
 
 export type RequestKind = 'valid' | 'duplicate' | 'rejected';
 
-export function makeRequestMix() {
-  let n = 0;
+/** `start`: the number of requests already sent with the same mix (a later run goes on with new alerts). */
+export function makeRequestMix(start = 0) {
+  let n = start;
   const recent: string[] = [];
   return function next(): { kind: RequestKind; body: string } {
     n += 1;

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IpAllowlist } from '../config/parseIpAllowlist.js';
 import { checkIpAllowlist } from '../pipeline/checkIpAllowlist.js';
 import type { RateLimiter } from '../pipeline/makeRateLimiter.js';
@@ -24,6 +24,11 @@ export interface WebhookRouteDeps extends PipelineDeps {
 }
 
 export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDeps): void {
+  // The answer is decided: end the trace (which feeds metrics and the monitoring record) before it is sent.
+  const finishOnSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    finishWebhook(request, reply.statusCode, deps);
+    return payload;
+  };
   app.route<{ Querystring: { token?: string | string[] } }>({
     method: 'POST',
     url: WEBHOOK_PATH,
@@ -48,11 +53,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
       );
       return state.answer;
     },
-    // The answer is decided: end the trace (which feeds metrics and the monitoring record) before it is sent.
-    onSend: async (request, reply, payload) => {
-      finishWebhook(request, reply.statusCode, deps);
-      return payload;
-    },
+    onSend: finishOnSend,
     onRequestAbort: async (request) => abortWebhook(request, deps),
     onResponse: async (request, reply) => {
       request.log.info(
@@ -67,10 +68,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     method: ['GET', 'PUT', 'PATCH', 'DELETE'],
     url: WEBHOOK_PATH,
     onRequest: async (request) => startWebhook(request, deps),
-    onSend: async (request, reply, payload) => {
-      finishWebhook(request, reply.statusCode, deps);
-      return payload;
-    },
+    onSend: finishOnSend,
     onRequestAbort: async (request) => abortWebhook(request, deps),
     handler: async () => {
       throw new WebhookError('WH_ERR_METHOD_NOT_ALLOWED', 'Use POST: TradingView sends alerts as POST requests.', {
