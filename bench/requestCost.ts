@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeFile } from 'node:fs/promises';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { startTestServer, stopTestServer } from '../tests/support/testDatabase.js';
@@ -19,6 +20,7 @@ import { startReceiverThread } from './startReceiverThread.js';
  *   node dist/bench/requestCost.js                         # pipeline and monitored, 2 rounds of 8 s closed loop
  *   node dist/bench/requestCost.js --refuse                # every request refused before its body (403, as a 503)
  *   node dist/bench/requestCost.js --rate 1000 --modes monitored --allocations
+ *   node dist/bench/requestCost.js --profile /tmp/prof      # also a V8 CPU profile of each mode and round
  */
 const { values: flags } = parseArgs({
   options: {
@@ -28,6 +30,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '0' },
     refuse: { type: 'boolean', default: false },
     allocations: { type: 'boolean', default: false },
+    profile: { type: 'string', default: '' },
   },
 });
 const modes = flags.modes.split(',');
@@ -88,12 +91,23 @@ async function measure(mode: string, round: number): Promise<void> {
       await session.post('HeapProfiler.enable');
       await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
     }
+    if (flags.profile) {
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      await session.post('Profiler.start');
+    }
     const process0 = process.cpuUsage();
     const main0 = process.threadCpuUsage();
     const requests = await sendRequests(url, Number(flags.seconds), round * 1_000_000 + warmup);
     const cpu = process.cpuUsage(process0);
     const main = process.threadCpuUsage(main0);
     const profile = flags.allocations ? ((await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: HeapNode } }).profile : undefined;
+    if (flags.profile) {
+      const { profile: cpu } = await session.post('Profiler.stop');
+      const file = `${flags.profile}/${mode}-${round + 1}-${requests}.cpuprofile`;
+      await writeFile(file, JSON.stringify(cpu));
+      console.log(`  CPU profile: ${file} (node dist/bench/summariseProfile.js ${file} ${requests})`);
+    }
     session.disconnect();
     await new Promise((r) => setTimeout(r, 50));
     observer.disconnect();

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { loadGeneratedSecrets } from '../src/config/loadGeneratedSecrets.js';
 import { parseConfig } from '../src/config/parseConfig.js';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
+import { makeTempDir } from './support/makeTempDir.js';
 
 // The Standard Webhooks specification's published test vector.
 const VECTOR = {
@@ -168,7 +168,7 @@ describe('authenticate: generated secret and operator-set secret length', () => 
   });
 
   it('refuses to start with a webhook secret shorter than 16 characters in DATA_DIR/secrets.json', async () => {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'tvw-short-'));
+    const dataDir = await makeTempDir('tvw-short-');
     await writeFile(path.join(dataDir, 'secrets.json'), JSON.stringify({ webhookSecret: 'too-short', adminToken: 'y'.repeat(43) }));
     await assert.rejects(loadGeneratedSecrets(dataDir, { webhookSecrets: undefined, adminToken: undefined }), (err: Error) =>
       /secrets\.json.*webhookSecret.*at least 16 characters/s.test(err.message) && !err.message.includes('too-short'),

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { projectRoot } from '../src/db/projectRoot.js';
@@ -9,6 +7,7 @@ import { freePort } from './support/freePort.js';
 import { alert, TEST_SECRET } from './support/startTestService.js';
 import { createTestDatabase } from './support/testDatabase.js';
 import { waitFor } from './support/waitFor.js';
+import { makeTempDir } from './support/makeTempDir.js';
 
 /** The real entry point (src/main.ts) in a child process, as `npm start` runs it. */
 describe('process signals: SIGTERM drains, a second signal exits at once', function () {
@@ -20,7 +19,7 @@ describe('process signals: SIGTERM drains, a second signal exits at once', funct
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot(), 'src', 'main.ts')], {
       env: {
         ...process.env, DATABASE_URL: db.url, PORT: String(port), OPS_PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'info', WORKER_ENABLED: 'false',
-        MONITORING_ENABLED: 'false', WEBHOOK_SECRETS: TEST_SECRET, ADMIN_TOKEN: 'x'.repeat(20), DATA_DIR: await mkdtemp(path.join(tmpdir(), 'tvw-sig-')),
+        MONITORING_ENABLED: 'false', WEBHOOK_SECRETS: TEST_SECRET, ADMIN_TOKEN: 'x'.repeat(20), DATA_DIR: await makeTempDir('tvw-sig-'),
         DB_TIMEOUT_MS: '20000', SHUTDOWN_TIMEOUT_MS: '30000',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../src/db/projectRoot.js';
 import { freePort } from './support/freePort.js';
 import { sampleValue } from './support/metricsText.js';
 import { alert, startTestService } from './support/startTestService.js';
 import { waitFor } from './support/waitFor.js';
+import { makeTempDir } from './support/makeTempDir.js';
 
 /** `npm run worker` as its own process (src/workerMain.ts), beside a web process with WORKER_ENABLED=false. */
 describe('worker process: executes what the web process queued, and serves its own /metrics', function () {
@@ -21,7 +21,7 @@ describe('worker process: executes what the web process queued, and serves its o
       env: {
         // HOST is the public listener's; the worker's /metrics binds OPS_HOST (loopback by default).
         ...process.env, DATABASE_URL: web.db.url, HOST: '0.0.0.0', WORKER_METRICS_PORT: String(metricsPort), WORKER_POLL_INTERVAL_MS: '100',
-        LOG_LEVEL: 'info', DATA_DIR: await mkdtemp(path.join(tmpdir(), 'tvw-worker-')), SHUTDOWN_TIMEOUT_MS: '5000',
+        LOG_LEVEL: 'info', DATA_DIR: await makeTempDir('tvw-worker-'), SHUTDOWN_TIMEOUT_MS: '5000',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,3 +1,4 @@
+import { removeTempDirs } from './makeTempDir.js';
 import { startTestServer, stopTestServer } from './testDatabase.js';
 
 export async function mochaGlobalSetup(): Promise<void> {
@@ -6,4 +7,5 @@ export async function mochaGlobalSetup(): Promise<void> {
 
 export async function mochaGlobalTeardown(): Promise<void> {
   await stopTestServer();
+  await removeTempDirs();
 }

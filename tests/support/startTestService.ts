@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -68,6 +68,7 @@ export async function startTestService(env: Record<string, string> = {}, options
     close: async () => {
       await service.stop();
       if (!options.db) await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
