@@ -5,7 +5,7 @@ import { makePool, type Pool } from '../src/db/makePool.js';
 import type { FinishedWebhook } from '../src/telemetry/finishedWebhook.js';
 import { makeWebhookRecord } from '../src/telemetry/makeWebhookRecord.js';
 import { RecordSink } from '../src/telemetry/recordSink.js';
-import { serializeRecord } from '../src/telemetry/writeRecords.js';
+import { serializeRecord } from '../src/telemetry/serializeRecord.js';
 import { getSpanHub } from '../src/telemetry/spanHub.js';
 import { getWebhookHub } from '../src/telemetry/webhookHub.js';
 import { sampleValue, scrape } from './support/metricsText.js';
@@ -162,7 +162,7 @@ describe('monitoring from one compact result', function () {
     });
   });
 
-  it("a record's COPY line reuses the JSON made on the way, and is the same line as one written from the values alone", async () => {
+  it("a record's COPY tuple reuses the JSON made on the way, and is the same tuple as one written from the values alone", async () => {
     const deep: Record<string, unknown> = {};
     let cursor = deep;
     for (let i = 0; i < 40; i++) cursor = (cursor.next = {}) as Record<string, unknown>;

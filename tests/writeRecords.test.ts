@@ -3,17 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { makePool, type Pool } from '../src/db/makePool.js';
 import type { RequestRecord } from '../src/telemetry/makeWebhookRecord.js';
-import { COPY_CHUNK_CHARS, joinRows, serializeRecord, writeRecords } from '../src/telemetry/writeRecords.js';
+import { COLUMN_TYPES, serializeRecord } from '../src/telemetry/serializeRecord.js';
+import { COPY_CHUNK_BYTES, joinRows, writeRecords } from '../src/telemetry/writeRecords.js';
 import { alert, startTestService, TEST_ADMIN_TOKEN, type TestService } from './support/startTestService.js';
 import { waitFor } from './support/waitFor.js';
 
-/** Text COPY's format must escape (tab, newline, carriage return, backslash), its NULL marker, and the rest. */
+/** What COPY's text format had to escape (tab, newline, carriage return, backslash), its NULL marker, and text beyond ASCII. */
 const HOSTILE = ['tab\there', 'line\nbreak', 'carriage\rreturn', 'back\\slash', '\\N', '\\\\t', 'quote " and \'', 'unicode é ✓ 🚀', '\\n not a newline'];
 
 /** A header value can carry tabs and backslashes, not line breaks or characters past Latin-1. */
 const asHeader = (text: string) => text.replace(/[\r\n]|[^\x00-\xff]/g, '?');
 
-describe('writeRecords: a batch of monitoring records is one COPY, exact whatever the text', function () {
+describe('writeRecords: a batch of monitoring records is one binary COPY, exact whatever the text', function () {
   this.timeout(60_000);
   let svc: TestService;
   let pool: Pool;
@@ -63,9 +64,28 @@ describe('writeRecords: a batch of monitoring records is one COPY, exact whateve
     assert.equal((await pool.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n, before + 2);
   });
 
+  it('stores each binary value exactly: times to the microsecond in any offset, uuids in any case or without hyphens, text beyond ASCII, numbers, booleans, nulls', async () => {
+    const template = (await pool.query('SELECT to_jsonb(r) AS j FROM webhook_requests r ORDER BY id LIMIT 1')).rows[0].j as RequestRecord;
+    const signal = randomUUID();
+    const records: RequestRecord[] = [
+      { ...template, id: randomUUID(), created_at: '2026-11-29T14:00:00.123456+01:00', signal_id: signal.replace(/-/g, '').toUpperCase(), ticker: 'É✓🚀', processing_time_ms: 0.125, payload_size: 2 ** 31 - 1, signature_valid: false },
+      { ...template, id: randomUUID(), created_at: new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999)).toISOString(), signal_id: null, ticker: null, strategy: 'x'.repeat(70) + 'é', signature_valid: true, truncation: { payload: { reasons: ['size'], bytes: 9 } } as never },
+    ];
+    await writeRecords(pool, records.map(serializeRecord), 5000);
+    const stored = (await pool.query(
+      `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at, signal_id::text, ticker, strategy, processing_time_ms, payload_size, signature_valid, truncation
+         FROM webhook_requests WHERE id = ANY($1::uuid[]) ORDER BY created_at DESC`,
+      [records.map((r) => r.id)],
+    )).rows;
+    assert.deepEqual(stored, [
+      { at: '2026-11-29T13:00:00.123456', signal_id: signal, ticker: 'É✓🚀', strategy: template.strategy, processing_time_ms: 0.125, payload_size: 2 ** 31 - 1, signature_valid: false, truncation: template.truncation },
+      { at: '1999-12-31T23:59:59.999000', signal_id: null, ticker: null, strategy: 'x'.repeat(70) + 'é', processing_time_ms: template.processing_time_ms, payload_size: template.payload_size, signature_valid: true, truncation: { payload: { reasons: ['size'], bytes: 9 } } },
+    ]);
+  });
+
   it('a batch of many chunks (400 rows, one of them longer than a chunk) is stored whole, each row exactly', async () => {
     const template = (await pool.query('SELECT to_jsonb(r) AS j FROM webhook_requests r ORDER BY id LIMIT 1')).rows[0].j as RequestRecord;
-    const long = 'x'.repeat(COPY_CHUNK_CHARS + 100);
+    const long = 'x'.repeat(COPY_CHUNK_BYTES + 100);
     const records = Array.from({ length: 400 }, (_, i) => ({ ...template, id: randomUUID(), error_message: i === 150 ? long : `row ${i}\tof 400` }));
     const rows = records.map(serializeRecord);
     assert.ok([...joinRows(rows)].length > 5, 'the batch spans several chunks');
@@ -76,12 +96,41 @@ describe('writeRecords: a batch of monitoring records is one COPY, exact whateve
   });
 });
 
-describe('joinRows: COPY text in bounded chunks, rows whole and in order', () => {
-  it('joins rows in order into chunks no longer than the bound, a longer row alone', () => {
-    const rows = ['a', 'bb', 'ccc', 'd'.repeat(12), 'e', 'f'];
-    const chunks = [...joinRows(rows, 8)];
-    assert.equal(chunks.join(''), rows.map((r) => `${r}\n`).join(''));
-    assert.deepEqual(chunks, ['a\nbb\n', 'ccc\n', 'd'.repeat(12) + '\n', 'e\nf\n']);
-    assert.deepEqual([...joinRows([], 8)], []);
+describe('joinRows: a binary COPY stream in bounded chunks, rows whole and in order', () => {
+  it('starts with the header, joins rows in order into chunks no longer than the bound (a longer row alone), ends with the trailer', () => {
+    const header = 'PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0';
+    const rows = ['a', 'bb', 'ccc', 'd'.repeat(30), 'e', 'f'];
+    const chunks = [...joinRows(rows, 21)].map((b) => b.toString('latin1'));
+    assert.equal(chunks.join(''), `${header}${rows.join('')}\xff\xff`);
+    assert.deepEqual(chunks, [`${header}a`, 'bbccc', 'd'.repeat(30), 'ef\xff\xff']);
+    assert.deepEqual([...joinRows([], 21)].map((b) => b.toString('latin1')), [`${header}\xff\xff`]);
+  });
+});
+
+describe('serializeRecord: each value in the binary form of its column', function () {
+  this.timeout(30_000);
+
+  it('names every column of webhook_requests with the type Postgres has for it (a migration that changes one fails here)', async () => {
+    const svc = await startTestService();
+    try {
+      const pool = makePool({ connectionString: svc.db.url, max: 1, timeoutMs: 5000, logger: pino({ level: 'silent' }) });
+      try {
+        const { rows } = await pool.query<{ column_name: string; udt_name: string }>(
+          "SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = 'webhook_requests' ORDER BY column_name",
+        );
+        assert.deepEqual(Object.fromEntries(rows.map((r) => [r.column_name, r.udt_name])), Object.fromEntries(Object.entries(COLUMN_TYPES).sort()));
+      } finally {
+        await pool.end();
+      }
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('refuses a value its column cannot hold, so that record alone is given up', () => {
+    const record = { id: 'not-a-uuid', created_at: new Date().toISOString(), headers: {}, payload: null, payload_size: 0, processing_time_ms: 1, status: 'rejected', http_status: 400, trace_id: 't', stages: [] } as unknown as RequestRecord;
+    assert.throws(() => serializeRecord(record), /id is not a uuid/);
+    assert.throws(() => serializeRecord({ ...record, id: randomUUID(), created_at: 'yesterday' }), /created_at is not a time/);
+    assert.throws(() => serializeRecord({ ...record, id: randomUUID(), http_status: 2 ** 31 }), /http_status is not a 32-bit integer/);
   });
 });

@@ -26,13 +26,13 @@ export function makeWebhookMetrics(metrics: Metrics): WebhookConsumer {
   };
   const observePayloadBytes = makeFastObserver(metrics.payloadBytes, {});
   const observeDeliveryLag = makeFastObserver(metrics.deliveryLagSeconds, {});
+  const processingObservers = new Map<string, (value: number, exemplar?: Record<string, string>) => void>();
   return (w: FinishedWebhook) => {
     const a = w.attributes;
     const status = w.status;
     const code = w.errorCode ?? w.outcome ?? 'none';
     bound(bound(requestCounters, status, () => new Map<string, { inc(): void }>()), code, () => metrics.requests.labels({ status, code })).inc();
-    // prom-client types exemplar labels as the metric's own label names; any names are valid in OpenMetrics.
-    metrics.processingSeconds.observe({ labels: { status }, value: (w.endMs - w.startMs) / 1000, exemplarLabels: { trace_id: w.traceId } as never });
+    bound(processingObservers, status, () => makeFastObserver(metrics.processingSeconds, { status }))((w.endMs - w.startMs) / 1000, { trace_id: w.traceId });
     const size = a[ATTR.payloadSize];
     if (typeof size === 'number') observePayloadBytes(size);
     const lag = a[ATTR.deliveryLagMs];

@@ -56,7 +56,7 @@ export type RecordJsonText = Partial<Record<'headers' | 'payload', string>>;
 export interface RequestRecord extends RequestRow {
   /**
    * Made by makeWebhookRecord, which has this text on the way (makeStorable checks a value by its JSON): the
-   * COPY line reuses it instead of writing each value's JSON a second time. Absent for other records.
+   * COPY tuple reuses it instead of writing each value's JSON a second time. Absent for other records.
    */
   jsonText?: RecordJsonText;
 }

@@ -4,7 +4,8 @@ import { toError } from '../domain/errors.js';
 import type { Metrics } from './makeMetrics.js';
 import { makeRejectedRecordLimiter, type RejectedRecordLimiter } from './makeRejectedRecordLimiter.js';
 import type { RequestRecord } from './makeWebhookRecord.js';
-import { isRowDataError, serializeRecord, writeRecords } from './writeRecords.js';
+import { serializeRecord } from './serializeRecord.js';
+import { isRowDataError, writeRecords } from './writeRecords.js';
 
 export interface SinkOptions {
   /** A pool of its own, whose statement timeout bounds every write. */
@@ -16,7 +17,7 @@ export interface SinkOptions {
   flushIntervalMs: number;
   /** Records (request and stage rows) held in memory at most; past it the oldest are dropped and counted. */
   maxBufferRecords: number;
-  /** Bytes of buffered rows (their COPY text) held at most; past it the oldest are dropped and counted. */
+  /** Bytes of buffered rows (their binary COPY tuples) held at most; past it the oldest are dropped and counted. */
   maxBufferBytes: number;
   /** Writes of one webhook's records before they are counted as failed. */
   maxAttempts: number;
@@ -30,7 +31,7 @@ export interface SinkOptions {
 
 interface Entry {
   id: string;
-  /** The webhook's row (with its stages) as a line of COPY text: see serializeRecord. */
+  /** The webhook's row (with its stages) as a tuple of binary COPY data: see serializeRecord. */
   json: string;
   records: number;
   bytes: number;
@@ -65,12 +66,9 @@ const MAX_TRACKED_CLIENTS = 10_000;
  */
 const ENTRY_OVERHEAD_BYTES = 128;
 
-/**
- * Bytes a row's JSON holds in memory: V8 keeps a string of Latin-1 characters at one byte each, any other
- * string at two (a UTF-8 length above the character count means at least one character beyond ASCII).
- */
-function bytesOf(json: string): number {
-  return (Buffer.byteLength(json) === json.length ? json.length : 2 * json.length) + ENTRY_OVERHEAD_BYTES;
+/** Bytes a row holds in memory: V8 keeps a string of one-byte characters (a binary COPY tuple) at one byte each. */
+function bytesOf(row: string): number {
+  return row.length + ENTRY_OVERHEAD_BYTES;
 }
 
 /**
