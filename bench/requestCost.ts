@@ -21,6 +21,7 @@ import { startReceiverThread } from './startReceiverThread.js';
  *   node dist/bench/requestCost.js --refuse                # every request refused before its body (403, as a 503)
  *   node dist/bench/requestCost.js --rate 1000 --modes monitored --allocations
  *   node dist/bench/requestCost.js --profile /tmp/prof      # also a V8 CPU profile of each mode and round
+ *   node dist/bench/requestCost.js --rate 1000 --allocations --promoted   # what outlived the young generation
  */
 const { values: flags } = parseArgs({
   options: {
@@ -30,6 +31,8 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '0' },
     refuse: { type: 'boolean', default: false },
     allocations: { type: 'boolean', default: false },
+    // With --allocations: only what outlived the young generation (promoted, or still alive at the end).
+    promoted: { type: 'boolean', default: false },
     profile: { type: 'string', default: '' },
   },
 });
@@ -89,7 +92,8 @@ async function measure(mode: string, round: number): Promise<void> {
     session.connect();
     if (flags.allocations) {
       await session.post('HeapProfiler.enable');
-      await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+      const all = !flags.promoted;
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: all, includeObjectsCollectedByMinorGC: all } as never);
     }
     if (flags.profile) {
       await session.post('Profiler.enable');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -136,7 +136,10 @@ async function main() {
   const root = projectRoot();
   const profileDir = path.join(root, 'bench', 'results', 'profiles');
   if (flags.profile) await mkdir(profileDir, { recursive: true });
-  const serviceArgs = [...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--enable-source-maps', '--import', path.join(root, 'dist/src/telemetry/instrumentation.js'), path.join(root, 'dist/src/main.js')];
+  // The service runs as `npm start` runs it: its Node.js flags (the heap bound among them) are the shipped ones.
+  const startScript = (JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const startArgs = startScript.split('&&').at(-1)!.trim().split(/\s+/).slice(1).map((word) => (/^(\.\/)?dist\//.test(word) ? path.join(root, word) : word));
+  const serviceArgs = [...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...startArgs];
   const serviceEnv = async (mode: Mode) => {
     const dataDir = path.join(work, mode);
     await mkdir(dataDir, { recursive: true });
