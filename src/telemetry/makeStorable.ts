@@ -41,6 +41,8 @@ export interface StorableLimits {
 
 const UNSTORABLE_SOURCE = '\\u0000|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]';
 const HAS_UNSTORABLE = new RegExp(UNSTORABLE_SOURCE);
+/** NUL or any surrogate: a quick test without look-arounds (a paired surrogate, an emoji, then takes the exact one). */
+const MAY_BE_UNSTORABLE = /[\u0000\ud800-\udfff]/;
 const UNSTORABLE = new RegExp(UNSTORABLE_SOURCE, 'g');
 const REPLACEMENT = '\ufffd';
 /** A string is cut only if at least this much of it fits; below that, the member is left out. */
@@ -48,7 +50,7 @@ const MIN_STRING_HEAD_BYTES = 16;
 
 /** `s` with NUL and lone surrogates replaced, and how many were. */
 export function cleanText(s: string): { text: string; replaced: number } {
-  if (!HAS_UNSTORABLE.test(s)) return { text: s, replaced: 0 };
+  if (!MAY_BE_UNSTORABLE.test(s) || !HAS_UNSTORABLE.test(s)) return { text: s, replaced: 0 };
   let replaced = 0;
   const text = s.replace(UNSTORABLE, () => {
     replaced += 1;
@@ -109,6 +111,12 @@ const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i;
 
 /** Whether JSON text nests at most `maxDepth` levels (brackets inside strings do not count). */
 function nestsAtMost(json: string, maxDepth: number): boolean {
+  // No more opening brackets in all (strings included) than the limit: it cannot nest deeper. Found with indexOf,
+  // so an alert (one to three brackets) is not scanned character by character.
+  let opening = 0;
+  for (let i = json.indexOf('{'); i !== -1 && opening <= maxDepth; i = json.indexOf('{', i + 1)) opening += 1;
+  for (let i = json.indexOf('['); i !== -1 && opening <= maxDepth; i = json.indexOf('[', i + 1)) opening += 1;
+  if (opening <= maxDepth) return true;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < json.length; i++) {
