@@ -143,6 +143,17 @@ describe('configuration', () => {
     assert.throws(() => parseConfig({ WEBHOOK_SIGNING_SECRET: 'abc' }), /WEBHOOK_SIGNING_SECRET.*whsec_/);
   });
 
+  it('refuses a record buffer larger than half of the V8 heap the process was started with, naming the setting and the flag', () => {
+    const heapLimitBytes = 1024 * 2 ** 20;
+    assert.throws(
+      () => parseConfig({ MONITORING_BUFFER_MAX_BYTES: String(600 * 2 ** 20) }, { heapLimitBytes }),
+      /MONITORING_BUFFER_MAX_BYTES=629145600: more than half of this process's V8 heap \(1024 MiB.*at most 512 MiB, or raise --max-old-space-size/s,
+    );
+    assert.equal(parseConfig({ MONITORING_BUFFER_MAX_BYTES: String(512 * 2 ** 20) }, { heapLimitBytes }).monitoring.sinkMaxBufferBytes, 512 * 2 ** 20);
+    // The default (64 MiB) fits the heap the shipped start command gives (1 GiB).
+    assert.equal(parseConfig({}, { heapLimitBytes }).monitoring.sinkMaxBufferBytes, 64 * 2 ** 20);
+  });
+
   it('uses configured secrets over generated ones', async () => {
     const svc = await startTestService();
     try {

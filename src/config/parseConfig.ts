@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { z } from 'zod';
 import { parseTraceSampler } from './parseTraceSampler.js';
 import { MIN_SECRET_CHARS, type Setting, SETTINGS, type SettingValues } from './settings.js';
@@ -33,8 +34,11 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses the environment. Throws ConfigError naming every wrong variable and what it allows. */
-export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Parses the environment. Throws ConfigError naming every wrong variable and what it allows. `heapLimitBytes` is
+ * the process's V8 heap (the start command's --max-old-space-size), which the record buffer must fit in.
+ */
+export function parseConfig(env: NodeJS.ProcessEnv = process.env, options: { heapLimitBytes?: number } = {}): Config {
   // Empty strings mean "not set" for optional variables, so that `FOO=` in a .env file is harmless.
   const raw: Record<string, string> = {};
   for (const name of CONFIG_VARIABLES) {
@@ -66,6 +70,16 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.http.opsPort !== 0 && config.http.opsPort === config.http.port) {
     throw new ConfigError(`Invalid configuration:\n  OPS_PORT=${config.http.opsPort}: must differ from PORT (the operations listener is a second server)`);
+  }
+  // Buffered records live on the V8 heap: a bound past half of it would end in an out-of-memory crash, not in
+  // records dropped and counted.
+  const heapLimitBytes = options.heapLimitBytes ?? getHeapStatistics().heap_size_limit;
+  if (config.monitoring.sinkMaxBufferBytes > heapLimitBytes / 2) {
+    const mib = (n: number) => Math.floor(n / 2 ** 20);
+    throw new ConfigError(
+      `Invalid configuration:\n  MONITORING_BUFFER_MAX_BYTES=${config.monitoring.sinkMaxBufferBytes}: more than half of this process's V8 heap ` +
+        `(${mib(heapLimitBytes)} MiB, set by --max-old-space-size in the start command); lower it to at most ${mib(heapLimitBytes / 2)} MiB, or raise --max-old-space-size`,
+    );
   }
   const secrets = config.secrets.webhookSecrets;
   const short = secrets?.findIndex((s) => s.length < MIN_SECRET_CHARS) ?? -1;
