@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { startTestServer, stopTestServer } from '../tests/support/testDatabase.js';
@@ -132,6 +132,7 @@ async function measure(mode: string, round: number): Promise<void> {
   }
 }
 
+if (flags.profile) await mkdir(flags.profile, { recursive: true });
 await startTestServer();
 try {
   for (let round = 0; round < Number(flags.rounds); round += 1) {
