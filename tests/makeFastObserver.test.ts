@@ -77,6 +77,23 @@ describe('makeFastObserver with exemplars: each bucket shows its latest observat
     assert.equal(await openMetricsOf(registry, 'fast_seconds'), await openMetricsOf(registry, 'slow_seconds'));
   });
 
+  it('keeps a bucket\'s exemplar for an observation without exemplar labels, and refuses a label set over 128 characters, as prom-client does', async () => {
+    const registry = new client.Registry();
+    registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE as never);
+    const fast = new client.Histogram({ name: 'fast_seconds', help: 'x', buckets: [1], enableExemplars: true, registers: [registry] });
+    const slow = new client.Histogram({ name: 'slow_seconds', help: 'x', buckets: [1], enableExemplars: true, registers: [registry] });
+    const observe = makeFastObserver(fast, {});
+    for (const [value, exemplar] of [[0.5, { trace_id: 'a'.repeat(32) }], [0.6, { trace_id: 'b'.repeat(32) }], [0.7, {}]] as const) {
+      observe(value, exemplar);
+      slow.observe({ value, exemplarLabels: exemplar } as never);
+    }
+    assert.equal(await openMetricsOf(registry, 'fast_seconds'), await openMetricsOf(registry, 'slow_seconds'));
+    assert.match(await openMetricsOf(registry, 'fast_seconds'), /h_bucket\{le="1"\} 3 # \{trace_id="b{32}"\} 0.6/);
+    const long = { trace_id: 'c'.repeat(200) };
+    assert.throws(() => slow.observe({ value: 0.8, exemplarLabels: long } as never), RangeError);
+    assert.throws(() => observe(0.8, long), RangeError);
+  });
+
   it('ignores the exemplar on a histogram without exemplars, and still counts the observation', async () => {
     const registry = new client.Registry();
     const plain = new client.Histogram({ name: 'plain_seconds', help: 'x', buckets: [1], registers: [registry] });

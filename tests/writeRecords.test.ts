@@ -69,6 +69,7 @@ describe('writeRecords: a batch of monitoring records is one binary COPY, exact 
     const signal = randomUUID();
     const records: RequestRecord[] = [
       { ...template, id: randomUUID(), created_at: '2026-11-29T14:00:00.123456+01:00', signal_id: signal.replace(/-/g, '').toUpperCase(), ticker: 'É✓🚀', processing_time_ms: 0.125, payload_size: 2 ** 31 - 1, signature_valid: false },
+      { ...template, id: randomUUID(), created_at: '0050-01-01T00:00:00.000Z', signal_id: null, strategy: 'y' },
       { ...template, id: randomUUID(), created_at: new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999)).toISOString(), signal_id: null, ticker: null, strategy: 'x'.repeat(70) + 'é', signature_valid: true, truncation: { payload: { reasons: ['size'], bytes: 9 } } as never },
     ];
     await writeRecords(pool, records.map(serializeRecord), 5000);
@@ -80,6 +81,7 @@ describe('writeRecords: a batch of monitoring records is one binary COPY, exact 
     assert.deepEqual(stored, [
       { at: '2026-11-29T13:00:00.123456', signal_id: signal, ticker: 'É✓🚀', strategy: template.strategy, processing_time_ms: 0.125, payload_size: 2 ** 31 - 1, signature_valid: false, truncation: template.truncation },
       { at: '1999-12-31T23:59:59.999000', signal_id: null, ticker: null, strategy: 'x'.repeat(70) + 'é', processing_time_ms: template.processing_time_ms, payload_size: template.payload_size, signature_valid: true, truncation: { payload: { reasons: ['size'], bytes: 9 } } },
+      { at: '0050-01-01T00:00:00.000000', signal_id: null, ticker: template.ticker, strategy: 'y', processing_time_ms: template.processing_time_ms, payload_size: template.payload_size, signature_valid: template.signature_valid, truncation: template.truncation },
     ]);
   });
 
@@ -130,7 +132,12 @@ describe('serializeRecord: each value in the binary form of its column', functio
   it('refuses a value its column cannot hold, so that record alone is given up', () => {
     const record = { id: 'not-a-uuid', created_at: new Date().toISOString(), headers: {}, payload: null, payload_size: 0, processing_time_ms: 1, status: 'rejected', http_status: 400, trace_id: 't', stages: [] } as unknown as RequestRecord;
     assert.throws(() => serializeRecord(record), /id is not a uuid/);
-    assert.throws(() => serializeRecord({ ...record, id: randomUUID(), created_at: 'yesterday' }), /created_at is not a time/);
+    for (const id of ['0123456789abcdef0123456789abcdef----', '01234567-89ab-cdef-0123-456789abcdeZ', '0123456789abcdef0123456789abcde', '01234567-89ab-cdef-0123-456789abcdef0', '01234567089ab-cdef-0123-456789abcdef']) {
+      assert.throws(() => serializeRecord({ ...record, id }), /id is not a uuid/, id);
+    }
+    for (const at of ['yesterday', '2024-02-30T00:00:00.000Z', '2023-02-29T12:00:00.000+01:00', '2024-13-01T00:00:00.000Z']) {
+      assert.throws(() => serializeRecord({ ...record, id: randomUUID(), created_at: at }), /created_at is not a time/, at);
+    }
     assert.throws(() => serializeRecord({ ...record, id: randomUUID(), http_status: 2 ** 31 }), /http_status is not a 32-bit integer/);
   });
 });

@@ -86,13 +86,21 @@ export function makeFastObserver(histogram: Histogram<string>, labels: Record<st
   };
 }
 
+/** OpenMetrics' bound on an exemplar's label set (names and values), which prom-client enforces. */
+const MAX_EXEMPLAR_CHARS = 128;
+
 function setExemplar(internals: HistogramInternals, entry: Entry, bound: string, labels: Record<string, string>, value: number, exemplar: Record<string, string>): void {
+  let chars = 0;
+  for (const name in exemplar) chars += name.length + String(exemplar[name]).length;
+  // As prom-client: no labels leaves the bucket's exemplar as it was.
+  if (chars === 0) return;
   const slot = entry.bucketExemplars?.[bound];
-  if (slot !== null && typeof slot === 'object') {
+  if (slot !== null && typeof slot === 'object' && chars <= MAX_EXEMPLAR_CHARS) {
     slot.labelSet = exemplar;
     slot.value = value;
     slot.timestamp = Date.now() / 1000;
   } else if (entry.bucketExemplars !== undefined && typeof internals.updateExemplar === 'function') {
+    // The bucket's first exemplar, or one too long (prom-client throws its RangeError).
     internals.updateExemplar.call(internals, labels, value, exemplar);
   }
 }

@@ -55,7 +55,7 @@ export const COPY_BINARY_HEADER = 'PGCOPY\n\xff\r\n\0' + '\0\0\0\0' + '\0\0\0\0'
 export const COPY_BINARY_TRAILER = '\xff\xff';
 
 const FIELD_COUNT = COLUMNS.length;
-/** Microseconds from the Unix epoch to Postgres's (2000-01-01 UTC). */
+/** Milliseconds from the Unix epoch to Postgres's (2000-01-01 UTC). */
 const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
 /** jsonb's binary form: a version byte (1), then the JSON text. */
 const JSONB_VERSION = 1;
@@ -104,22 +104,26 @@ function hexValue(c: number): number {
   return lower >= 97 && lower <= 102 ? lower - 87 : -1;
 }
 
-/** A uuid (with or without its hyphens) as its 16 bytes. */
+/** A uuid, 36 characters with hyphens at 8, 13, 18 and 23, or 32 hex digits, as its 16 bytes. */
 function writeUuid(value: string, column: string): void {
+  const hyphens = value.length === 36;
+  if (!hyphens && value.length !== 32) throw new Error(`${column} is not a uuid`);
   reserve(20);
   scratch.writeInt32BE(16, at);
   let byte = 0;
-  for (let i = 0; i < value.length && byte < 16; i += 1) {
-    const c = value.charCodeAt(i);
-    if (c === 45 && (i === 8 || i === 13 || i === 18 || i === 23)) continue;
-    const high = hexValue(c);
+  for (let i = 0; i < value.length; i += 2) {
+    if (hyphens && (i === 8 || i === 13 || i === 18 || i === 23)) {
+      if (value.charCodeAt(i) !== 45) break;
+      i -= 1;
+      continue;
+    }
+    const high = hexValue(value.charCodeAt(i));
     const low = hexValue(value.charCodeAt(i + 1));
     if (high < 0 || low < 0) break;
     scratch[at + 4 + byte] = (high << 4) | low;
     byte += 1;
-    i += 1;
   }
-  if (byte !== 16 || !(value.length === 36 || value.length === 32)) throw new Error(`${column} is not a uuid`);
+  if (byte !== 16) throw new Error(`${column} is not a uuid`);
   at += 20;
 }
 
@@ -129,16 +133,40 @@ function digit(text: string, i: number): number {
   return d >= 0 && d <= 9 ? d : Number.NaN;
 }
 
-/** Date.toISOString's form (YYYY-MM-DDTHH:MM:SS.sssZ) as ms since the epoch, without Date.parse's general parser. */
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Date.toISOString's form (YYYY-MM-DDTHH:MM:SS.sssZ, years 100-9999) as ms since the epoch, without Date.parse's
+ * general parser; NaN for anything else (which then goes to Date.parse), including a day the month does not have.
+ */
 function parseIsoUtc(v: string): number {
-  if (v.length !== 24 || v.charCodeAt(23) !== 90 /* Z */ || v.charCodeAt(19) !== 46 /* . */) return Number.NaN;
+  if (v.length !== 24 || v[4] !== '-' || v[7] !== '-' || v[10] !== 'T' || v[13] !== ':' || v[16] !== ':' || v[19] !== '.' || v[23] !== 'Z') return Number.NaN;
   const n = (from: number, digits: number) => {
     let x = 0;
     for (let i = from; i < from + digits; i += 1) x = x * 10 + digit(v, i);
     return x;
   };
-  return Date.UTC(n(0, 4), n(5, 2) - 1, n(8, 2), n(11, 2), n(14, 2), n(17, 2), n(20, 3));
+  const year = n(0, 4);
+  const month = n(5, 2);
+  const day = n(8, 2);
+  const hour = n(11, 2);
+  const minute = n(14, 2);
+  const second = n(17, 2);
+  // NaN (a non-digit) fails every comparison. Date.UTC reads years 0-99 as 1900-1999 and rolls days over.
+  if (!(year >= 100 && isCalendarDay(year, month, day) && hour <= 23 && minute <= 59 && second <= 59)) return Number.NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second, n(20, 3));
 }
+
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month >= 1 && month <= 12 && day >= 1 && day <= (month === 2 && !leap ? 28 : DAYS_IN_MONTH[month - 1]!);
+}
+
+/** The date an ISO 8601 time starts with, when it does: Date.parse rolls a day the month lacks over to the next month. */
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})/;
+
+/** Fractional seconds of an ISO 8601 time (the digits after the seconds' point), or ''. */
+const FRACTION = /T\d{2}:\d{2}:\d{2}\.(\d+)/;
 
 /** An ISO 8601 time as microseconds since 2000 (int64), keeping up to six fractional digits. */
 function writeTimestamp(value: string, column: string): void {
@@ -146,9 +174,9 @@ function writeTimestamp(value: string, column: string): void {
   let extraMicros = 0;
   if (Number.isNaN(ms)) {
     ms = Date.parse(value);
-    if (!Number.isFinite(ms)) throw new Error(`${column} is not a time`);
-    const dot = value.indexOf('.');
-    extraMicros = dot < 0 ? 0 : Number(`${/^\d*/.exec(value.slice(dot + 1))![0]}000000`.slice(3, 6));
+    const date = ISO_DATE.exec(value);
+    if (!Number.isFinite(ms) || (date && !isCalendarDay(Number(date[1]), Number(date[2]), Number(date[3])))) throw new Error(`${column} is not a time`);
+    extraMicros = Number(`${FRACTION.exec(value)?.[1] ?? ''}000000`.slice(3, 6));
   }
   const micros = (ms - POSTGRES_EPOCH_MS) * 1000 + extraMicros;
   const high = Math.floor(micros / 2 ** 32);
