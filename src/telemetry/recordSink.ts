@@ -32,7 +32,7 @@ export interface SinkOptions {
 interface Entry {
   id: string;
   /** The webhook's row (with its stages) as a tuple of binary COPY data: see serializeRecord. */
-  json: string;
+  row: string;
   records: number;
   bytes: number;
   attempts: number;
@@ -121,16 +121,16 @@ export class RecordSink {
       this.count('dropped', records);
       return;
     }
-    let json: string;
+    let row: string;
     try {
-      json = serializeRecord(record);
+      row = serializeRecord(record);
     } catch (thrown) {
       // Cannot happen for a record made by makeWebhookRecord (its values are bounded); if it does, only this one is lost.
       this.giveUp(record.id, records, toError(thrown));
       return;
     }
-    const bytes = bytesOf(json);
-    this.queue.push({ id: record.id, json, records, bytes, attempts: 0, done: false });
+    const bytes = bytesOf(row);
+    this.queue.push({ id: record.id, row, records, bytes, attempts: 0, done: false });
     this.queuedRecords += records;
     this.queuedBytes += bytes;
     this.enforceBound();
@@ -231,7 +231,7 @@ export class RecordSink {
    */
   private async writeIsolatingRefusedRows(entries: Entry[]): Promise<void> {
     try {
-      await writeRecords(this.options.pool, entries.map((e) => e.json), this.options.writeTimeoutMs ?? 2_000);
+      await writeRecords(this.options.pool, entries.map((e) => e.row), this.options.writeTimeoutMs ?? 2_000);
     } catch (thrown) {
       if (!isRowDataError(thrown)) throw thrown;
       if (entries.length === 1) {
