@@ -73,6 +73,15 @@ describe('deploy/: the systemd unit and its environment file for a plain VPS', (
     assert.deepEqual(cmd.slice(1), start.slice(1));
   });
 
+  it('the web service and the worker start with the same V8 heap bound, and the default record buffer fits in it', async () => {
+    const scripts = JSON.parse(await read('package.json')).scripts as Record<string, string>;
+    const heapFlag = (script: string) => /--max-old-space-size=(\d+)/.exec(script)?.[1];
+    const mib = heapFlag(scripts.start!);
+    assert.ok(mib, 'npm start bounds the heap (README, Memory)');
+    assert.equal(heapFlag(scripts.worker!), mib, 'npm run worker has the same bound');
+    assert.doesNotThrow(() => parseConfig({}, { heapLimitBytes: Number(mib) * 2 ** 20 }));
+  });
+
   it('every file ExecStart names is compiled from a source in the repository', async () => {
     const tsconfig = JSON.parse(await read('tsconfig.json')).compilerOptions;
     const outDir = path.join(root, tsconfig.outDir);

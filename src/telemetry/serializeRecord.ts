@@ -7,10 +7,10 @@ import type { RecordJsonText, RequestRecord, RequestRow } from './makeWebhookRec
  * Why binary: Postgres no longer scans each line for delimiters and escapes, nor parses each value's text
  * (timestamps, uuids, numbers). Measured on 5,469 of the service's own records (1.2 KB each), copied into a
  * table with webhook_requests' indexes six times in six alternating rounds (backend CPU from /proc): 11.6-15.2
- * µs a record as text, 7.9-8.8 as binary. The json columns are still checked by Postgres (json_recv parses
- * them, jsonb_recv too). Why a string, not a Buffer per row: a buffered row stays one flat string on the V8 heap, as it was in
- * text format; a Buffer per row (tried in issue 13's fourth round) lives outside the heap and made more
- * major collections.
+ * µs a record as text, 7.9-8.8 as binary. The json columns are still checked by Postgres (json_recv and
+ * jsonb_recv parse them). Why a string, not a Buffer per row: a buffered row stays one flat string on the V8
+ * heap, as it was in text format; a Buffer per row (tried in issue 13's fourth round) lives outside the heap and
+ * made more major collections.
  */
 
 type ColumnType = 'uuid' | 'timestamptz' | 'text' | 'json' | 'jsonb' | 'int4' | 'bool' | 'float8';
