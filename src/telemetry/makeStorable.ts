@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * Makes any value storable as Postgres jsonb/text, whatever a sender put in it, and says what was cut.
@@ -146,7 +146,10 @@ export function makeStorable(input: unknown, limits: StorableLimits): Storable {
   if (json !== undefined && json.length <= limits.maxBytes && !UNSTORABLE_ESCAPE.test(json) && nestsAtMost(json, limits.maxDepth)) {
     const bytes = Buffer.byteLength(json);
     if (bytes <= limits.maxBytes) {
-      return { value: input, bytes, cut: null, json, ...(limits.digest ? { sha256: createHash('sha256').update(json).digest('hex') } : {}) };
+      const kept: Storable = { value: input, bytes, cut: null, json };
+      // One-shot: 0.6 µs for an alert's JSON, against 1.3-1.4 through a Hash object (createHash, update, digest).
+      if (limits.digest) kept.sha256 = hash('sha256', json, 'hex');
+      return kept;
     }
   }
   return makeStorableCopy(input, limits);
