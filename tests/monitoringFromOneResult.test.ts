@@ -7,7 +7,7 @@ import { makeWebhookRecord } from '../src/telemetry/makeWebhookRecord.js';
 import { RecordSink } from '../src/telemetry/recordSink.js';
 import { serializeRecord } from '../src/telemetry/serializeRecord.js';
 import { getSpanHub } from '../src/telemetry/spanHub.js';
-import { getWebhookHub } from '../src/telemetry/webhookHub.js';
+import { DEFERRED_DELAY_MS, getWebhookHub } from '../src/telemetry/webhookHub.js';
 import { sampleValue, scrape } from './support/metricsText.js';
 import { startOtlpReceiver } from './support/startOtlpReceiver.js';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
@@ -49,6 +49,20 @@ describe('monitoring from one compact result', function () {
     detach.forEach((d) => d());
     await svc.close();
     await otlp.close();
+  });
+
+  it('a scrape of /metrics counts every webhook answered before it, though monitoring batches them', async () => {
+    const hub = getWebhookHub();
+    const label = { status: 'success', code: 'accepted' };
+    const before = sampleValue(await scrape(svc.opsUrl), 'webhook_requests_total', label);
+    hub.delayMs = 60_000;
+    try {
+      const res = await svc.post(alert({ price: 7021 }));
+      assert.equal(res.body.status, 'accepted');
+      assert.equal(sampleValue(await scrape(svc.opsUrl), 'webhook_requests_total', label) - before, 1);
+    } finally {
+      hub.delayMs = DEFERRED_DELAY_MS;
+    }
   });
 
   it('the request path starts no SDK span for a webhook; its root and stages are plain numbers', async () => {

@@ -5,6 +5,7 @@ import { getQueueStats } from '../monitoring/getQueueStats.js';
 import { readStrategyWatch } from '../monitoring/readStrategyWatch.js';
 import { setStrategyGauges } from '../monitoring/setStrategyGauges.js';
 import type { Metrics } from '../telemetry/makeMetrics.js';
+import { getWebhookHub } from '../telemetry/webhookHub.js';
 
 /**
  * `GET /metrics` for Prometheus, as OpenMetrics (the format with exemplars). Queue gauges and the latest
@@ -29,6 +30,8 @@ export function registerMetricsRoute(app: FastifyInstance, deps: { metrics: Metr
         request.log.warn({ err }, 'strategy metrics unavailable for this scrape');
       }
     }
+    // Every webhook answered before the scrape is counted in it (monitoring batches them, see WebhookHub).
+    getWebhookHub().drain();
     return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 }
