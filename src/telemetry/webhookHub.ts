@@ -22,13 +22,14 @@ export const MAX_PENDING_WEBHOOKS = 256;
  * records, metrics and spans to be made first.
  *
  * Deferred webhooks are handed over in batches, consumer by consumer: every `delayMs` (10 ms), or on the next turn
- * once `maxPending` (256) wait, each consumer goes through the whole batch before the next one starts. Measured
- * in the service under closed-loop load with OTLP export, switching between the two ways every 2 s in one process
- * (medians of 20 pairs, twice): a webhook at a time after every turn, each through every consumer in turn, cost
- * 12-17 µs of main-thread CPU a webhook more (of 250-290). Each
- * consumer's code and data stay warm over its batch instead of being pushed out by the next consumer's, and the
- * event loop no longer turns once more after every turn that answered something (setImmediate). Records and
- * metrics are made at most 10 ms later; a scrape of /metrics drains first, so it counts every webhook answered.
+ * once `maxPending` (256) wait, each consumer goes through the whole batch before the next one starts. What waits
+ * is bounded by `maxPending`, or by one turn's answers when a turn answers more. Measured in the service under
+ * closed-loop load with OTLP export, switching between the two ways every 2 s in one process (medians of 20 pairs,
+ * twice): a webhook at a time after every turn, each through every consumer in turn, cost 12-17 µs of main-thread
+ * CPU a webhook more (of 250-290). Each consumer's code and data stay warm over its batch instead of being pushed
+ * out by the next consumer's, and the event loop no longer turns once more after every turn that answered
+ * something (setImmediate). Records and metrics are made at most 10 ms later; a scrape of /metrics drains first,
+ * so it counts every webhook answered.
  */
 export class WebhookHub {
   /** See DEFERRED_DELAY_MS; a test may lengthen it. */
