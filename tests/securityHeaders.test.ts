@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { alert, startTestService, type TestService } from './support/startTestService.js';
+import helmet from 'helmet';
+import { securityHeadersOf } from '../src/http/registerSecurityHeaders.js';
+import { alert, startTestService, TEST_ADMIN_TOKEN, type TestService } from './support/startTestService.js';
 
 /** Helmet's defaults that matter for an API: no sniffing, no framing, no scripts, no referrer. */
 const EXPECTED = {
@@ -31,8 +33,41 @@ describe('security headers: every answer of both listeners carries helmet\'s hea
     assertSecurityHeaders((await fetch(`${svc.url}/nowhere`)).headers, 'a 404');
   });
 
+  it('on the live stream, which writes its own head', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${svc.url}/api/monitoring/stream`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, signal: controller.signal });
+    try {
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+      assertSecurityHeaders(res.headers, 'the live stream');
+    } finally {
+      controller.abort();
+    }
+  });
+
   it('on the operations listener', async () => {
     assertSecurityHeaders((await fetch(`${svc.opsUrl}/metrics`)).headers, '/metrics');
     assertSecurityHeaders((await fetch(`${svc.opsUrl}/healthz`)).headers, '/healthz');
+  });
+});
+
+describe('securityHeadersOf: helmet\'s headers, found once', () => {
+  it('are exactly the ones helmet\'s middleware sets on a response', () => {
+    const set = new Map<string, string>();
+    const removed: string[] = [];
+    const res = {
+      setHeader: (name: string, value: string) => void set.set(name.toLowerCase(), value),
+      removeHeader: (name: string) => void removed.push(name.toLowerCase()),
+    };
+    helmet()({} as never, res as never, () => undefined);
+    assert.ok(set.size >= 10, `helmet set ${set.size} headers`);
+    assert.deepEqual(securityHeadersOf(), Object.fromEntries(set));
+    assert.deepEqual(removed, ['x-powered-by']);
+  });
+
+  it('follows helmet\'s options: a header turned off is not sent', () => {
+    const headers = securityHeadersOf(helmet({ xFrameOptions: false }));
+    assert.equal(headers['x-frame-options'], undefined);
+    assert.equal(headers['x-content-type-options'], 'nosniff');
   });
 });

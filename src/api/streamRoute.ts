@@ -1,5 +1,5 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { WebhookError } from '../domain/errors.js';
 import type { Metrics } from '../telemetry/makeMetrics.js';
 import type { StreamEvent, WebhookStream } from '../telemetry/webhookStream.js';
@@ -35,7 +35,9 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
     }
     reply.hijack();
     const raw: ServerResponse = reply.raw;
+    // Fastify's headers (the security headers among them) are only written for answers it sends itself.
     raw.writeHead(200, {
+      ...(reply.getHeaders() as OutgoingHttpHeaders),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       'x-accel-buffering': 'no',

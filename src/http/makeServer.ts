@@ -57,8 +57,10 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   // While draining, answer with Connection: close, so that keep-alive clients do not hold the shutdown open.
-  app.addHook('onSend', async (_request, reply) => {
+  // Callback hooks on every answer, not async ones: each async hook is a promise and a microtask per request.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (deps.lifecycle.state === 'draining') void reply.header('connection', 'close');
+    done(null, payload);
   });
 
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));

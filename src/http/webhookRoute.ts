@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { IpAllowlist } from '../config/parseIpAllowlist.js';
 import { checkIpAllowlist } from '../pipeline/checkIpAllowlist.js';
 import type { RateLimiter } from '../pipeline/makeRateLimiter.js';
@@ -25,9 +26,10 @@ export interface WebhookRouteDeps extends PipelineDeps {
 
 export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDeps): void {
   // The answer is decided: end the trace (which feeds metrics and the monitoring record) before it is sent.
-  const finishOnSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  // Callback hooks rather than async ones: a promise and a microtask less per webhook, refusals included.
+  const finishOnSend = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
     finishWebhook(request, reply.statusCode, deps);
-    return payload;
+    done(null, payload);
   };
   app.route<{ Querystring: { token?: string | string[] } }>({
     method: 'POST',
@@ -55,11 +57,15 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     },
     onSend: finishOnSend,
     onRequestAbort: async (request) => abortWebhook(request, deps),
-    onResponse: async (request, reply) => {
-      request.log.info(
-        { webhookId: request.id, statusCode: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100, ip: request.ip },
-        'webhook answered',
-      );
+    onResponse: (request, reply, done) => {
+      // Checked first: the line's fields (the client's address among them) cost a few µs even when not logged.
+      if ((request.log as Logger).isLevelEnabled('info')) {
+        request.log.info(
+          { webhookId: request.id, statusCode: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100, ip: request.ip },
+          'webhook answered',
+        );
+      }
+      done();
     },
   });
   // A sender configured with the wrong method (a browser, a GET health probe pointed at the webhook URL) is a
