@@ -18,14 +18,22 @@ export interface PacedResult {
   sendLagMs: { p50: number; p99: number };
   /**
    * By half-second of scheduled send time: answers, 503s, and latency (ms) of requests sent on a connection the
-   * generator reused and on one it had to open (which waits for the server to accept it).
+   * generator reused, on one it had to open (which waits for the server to accept it), and of those that first
+   * waited inside the generator for one of its 4,096 connections to come free (the server cannot see them).
    */
-  timeline: Array<{ fromMs: number; answers: number; unavailable: number; reused: { n: number; p50: number; p99: number }; opened: { n: number; p50: number; p99: number } }>;
+  timeline: Array<{ fromMs: number; answers: number; unavailable: number; reused: Latencies; opened: Latencies; queued: Latencies }>;
 }
+
+interface Latencies { n: number; p50: number; p99: number }
+
+/** How a request got its connection: an idle one, a new one, or one that came free while it waited in the agent. */
+type Connection = 'reused' | 'opened' | 'queued';
 
 export interface PacedOptions {
   /** Called with every answer's status and body (the body is only read when this is given). */
   onAnswer?: (status: number, body: string) => void;
+  /** Connections the generator may hold open at once (4,096 by default). */
+  maxSockets?: number;
 }
 
 /** Requests may wait at most this long; beyond it they count as errors (the bound on outstanding work). */
@@ -43,11 +51,12 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
   // With 512, past the server's rate the requests queued in this agent, where no server can see or refuse them
   // (at twice the sustained rate: p50 660 ms from send to receipt, p99 3 s, while the service answered what it
   // had read within 250 ms).
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 4096 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 4096 });
+  const agentKey = agent.getName({ host: target.hostname, port: Number(target.port) });
   const total = Math.round((rate * durationMs) / 1000);
   const intervalMs = 1000 / rate;
   const latencies: number[] = [];
-  const samples: Array<{ at: number; latency: number; status: number; reused: boolean }> = [];
+  const samples: Array<{ at: number; latency: number; status: number; connection: Connection }> = [];
   const byStatus: Record<string, number[]> = {};
   let withRetryAfter = 0;
   const sendLags: number[] = [];
@@ -66,7 +75,7 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
       sendLags.push(performance.now() - scheduled);
       const body = nextBody();
       const req = http.request({
-        agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
+        agent, host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         timeout: REQUEST_TIMEOUT_MS,
       }, (res) => {
@@ -77,7 +86,7 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
           const latency = performance.now() - scheduled;
           const status = res.statusCode ?? 0;
           latencies.push(latency);
-          samples.push({ at: scheduled - start, latency, status, reused: req.reusedSocket });
+          samples.push({ at: scheduled - start, latency, status, connection: queued ? 'queued' : req.reusedSocket ? 'reused' : 'opened' });
           (byStatus[status] ??= []).push(latency);
           if (res.headers['retry-after'] !== undefined) withRetryAfter += 1;
           statuses[status] = (statuses[status] ?? 0) + 1;
@@ -85,6 +94,9 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
           done();
         });
       });
+      // The agent queues a request it has no connection for (all 4,096 busy) and hands it the next one freed,
+      // with reusedSocket left false: it would count as newly opened. Requests are queued at the end.
+      const queued = (agent.requests[agentKey] as unknown[] | undefined)?.at(-1) === req;
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', () => {
         errors += 1;
@@ -117,7 +129,9 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
   const summary = (xs: typeof samples) => ({ n: xs.length, p50: percentile(xs.map((x) => x.latency), 50), p99: percentile(xs.map((x) => x.latency), 99) });
   const timeline = [...windows.entries()].sort((a, b) => a[0] - b[0]).map(([fromMs, xs]) => ({
     fromMs, answers: xs.length, unavailable: xs.filter((x) => x.status === 503).length,
-    reused: summary(xs.filter((x) => x.reused)), opened: summary(xs.filter((x) => !x.reused)),
+    reused: summary(xs.filter((x) => x.connection === 'reused')),
+    opened: summary(xs.filter((x) => x.connection === 'opened')),
+    queued: summary(xs.filter((x) => x.connection === 'queued')),
   }));
   return {
     timeline,

@@ -12,7 +12,9 @@ describe('bench paced load: latency from the scheduled send time', () => {
       req.resume();
       req.on('end', () => {
         received += 1;
-        res.end('{}');
+        // ?holdMs=N: the answer waits N ms, so that the generator's connections stay busy.
+        const holdMs = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('holdMs') ?? 0);
+        setTimeout(() => res.end('{}'), holdMs);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -39,5 +41,17 @@ describe('bench paced load: latency from the scheduled send time', () => {
     const r = await runPaced(url, 200, 600, () => '{}');
     assert.equal(r.answered, 120);
     assert.ok(r.latencyMs.max >= 150, `max ${r.latencyMs.max} ms includes the 200 ms stall`);
+  });
+
+  it('tells requests on reused, newly opened and awaited connections apart', async () => {
+    // 5 requests 100 ms apart, answered at once: the first opens a connection, the others reuse it.
+    const calm = await runPaced(url, 10, 500, () => '{}');
+    const count = (r: typeof calm, k: 'reused' | 'opened' | 'queued') => r.timeline.reduce((n, w) => n + w[k].n, 0);
+    assert.deepEqual([count(calm, 'opened'), count(calm, 'reused'), count(calm, 'queued')], [1, 4, 0]);
+    // 10 requests 20 ms apart, each held 300 ms, at most 2 connections: 2 are opened, 8 wait in the generator
+    // for one to come free (the agent hands it over with reusedSocket false: they must not count as opened).
+    const busy = await runPaced(`${url}?holdMs=300`, 50, 200, () => '{}', { maxSockets: 2 });
+    assert.equal(busy.answered, 10);
+    assert.deepEqual([count(busy, 'opened'), count(busy, 'reused'), count(busy, 'queued')], [2, 0, 8]);
   });
 });
