@@ -52,7 +52,8 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
   // (at twice the sustained rate: p50 660 ms from send to receipt, p99 3 s, while the service answered what it
   // had read within 250 ms).
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 4096 });
-  const agentKey = agent.getName({ host: target.hostname, port: Number(target.port) });
+  // The agent's key for the target, as it makes it for each request (a URL without a port means port 80).
+  const agentKey = agent.getName({ host: target.hostname, port: Number(target.port || 80) });
   const total = Math.round((rate * durationMs) / 1000);
   const intervalMs = 1000 / rate;
   const latencies: number[] = [];

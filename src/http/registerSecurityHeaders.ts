@@ -32,7 +32,8 @@ export function securityHeadersOf(middleware: ReturnType<typeof helmet> = helmet
  * An answer written on the raw response (the live stream) takes them with `reply.getHeaders()`.
  */
 export function registerSecurityHeaders(app: FastifyInstance): void {
-  const headers = securityHeadersOf();
+  // Frozen: every reply is handed this one object (Fastify copies its entries), so none may change it.
+  const headers = Object.freeze(securityHeadersOf());
   app.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(headers);
     done();
