@@ -98,6 +98,17 @@ describe('webhook endpoint: refusals', () => {
     assert.equal(((await res.json()) as any).error.code, 'WH_ERR_NOT_FOUND');
   });
 
+  it('answers 400 WH_ERR_BAD_REQUEST, with the security headers, for a URL Fastify cannot decode', async () => {
+    // Fastify answers these before any hook; by default a bare 400 in its own shape, without our headers.
+    const res = await fetch(`${svc.url}/api/webhooks/trading%zzview`, { method: 'POST', body: '{}' });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as any;
+    assert.equal(body.error.code, 'WH_ERR_BAD_REQUEST');
+    assert.match(body.error.message, /percent|%/);
+    assert.match(body.webhookId, /^[0-9a-f-]{36}$/);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  });
+
   it('stores nothing for refused webhooks', async () => {
     const { rows } = await svc.pool.query('SELECT count(*)::int AS n FROM signals');
     assert.equal(rows[0].n, 2, 'only the two accepted token/key alerts');

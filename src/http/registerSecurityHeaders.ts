@@ -23,6 +23,14 @@ export function securityHeadersOf(middleware: ReturnType<typeof helmet> = helmet
   return headers;
 }
 
+let defaults: Readonly<Record<string, string>> | undefined;
+
+/** Helmet's default headers, found on first use. Frozen: every reply is handed this one object (Fastify copies its entries). */
+export function securityHeaders(): Readonly<Record<string, string>> {
+  defaults ??= Object.freeze(securityHeadersOf());
+  return defaults;
+}
+
 /**
  * Helmet's security headers (nosniff, no framing, a strict Content-Security-Policy, ...) on every answer of a
  * listener. The headers are found once, here, and handed to each reply as one object: running helmet's
@@ -32,8 +40,7 @@ export function securityHeadersOf(middleware: ReturnType<typeof helmet> = helmet
  * An answer written on the raw response (the live stream) takes them with `reply.getHeaders()`.
  */
 export function registerSecurityHeaders(app: FastifyInstance): void {
-  // Frozen: every reply is handed this one object (Fastify copies its entries), so none may change it.
-  const headers = Object.freeze(securityHeadersOf());
+  const headers = securityHeaders();
   app.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(headers);
     done();

@@ -14,6 +14,9 @@ const FASTIFY_CODES: Record<string, (err: Error & { code?: string }) => WebhookE
     new WebhookError('WH_ERR_MALFORMED_BODY', 'Content-Length does not match the body.'),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => new WebhookError('WH_ERR_MALFORMED_BODY', 'The body is empty.'),
   FST_ERR_CTP_INVALID_TYPE: () => new WebhookError('WH_ERR_UNSUPPORTED_MEDIA_TYPE', 'Send application/json or text/plain.'),
+  FST_ERR_BAD_URL: () =>
+    new WebhookError('WH_ERR_BAD_REQUEST', 'The URL is not valid: every % in its path must be followed by two hexadecimal digits.'),
+  FST_ERR_MAX_PARAM_LENGTH: () => new WebhookError('WH_ERR_BAD_REQUEST', 'A segment of the URL\'s path is too long: check the URL.'),
 };
 
 /** Turns anything thrown into a WebhookError; unknown errors become WH_ERR_INTERNAL with an error id. */

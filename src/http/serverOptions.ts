@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { uuidv7 } from 'uuidv7';
 import type { Config } from '../config/parseConfig.js';
 import { answerClientError } from './answerClientError.js';
+import { securityHeaders } from './registerSecurityHeaders.js';
+import { sendError } from './sendError.js';
 
 /**
  * Node checks slow connections only every 30 s by default, so a slow sender held a connection 11-30 s against
@@ -31,5 +33,8 @@ export function serverOptions(config: Pick<Config, 'http'>, logger: Logger): Fas
     // Answers what Node's HTTP parser refuses (a malformed request, a slow sender) with our codes, and tells the
     // webhook's record why its connection ended.
     clientErrorHandler: answerClientError,
+    // A URL Fastify cannot route (bad percent-encoding, an over-long path segment) is answered before any hook
+    // runs: by default a bare 400 in Fastify's own shape. It gets our error answer and the security headers.
+    frameworkErrors: (error, request, reply) => sendError(request, reply.headers(securityHeaders()), error),
   } as FastifyServerOptions;
 }
