@@ -282,8 +282,10 @@ async function main() {
   const serverTimeAfter = await scrapeBuckets(monitoredOps, 'webhook_processing_duration_seconds');
   const serverMs = { p50: bucketPercentileMs(serverTimeBefore, serverTimeAfter, 50), p99: bucketPercentileMs(serverTimeBefore, serverTimeAfter, 99) };
   log(`overload: inside the service (receipt to answer, bucket bounds) p50 <= ${serverMs.p50} ms, p99 <= ${serverMs.p99} ms`);
+  const latencies = (label: string, l: { n: number; p50: number; p99: number }) => `${label} ${l.n} p50 ${l.p50.toFixed(0)} p99 ${l.p99.toFixed(0)} ms`;
   for (const w of overload.timeline) {
-    log(`overload ${w.fromMs} ms: ${w.answers} answers, ${w.unavailable} 503; reused connections ${w.reused.n} p50 ${w.reused.p50.toFixed(0)} p99 ${w.reused.p99.toFixed(0)} ms; new connections ${w.opened.n} p50 ${w.opened.p50.toFixed(0)} p99 ${w.opened.p99.toFixed(0)} ms; waited in the generator for a connection ${w.queued.n} p50 ${w.queued.p50.toFixed(0)} p99 ${w.queued.p99.toFixed(0)} ms`);
+    const kinds = [latencies('reused connections', w.reused), latencies('new connections', w.opened), latencies('waited in the generator for a connection', w.queued)];
+    log(`overload ${w.fromMs} ms: ${w.answers} answers, ${w.unavailable} 503; ${kinds.join('; ')}`);
   }
   log(`overload: p50 ${overload.latencyMs.p50.toFixed(1)} p99 ${overload.latencyMs.p99.toFixed(1)} ms, statuses ${JSON.stringify(overload.statuses)}, ${overload.errors} errors; the generator sent late by p50 ${overload.sendLagMs.p50.toFixed(1)}, p99 ${overload.sendLagMs.p99.toFixed(1)} ms`);
   await drain();
