@@ -1,6 +1,6 @@
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { percentile } from './stats.js';
+import { makeConnectionPool, type Connection } from './makeConnectionPool.js';
 
 export interface PacedResult {
   rate: number;
@@ -26,9 +26,6 @@ export interface PacedResult {
 
 interface Latencies { n: number; p50: number; p99: number }
 
-/** How a request got its connection: an idle one, a new one, or one that came free while it waited in the agent. */
-type Connection = 'reused' | 'opened' | 'queued';
-
 export interface PacedOptions {
   /** Called with every answer's status and body (the body is only read when this is given). */
   onAnswer?: (status: number, body: string) => void;
@@ -38,6 +35,8 @@ export interface PacedOptions {
 
 /** Requests may wait at most this long; beyond it they count as errors (the bound on outstanding work). */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Idle connections the generator keeps, as Node's http.Agent does by default (see makeConnectionPool). */
+const MAX_FREE_SOCKETS = 256;
 
 /**
  * Open-loop load: `rate` requests per second, evenly spaced, for `durationMs`. Each latency is timed from the
@@ -47,13 +46,12 @@ const REQUEST_TIMEOUT_MS = 10_000;
  */
 export async function runPaced(url: string, rate: number, durationMs: number, nextBody: () => string, options: PacedOptions = {}): Promise<PacedResult> {
   const target = new URL(url);
+  const path = `${target.pathname}${target.search}`;
   // Up to 4,096 connections: TradingView opens a connection per alert as it needs, it has no cap of a few hundred.
-  // With 512, past the server's rate the requests queued in this agent, where no server can see or refuse them
+  // With 512, past the server's rate the requests queued in the generator, where no server can see or refuse them
   // (at twice the sustained rate: p50 660 ms from send to receipt, p99 3 s, while the service answered what it
   // had read within 250 ms).
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 4096 });
-  // The agent's key for the target, as it makes it for each request (a URL without a port means port 80).
-  const agentKey = agent.getName({ host: target.hostname, port: Number(target.port || 80) });
+  const pool = makeConnectionPool(target.origin, { maxSockets: options.maxSockets ?? 4096, maxFreeSockets: MAX_FREE_SOCKETS, timeoutMs: REQUEST_TIMEOUT_MS });
   const total = Math.round((rate * durationMs) / 1000);
   const intervalMs = 1000 / rate;
   const latencies: number[] = [];
@@ -75,35 +73,39 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
     const send = (scheduled: number) => {
       sendLags.push(performance.now() - scheduled);
       const body = nextBody();
-      const req = http.request({
-        agent, host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        timeout: REQUEST_TIMEOUT_MS,
-      }, (res) => {
+      pool.acquire((client, connection) => {
+        let status = 0;
+        let retryAfter = false;
+        let keep = true;
         let text = '';
-        if (options.onAnswer) res.setEncoding('utf8').on('data', (c: string) => (text += c));
-        else res.resume();
-        res.on('end', () => {
-          const latency = performance.now() - scheduled;
-          const status = res.statusCode ?? 0;
-          latencies.push(latency);
-          samples.push({ at: scheduled - start, latency, status, connection: queued ? 'queued' : req.reusedSocket ? 'reused' : 'opened' });
-          (byStatus[status] ??= []).push(latency);
-          if (res.headers['retry-after'] !== undefined) withRetryAfter += 1;
-          statuses[status] = (statuses[status] ?? 0) + 1;
-          options.onAnswer?.(status, text);
-          done();
+        client.dispatch({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body }, {
+          onRequestStart: () => undefined,
+          onResponseStart: (_controller, statusCode, headers) => {
+            status = statusCode;
+            retryAfter = headers['retry-after'] !== undefined;
+            keep = headers.connection !== 'close';
+          },
+          onResponseData: (_controller, chunk) => {
+            if (options.onAnswer) text += chunk.toString('utf8');
+          },
+          onResponseEnd: () => {
+            const latency = performance.now() - scheduled;
+            latencies.push(latency);
+            samples.push({ at: scheduled - start, latency, status, connection });
+            (byStatus[status] ??= []).push(latency);
+            if (retryAfter) withRetryAfter += 1;
+            statuses[status] = (statuses[status] ?? 0) + 1;
+            pool.release(client, keep);
+            options.onAnswer?.(status, text);
+            done();
+          },
+          onResponseError: () => {
+            errors += 1;
+            pool.release(client, false);
+            done();
+          },
         });
       });
-      // The agent queues a request it has no connection for (all 4,096 busy) and hands it the next one freed,
-      // with reusedSocket left false: it would count as newly opened. Requests are queued at the end.
-      const queued = (agent.requests[agentKey] as unknown[] | undefined)?.at(-1) === req;
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => {
-        errors += 1;
-        done();
-      });
-      req.end(body);
     };
     start = performance.now() + 5;
     // A 1 ms timer rather than a busy loop: the generator must not take the CPU the server needs. Requests
@@ -119,7 +121,7 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
     if (total === 0) resolve();
     else setTimeout(tick, 5);
   });
-  agent.destroy();
+  await pool.close();
   const windows = new Map<number, typeof samples>();
   for (const x of samples) {
     const from = Math.floor(x.at / 500) * 500;

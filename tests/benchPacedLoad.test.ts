@@ -13,7 +13,11 @@ describe('bench paced load: latency from the scheduled send time', () => {
       req.on('end', () => {
         received += 1;
         // ?holdMs=N: the answer waits N ms, so that the generator's connections stay busy.
-        const holdMs = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('holdMs') ?? 0);
+        const query = new URL(req.url ?? '/', 'http://x').searchParams;
+        const holdMs = Number(query.get('holdMs') ?? 0);
+        // ?refuse=1: a 503 with Retry-After; ?close=1: the server closes the connection after its answer.
+        if (query.get('refuse')) res.writeHead(503, { 'retry-after': '5' });
+        if (query.get('close')) res.setHeader('connection', 'close');
         setTimeout(() => res.end('{}'), holdMs);
       });
     });
@@ -53,5 +57,18 @@ describe('bench paced load: latency from the scheduled send time', () => {
     const busy = await runPaced(`${url}?holdMs=300`, 50, 200, () => '{}', { maxSockets: 2 });
     assert.equal(busy.answered, 10);
     assert.deepEqual([count(busy, 'opened'), count(busy, 'reused'), count(busy, 'queued')], [2, 0, 8]);
+  });
+
+  it('counts 503s with Retry-After, and hands each answer and its status to onAnswer', async () => {
+    const seen: string[] = [];
+    const r = await runPaced(`${url}?refuse=1`, 100, 100, () => '{}', { onAnswer: (status, body) => seen.push(`${status} ${body}`) });
+    assert.deepEqual([r.statuses['503'], r.withRetryAfter], [10, 10]);
+    assert.deepEqual(seen, Array(10).fill('503 {}'));
+  });
+
+  it('a connection the server closes is not reused: the next request opens one', async () => {
+    const r = await runPaced(`${url}?close=1`, 10, 300, () => '{}');
+    const opened = r.timeline.reduce((n, w) => n + w.opened.n, 0);
+    assert.deepEqual([r.answered, r.errors, opened], [3, 0, 3]);
   });
 });

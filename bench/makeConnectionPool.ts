@@ -1,0 +1,83 @@
+import { Client } from 'undici';
+
+/** How a request got its connection: an idle one, a new one, or one that came free while it waited in the pool. */
+export type Connection = 'reused' | 'opened' | 'queued';
+
+export interface ConnectionPool {
+  /** Calls `use` with a connection as soon as there is one, and says how the request got it. */
+  acquire(use: (client: Client, how: Connection) => void): void;
+  /** The request on `client` is done; `keep` false when the connection is broken or the server closes it. */
+  release(client: Client, keep: boolean): void;
+  /** Connections open now (idle or busy) and requests waiting for one. */
+  stats(): { open: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+export interface ConnectionPoolOptions {
+  /** Connections open at once, at most; past it requests wait in the pool, unseen by the server. */
+  maxSockets: number;
+  /** Idle connections kept; one freed beyond this is closed, and a later request opens a new one. */
+  maxFreeSockets: number;
+  /** Bound on a connection's connect, and on the wait for an answer's head and body (ms). */
+  timeoutMs: number;
+}
+
+/**
+ * The bench's senders' connections, with the policy of Node's http.Agent (keepAlive, scheduling 'lifo') made
+ * explicit: the idle connection used last is reused first, a new one is opened while fewer than `maxSockets`
+ * are open, and past that requests wait in order for one to come free. Of the connections freed by a burst of
+ * answers, at most `maxFreeSockets` are kept (256 is Node's default, and what its agent did here before): the
+ * sender then opens new ones, and the server pays for the churn, as it does with a real sender's pool.
+ *
+ * Each connection is an undici Client (HTTP/1.1, one request at a time). Why not Node's http.request: at twice
+ * the service's rate the generator and the service share the machine's two cores, and Node's client cost the
+ * generator most of a core, time the service under test lost and the generator's own lateness added to every
+ * latency it measured.
+ */
+export function makeConnectionPool(origin: string, options: ConnectionPoolOptions): ConnectionPool {
+  const free: Client[] = [];
+  const waiting: Array<(client: Client, how: Connection) => void> = [];
+  const all = new Set<Client>();
+  const open = () => {
+    const client = new Client(origin, {
+      pipelining: 1,
+      connectTimeout: options.timeoutMs,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+    all.add(client);
+    return client;
+  };
+  const drop = (client: Client) => {
+    all.delete(client);
+    client.destroy().catch(() => undefined);
+  };
+  return {
+    acquire(use) {
+      const idle = free.pop();
+      if (idle) use(idle, 'reused');
+      else if (all.size < options.maxSockets) use(open(), 'opened');
+      else waiting.push(use);
+    },
+    release(client, keep) {
+      if (!keep) {
+        drop(client);
+        // As the agent does when a connection dies with requests waiting: the next one gets a new connection.
+        const next = waiting.shift();
+        if (next) next(open(), 'queued');
+        return;
+      }
+      const next = waiting.shift();
+      if (next) next(client, 'queued');
+      else if (free.length < options.maxFreeSockets) free.push(client);
+      else drop(client);
+    },
+    stats: () => ({ open: all.size, idle: free.length, waiting: waiting.length }),
+    async close() {
+      const clients = [...all];
+      all.clear();
+      free.length = 0;
+      await Promise.all(clients.map((c) => c.destroy().catch(() => undefined)));
+    },
+  };
+}
