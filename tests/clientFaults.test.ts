@@ -62,10 +62,14 @@ describe('webhook endpoint: client faults are rejections, and slow senders are c
     assert.equal(failedTotal(metrics), 0);
   });
 
-  it('answers a malformed request line with 400 WH_ERR_BAD_REQUEST and counts nothing as failed', async () => {
+  it('answers a malformed request line with 400 WH_ERR_BAD_REQUEST and the security headers, and counts nothing as failed', async () => {
     const exchange = await rawHttp(svc.url, { first: 'POST /api/webhooks/tradingview HTTP/1.1\r\nHost localhost\r\n\r\n' });
     assert.match(exchange.response, /^HTTP\/1\.1 400 /);
     assert.equal(rawJsonBody(exchange.response).error.code, 'WH_ERR_BAD_REQUEST');
+    // Written on the socket, past Fastify's hooks: it still carries the security headers every answer has.
+    const head = exchange.response.split('\r\n\r\n')[0]!;
+    assert.match(head, /\r\nx-content-type-options: nosniff\r\n/);
+    assert.match(head, /\r\ncontent-security-policy: default-src 'self';.*frame-ancestors 'self'/);
     assert.equal(failedTotal(await scrape(svc.opsUrl)), 0);
   });
 

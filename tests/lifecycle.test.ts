@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { parseConfig } from '../src/config/parseConfig.js';
 import { startEmbeddedPostgres } from '../src/db/startEmbeddedPostgres.js';
 import { startService } from '../src/startService.js';
@@ -116,6 +119,42 @@ describe('lifecycle: embedded database, outages, shutdown', function () {
     assert.equal(svc.lifecycle.state, 'stopped');
     await assert.rejects(fetch(`${svc.url}/healthz`));
     await svc.db.drop();
+  });
+
+  it('a webhook whose headers complete after shutdown began is processed, recorded and answered with Connection: close', async () => {
+    // Before, Fastify answered such a request itself (return503OnClosing): a bare 503 in its own shape, with
+    // no Retry-After, no security headers, no record and no count, so records no longer equalled answers.
+    const svc = await startTestService();
+    const body = JSON.stringify(alert({ price: 78 }));
+    const socket = net.connect(Number(new URL(svc.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    let raw = '';
+    socket.setEncoding('utf8').on('data', (c: string) => (raw += c));
+    const closed = once(socket, 'close');
+    socket.write('POST /api/webhooks/tradingview HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n');
+    await new Promise((r) => setTimeout(r, 100));
+    const stopped = svc.stop();
+    await waitFor(async () => svc.lifecycle.state === 'draining', { what: 'draining' });
+    // write, not end: a half-closed connection aborts its request (Node closes it once it has read the FIN).
+    socket.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await closed;
+    await stopped;
+    const [head, text] = raw.split('\r\n\r\n');
+    assert.match(head!, /^HTTP\/1\.1 200 /);
+    assert.match(head!, /\r\nconnection: close\r\n/i);
+    assert.match(head!, /\r\nx-content-type-options: nosniff\r\n/i);
+    const answer = JSON.parse(text!);
+    assert.equal(answer.status, 'accepted');
+    const db = new pg.Client({ connectionString: svc.db.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query('SELECT status, http_status FROM webhook_requests');
+      assert.deepEqual(rows.map((r) => `${r.status}:${r.http_status}`), ['success:200']);
+      assert.equal((await db.query('SELECT count(*)::int AS n FROM signals WHERE id = $1', [answer.signalId])).rows[0].n, 1);
+    } finally {
+      await db.end();
+      await svc.db.drop();
+    }
   });
 
   it('bounds shutdown by SHUTDOWN_TIMEOUT_MS when a request never completes', async () => {

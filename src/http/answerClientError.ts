@@ -3,6 +3,15 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { toError, WebhookError } from '../domain/errors.js';
 import { statusOf } from './errors.js';
+import { securityHeaders } from './registerSecurityHeaders.js';
+
+let headerLines: string | undefined;
+
+/** The security headers every other answer carries, as header lines: this answer is written on the socket. */
+function securityHeaderLines(): string {
+  headerLines ??= Object.entries(securityHeaders()).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return headerLines;
+}
 
 /** What answerClientError told each connection it closed (weak: gone with the socket). */
 const answered = new WeakMap<Socket, WebhookError>();
@@ -51,7 +60,7 @@ export function answerClientError(this: FastifyInstance, thrown: Error, socket: 
     const body = JSON.stringify({ error: { code: error.code, message: error.message } });
     socket.write(
       `HTTP/1.1 ${statusOf(error)} ${STATUS_CODES[statusOf(error)]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        `${securityHeaderLines()}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
   socket.destroy();

@@ -27,7 +27,11 @@ export function serverOptions(config: Pick<Config, 'http'>, logger: Logger): Fas
     requestTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
     connectionTimeout: config.http.requestTimeoutMs,
-    return503OnClosing: true,
+    // A request that arrives while the listener closes (its headers completed after shutdown began, on a
+    // connection that was busy) goes through the routes like any other: a webhook is processed, recorded and
+    // answered with Connection: close (makeServer's onSend hook). Fastify's own 503 here had none of that: no
+    // record, no count, no Retry-After, no security headers. Shutdown stays bounded by SHUTDOWN_TIMEOUT_MS.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     http: { connectionsCheckingInterval: connectionsCheckingIntervalMs(config) },
     // Answers what Node's HTTP parser refuses (a malformed request, a slow sender) with our codes, and tells the
