@@ -30,7 +30,10 @@ const server = spawn(
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 try {
-  const port = await new Promise<number>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(Number(String(d)))));
+  const port = await new Promise<number>((resolve, reject) => {
+    server.stdout.once('data', (d: Buffer) => resolve(Number(String(d))));
+    server.once('exit', (code) => reject(new Error(`the bare server exited (${code}) before it listened`)));
+  });
   const url = `http://127.0.0.1:${port}/api/webhooks/tradingview`;
   await runPaced(url, 2000, 1000, () => '{"ticker":"BTCUSD"}');
   for (let round = 1; round <= Number(flags.rounds); round += 1) {

@@ -38,6 +38,12 @@ export function makeConnectionPool(origin: string, options: ConnectionPoolOption
   const free: Client[] = [];
   const waiting: Array<(client: Client, how: Connection) => void> = [];
   const all = new Set<Client>();
+  /** Connections handed to a request and not yet released. */
+  const busy = new Set<Client>();
+  const drop = (client: Client) => {
+    all.delete(client);
+    client.destroy().catch(() => undefined);
+  };
   const open = () => {
     const client = new Client(origin, {
       pipelining: 1,
@@ -45,37 +51,54 @@ export function makeConnectionPool(origin: string, options: ConnectionPoolOption
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
+    // An idle connection the server (or undici's keep-alive timer) closed is forgotten, as the agent forgets a
+    // closed free socket: undici would otherwise reconnect it silently, and a new connection count as reused.
+    // A busy one that breaks is released by its request's error.
+    client.on('disconnect', () => {
+      const at = free.indexOf(client);
+      if (at === -1) return;
+      free.splice(at, 1);
+      drop(client);
+    });
     all.add(client);
     return client;
-  };
-  const drop = (client: Client) => {
-    all.delete(client);
-    client.destroy().catch(() => undefined);
   };
   return {
     acquire(use) {
       const idle = free.pop();
-      if (idle) use(idle, 'reused');
-      else if (all.size < options.maxSockets) use(open(), 'opened');
-      else waiting.push(use);
+      const client = idle ?? (all.size < options.maxSockets ? open() : undefined);
+      if (!client) {
+        waiting.push(use);
+        return;
+      }
+      busy.add(client);
+      use(client, idle ? 'reused' : 'opened');
     },
     release(client, keep) {
+      // Released twice, or never handed out: it is nobody's to hand on.
+      if (!busy.delete(client)) return;
+      const next = waiting.shift();
       if (!keep) {
         drop(client);
         // As the agent does when a connection dies with requests waiting: the next one gets a new connection.
-        const next = waiting.shift();
-        if (next) next(open(), 'queued');
+        if (next) {
+          const fresh = open();
+          busy.add(fresh);
+          next(fresh, 'queued');
+        }
         return;
       }
-      const next = waiting.shift();
-      if (next) next(client, 'queued');
-      else if (free.length < options.maxFreeSockets) free.push(client);
+      if (next) {
+        busy.add(client);
+        next(client, 'queued');
+      } else if (free.length < options.maxFreeSockets) free.push(client);
       else drop(client);
     },
     stats: () => ({ open: all.size, idle: free.length, waiting: waiting.length }),
     async close() {
       const clients = [...all];
       all.clear();
+      busy.clear();
       free.length = 0;
       await Promise.all(clients.map((c) => c.destroy().catch(() => undefined)));
     },

@@ -26,6 +26,12 @@ export interface PacedResult {
 
 interface Latencies { n: number; p50: number; p99: number }
 
+/** Whether a Connection header (any case, possibly a list or repeated) says the server closes the connection. */
+function closesConnection(value: string | string[] | undefined): boolean {
+  if (value === undefined) return false;
+  return (Array.isArray(value) ? value : [value]).some((v) => v.split(',').some((token) => token.trim().toLowerCase() === 'close'));
+}
+
 export interface PacedOptions {
   /** Called with every answer's status and body (the body is only read when this is given). */
   onAnswer?: (status: number, body: string) => void;
@@ -33,7 +39,11 @@ export interface PacedOptions {
   maxSockets?: number;
 }
 
-/** Requests may wait at most this long; beyond it they count as errors (the bound on outstanding work). */
+/**
+ * The bound on a connection's connect, on the wait for an answer's head and between its body's chunks; past it a
+ * request counts as an error. (A wait inside the generator for a free connection is not bounded, as with
+ * node:http's agent before: it is counted apart in the timeline.)
+ */
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Idle connections the generator keeps, as Node's http.Agent does by default (see makeConnectionPool). */
 const MAX_FREE_SOCKETS = 256;
@@ -77,18 +87,22 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
         let status = 0;
         let retryAfter = false;
         let keep = true;
-        let text = '';
+        const chunks: Buffer[] = [];
+        // Settled once: undici reports a throw from onResponseEnd as an error of the same request.
+        let finished = false;
         client.dispatch({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body }, {
           onRequestStart: () => undefined,
           onResponseStart: (_controller, statusCode, headers) => {
             status = statusCode;
             retryAfter = headers['retry-after'] !== undefined;
-            keep = headers.connection !== 'close';
+            keep = !closesConnection(headers.connection);
           },
           onResponseData: (_controller, chunk) => {
-            if (options.onAnswer) text += chunk.toString('utf8');
+            if (options.onAnswer) chunks.push(chunk);
           },
           onResponseEnd: () => {
+            if (finished) return;
+            finished = true;
             const latency = performance.now() - scheduled;
             latencies.push(latency);
             samples.push({ at: scheduled - start, latency, status, connection });
@@ -96,10 +110,13 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
             if (retryAfter) withRetryAfter += 1;
             statuses[status] = (statuses[status] ?? 0) + 1;
             pool.release(client, keep);
-            options.onAnswer?.(status, text);
+            // Outside undici's handler: a throw from the caller's check surfaces instead of counting as an error.
+            if (options.onAnswer) queueMicrotask(() => options.onAnswer!(status, Buffer.concat(chunks).toString('utf8')));
             done();
           },
           onResponseError: () => {
+            if (finished) return;
+            finished = true;
             errors += 1;
             pool.release(client, false);
             done();

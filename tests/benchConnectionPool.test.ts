@@ -85,4 +85,28 @@ describe('bench connection pool: reuse, cap and idle bound', () => {
       await pool.close();
     }
   });
+
+  it('forgets an idle connection the server closed: the next request opens a new one instead of counting it reused', async () => {
+    const pool = makeConnectionPool(origin, { maxSockets: 4, maxFreeSockets: 4, timeoutMs: 5000 });
+    try {
+      const first = await take(pool);
+      assert.equal(await ask(first.client), 200);
+      pool.release(first.client, true);
+      assert.deepEqual(pool.stats(), { open: 1, idle: 1, waiting: 0 });
+      // undici would reconnect this client silently on its next request.
+      server.closeIdleConnections();
+      await waitFor(() => pool.stats().open === 0);
+      assert.deepEqual(pool.stats(), { open: 0, idle: 0, waiting: 0 });
+      const next = await take(pool);
+      assert.equal(next.how, 'opened');
+      assert.notEqual(next.client, first.client);
+      assert.equal(await ask(next.client), 200);
+      pool.release(next.client, true);
+      // A second release of the same request's connection changes nothing.
+      pool.release(next.client, true);
+      assert.deepEqual(pool.stats(), { open: 1, idle: 1, waiting: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
 });

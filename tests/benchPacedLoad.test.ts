@@ -53,7 +53,7 @@ describe('bench paced load: latency from the scheduled send time', () => {
     const count = (r: typeof calm, k: 'reused' | 'opened' | 'queued') => r.timeline.reduce((n, w) => n + w[k].n, 0);
     assert.deepEqual([count(calm, 'opened'), count(calm, 'reused'), count(calm, 'queued')], [1, 4, 0]);
     // 10 requests 20 ms apart, each held 300 ms, at most 2 connections: 2 are opened, 8 wait in the generator
-    // for one to come free (the agent hands it over with reusedSocket false: they must not count as opened).
+    // for one to come free (they must count as having waited, not as reused or opened).
     const busy = await runPaced(`${url}?holdMs=300`, 50, 200, () => '{}', { maxSockets: 2 });
     assert.equal(busy.answered, 10);
     assert.deepEqual([count(busy, 'opened'), count(busy, 'reused'), count(busy, 'queued')], [2, 0, 8]);

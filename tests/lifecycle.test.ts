@@ -10,7 +10,7 @@ import { parseConfig } from '../src/config/parseConfig.js';
 import { startEmbeddedPostgres } from '../src/db/startEmbeddedPostgres.js';
 import { startService } from '../src/startService.js';
 import { freePort } from './support/freePort.js';
-import { alert, startTestService, TEST_SECRET } from './support/startTestService.js';
+import { alert, startTestService, TEST_SECRET, type TestService } from './support/startTestService.js';
 import { quietLogger, TEST_PG_PASSWORD } from './support/testDatabase.js';
 import { waitFor } from './support/waitFor.js';
 
@@ -121,38 +121,88 @@ describe('lifecycle: embedded database, outages, shutdown', function () {
     await svc.db.drop();
   });
 
+  /** A raw connection to the service, and everything it receives until the service closes it. */
+  async function rawConnection(url: string) {
+    const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    let raw = '';
+    socket.setEncoding('utf8').on('data', (c: string) => (raw += c));
+    const closed = once(socket, 'close').then(() => raw);
+    return { socket, closed };
+  }
+
+  async function queryDatabase<T>(url: string, run: (db: pg.Client) => Promise<T>): Promise<T> {
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      return await run(db);
+    } finally {
+      await db.end();
+    }
+  }
+
+  /** Begins shutdown and waits until the listener no longer accepts connections; `stopped` is the shutdown. */
+  async function stopAndWaitUntilClosed(svc: TestService): Promise<{ stopped: Promise<void> }> {
+    const stopped = svc.stop();
+    await waitFor(async () => !svc.app.server.listening, { what: 'the listener closed' });
+    await assert.rejects(fetch(`${svc.url}/healthz`), 'new connections are refused');
+    // Wrapped: an async function returning the promise itself would wait for the whole shutdown.
+    return { stopped };
+  }
+
   it('a webhook whose headers complete after shutdown began is processed, recorded and answered with Connection: close', async () => {
     // Before, Fastify answered such a request itself (return503OnClosing): a bare 503 in its own shape, with
     // no Retry-After, no security headers, no record and no count, so records no longer equalled answers.
     const svc = await startTestService();
     const body = JSON.stringify(alert({ price: 78 }));
-    const socket = net.connect(Number(new URL(svc.url).port), '127.0.0.1');
-    await once(socket, 'connect');
-    let raw = '';
-    socket.setEncoding('utf8').on('data', (c: string) => (raw += c));
-    const closed = once(socket, 'close');
+    const { socket, closed } = await rawConnection(svc.url);
     socket.write('POST /api/webhooks/tradingview HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n');
     await new Promise((r) => setTimeout(r, 100));
-    const stopped = svc.stop();
-    await waitFor(async () => svc.lifecycle.state === 'draining', { what: 'draining' });
+    const { stopped } = await stopAndWaitUntilClosed(svc);
     // write, not end: a half-closed connection aborts its request (Node closes it once it has read the FIN).
     socket.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    await closed;
+    const raw = await closed;
     await stopped;
     const [head, text] = raw.split('\r\n\r\n');
-    assert.match(head!, /^HTTP\/1\.1 200 /);
+    assert.match(head!, /^HTTP\/1\.1 200 /, text);
     assert.match(head!, /\r\nconnection: close\r\n/i);
     assert.match(head!, /\r\nx-content-type-options: nosniff\r\n/i);
     const answer = JSON.parse(text!);
     assert.equal(answer.status, 'accepted');
-    const db = new pg.Client({ connectionString: svc.db.url });
-    await db.connect();
     try {
-      const { rows } = await db.query('SELECT status, http_status FROM webhook_requests');
-      assert.deepEqual(rows.map((r) => `${r.status}:${r.http_status}`), ['success:200']);
-      assert.equal((await db.query('SELECT count(*)::int AS n FROM signals WHERE id = $1', [answer.signalId])).rows[0].n, 1);
+      await queryDatabase(svc.db.url, async (db) => {
+        const { rows } = await db.query('SELECT status, http_status FROM webhook_requests');
+        assert.deepEqual(rows.map((r) => `${r.status}:${r.http_status}`), ['success:200']);
+        assert.equal((await db.query('SELECT count(*)::int AS n FROM signals WHERE id = $1', [answer.signalId])).rows[0].n, 1);
+      });
     } finally {
-      await db.end();
+      await svc.db.drop();
+    }
+  });
+
+  it('a webhook pipelined behind another during shutdown is refused unstored: its answer could never be sent', async () => {
+    // The answer before it closes the connection (Connection: close while draining), and Node sends a pipelined
+    // request's answer only after that one: processed, it would be stored with nobody told.
+    const svc = await startTestService();
+    const first = JSON.stringify(alert({ price: 79 }));
+    const second = JSON.stringify(alert({ price: 80 }));
+    const head = (body: string) => `POST /api/webhooks/tradingview HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    const { socket, closed } = await rawConnection(svc.url);
+    socket.write(`${head(first)}${first.slice(0, 10)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    const { stopped } = await stopAndWaitUntilClosed(svc);
+    socket.write(`${first.slice(10)}${head(second)}${second}`);
+    const raw = await closed;
+    await stopped;
+    assert.equal(raw.match(/HTTP\/1\.1 /g)?.length, 1, 'one answer: the connection closes after the first');
+    assert.match(raw, /^HTTP\/1\.1 200 /);
+    try {
+      await queryDatabase(svc.db.url, async (db) => {
+        assert.deepEqual((await db.query('SELECT price::float AS price FROM signals')).rows, [{ price: 79 }]);
+        const { rows } = await db.query('SELECT status, http_status, error_code FROM webhook_requests ORDER BY id');
+        assert.deepEqual(rows.map((r) => `${r.status}:${r.http_status}:${r.error_code}`), ['success:200:null', 'failed:503:WH_ERR_UNAVAILABLE']);
+      });
+    } finally {
       await svc.db.drop();
     }
   });

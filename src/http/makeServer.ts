@@ -76,6 +76,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimitBytes: config.http.bodyLimitBytes,
     webhookTracing: deps.telemetry.webhookTracing,
     metrics: deps.telemetry.metrics,
+    lifecycle: deps.lifecycle,
   });
   if (deps.telemetry.metrics) {
     registerMetricsRoute(deps.ops, {

@@ -6,6 +6,7 @@ import type { RateLimiter } from '../pipeline/makeRateLimiter.js';
 import { processWebhook, type PipelineDeps } from '../pipeline/processWebhook.js';
 import { ATTR } from '../telemetry/attributes.js';
 import type { Metrics } from '../telemetry/makeMetrics.js';
+import type { Lifecycle } from '../domain/lifecycle.js';
 import { extractParent, WebhookTrace, type WebhookTracing } from '../telemetry/webhookTrace.js';
 import { clientAborted, clientErrorOf } from './answerClientError.js';
 import { WebhookError } from '../domain/errors.js';
@@ -15,6 +16,8 @@ import { finishWebhookTrace } from '../pipeline/finishWebhookTrace.js';
 export const WEBHOOK_PATH = '/api/webhooks/tradingview';
 
 const POST_SPAN_NAME = `POST ${WEBHOOK_PATH}`;
+/** A sender refused while the service shuts down is told to come back when a restart has had time to finish. */
+const SHUTDOWN_RETRY_AFTER_SECONDS = '5';
 
 export interface WebhookRouteDeps extends PipelineDeps {
   rateLimit: RateLimiter;
@@ -22,6 +25,7 @@ export interface WebhookRouteDeps extends PipelineDeps {
   bodyLimitBytes: number;
   webhookTracing: WebhookTracing;
   metrics: Metrics | undefined;
+  lifecycle: Lifecycle;
 }
 
 export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDeps): void {
@@ -36,7 +40,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
     url: WEBHOOK_PATH,
     bodyLimit: deps.bodyLimitBytes,
     // Rate limit, allowlist and load shedding run before the body is read: refusing must cost as little as possible.
-    onRequest: async (request) => startWebhook(request, deps),
+    onRequest: async (request, reply) => startWebhook(request, reply, deps),
     handler: async (request) => {
       const state = request.webhook!;
       state.bodyRead = true;
@@ -73,7 +77,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
   app.route({
     method: ['GET', 'PUT', 'PATCH', 'DELETE'],
     url: WEBHOOK_PATH,
-    onRequest: async (request) => startWebhook(request, deps),
+    onRequest: async (request, reply) => startWebhook(request, reply, deps),
     onSend: finishOnSend,
     onRequestAbort: async (request) => abortWebhook(request, deps),
     handler: async () => {
@@ -88,7 +92,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookRouteDep
  * A webhook's start, before its body is read: its trace (which becomes its record and metrics), then the
  * checks that refuse it cheaply (rate limit, allowlist, load shedding).
  */
-async function startWebhook(request: FastifyRequest, deps: WebhookRouteDeps): Promise<void> {
+async function startWebhook(request: FastifyRequest, reply: FastifyReply, deps: WebhookRouteDeps): Promise<void> {
   // Sub-millisecond start time: stage durations here are often well under a millisecond.
   const startMs = performance.timeOrigin + performance.now();
   request.receivedAt = new Date(startMs);
@@ -108,6 +112,15 @@ async function startWebhook(request: FastifyRequest, deps: WebhookRouteDeps): Pr
   });
   trace.begin('received', startMs);
   request.webhook = { trace, extras: {}, bodyRead: false, finished: false };
+  // A request pipelined behind another on its connection while the service drains: Node sends its answer only
+  // after the one before it, which closes the connection (Connection: close while draining), so no answer of
+  // this one would ever arrive. It is refused before anything is stored; the sender sees the connection close
+  // and sends it again.
+  if (deps.lifecycle.state === 'draining' && reply.raw.socket === null) {
+    throw new WebhookError('WH_ERR_UNAVAILABLE', 'The service is shutting down: send this request again, on a new connection, after Retry-After seconds.', {
+      headers: { 'Retry-After': SHUTDOWN_RETRY_AFTER_SECONDS },
+    });
+  }
   await deps.rateLimit(request.ip);
   checkIpAllowlist(deps.ipAllowlist, request.ip);
   deps.loadShedder.admit();
