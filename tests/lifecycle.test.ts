@@ -200,7 +200,7 @@ describe('lifecycle: embedded database, outages, shutdown', function () {
       await queryDatabase(svc.db.url, async (db) => {
         assert.deepEqual((await db.query('SELECT price::float AS price FROM signals')).rows, [{ price: 79 }]);
         const { rows } = await db.query('SELECT status, http_status, error_code FROM webhook_requests ORDER BY id');
-        assert.deepEqual(rows.map((r) => `${r.status}:${r.http_status}:${r.error_code}`), ['success:200:null', 'failed:503:WH_ERR_UNAVAILABLE']);
+        assert.deepEqual(rows.map((r) => `${r.status}:${r.http_status}:${r.error_code}`), ['success:200:null', 'rejected:503:WH_ERR_SHUTTING_DOWN']);
       });
     } finally {
       await svc.db.drop();

@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'WH_ERR_CONFLICT',
   'WH_ERR_UNAVAILABLE',
   'WH_ERR_OVERLOADED',
+  'WH_ERR_SHUTTING_DOWN',
   'WH_ERR_INTERNAL',
 ] as const;
 
@@ -48,6 +49,9 @@ export const REJECTION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'WH_ERR_CLIENT_ABORTED',
   'WH_ERR_REQUEST_TIMEOUT',
   'WH_ERR_HEADERS_TOO_LARGE',
+  // Refused unread while the service shuts down (a request pipelined behind another): not a fault of ours that
+  // should count against the error budget, and a caller must not be able to page anyone with it.
+  'WH_ERR_SHUTTING_DOWN',
 ]);
 
 export class WebhookError extends Error {

@@ -25,6 +25,7 @@ export const ERROR_STATUS = {
   WH_ERR_CONFLICT: 409,
   WH_ERR_UNAVAILABLE: 503,
   WH_ERR_OVERLOADED: 503,
+  WH_ERR_SHUTTING_DOWN: 503,
   WH_ERR_INTERNAL: 500,
 } as const satisfies Record<ErrorCode, number>;
 

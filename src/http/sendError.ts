@@ -56,8 +56,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
     body.error.errorId = errorId;
     request.log.error({ err: error.cause ?? error, errorId }, 'internal error');
   } else if (error.code === 'WH_ERR_UNAVAILABLE') {
-    // The database unreachable, or (without a cause) a request refused while the service shuts down.
-    request.log.error({ err: error.cause ?? error }, error.cause ? 'database unavailable; answered 503' : 'unavailable; answered 503');
+    request.log.error({ err: error.cause ?? error }, 'database unavailable; answered 503');
   }
   // A replay answers with the id of the new webhook it created.
   body.webhookId = (error as WebhookError & { webhookId?: string }).webhookId ?? request.id;

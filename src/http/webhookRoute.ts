@@ -117,7 +117,7 @@ async function startWebhook(request: FastifyRequest, reply: FastifyReply, deps: 
   // this one would ever arrive. It is refused before anything is stored; the sender sees the connection close
   // and sends it again.
   if (deps.lifecycle.state === 'draining' && reply.raw.socket === null) {
-    throw new WebhookError('WH_ERR_UNAVAILABLE', 'The service is shutting down: send this request again, on a new connection, after Retry-After seconds.', {
+    throw new WebhookError('WH_ERR_SHUTTING_DOWN', 'The service is shutting down: send this request again, on a new connection, after Retry-After seconds.', {
       headers: { 'Retry-After': SHUTDOWN_RETRY_AFTER_SECONDS },
     });
   }
