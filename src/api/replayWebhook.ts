@@ -1,5 +1,5 @@
 import { type Link, TraceFlags } from '@opentelemetry/api';
-import { uuidv7 } from 'uuidv7';
+import { newId } from '../domain/newId.js';
 import type { AcceptedAnswer } from '../domain/types.js';
 import { WebhookError } from '../domain/errors.js';
 import { getWebhookRecord, listStageRecords } from '../monitoring/getWebhookRecord.js';
@@ -55,7 +55,7 @@ export async function replayWebhook(
     original.trace_id && stages[0]?.span_id
       ? [{ context: { traceId: original.trace_id, spanId: stages[0].span_id, traceFlags: TraceFlags.SAMPLED } }]
       : [];
-  const webhookId = uuidv7();
+  const webhookId = newId();
   const startMs = performance.timeOrigin + performance.now();
   const trace = new WebhookTrace(deps.webhookTracing, {
     name: 'POST /api/webhooks/:id/replay',

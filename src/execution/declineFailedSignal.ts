@@ -1,4 +1,4 @@
-import { uuidv7 } from 'uuidv7';
+import { newId } from '../domain/newId.js';
 import type { Pool } from '../db/makePool.js';
 import type { RetryRecordInput } from './requeueFailedSignal.js';
 
@@ -17,7 +17,7 @@ export async function declineFailedSignal(pool: Pool, input: RetryRecordInput & 
      INSERT INTO signal_retries (id, signal_id, retry, requested_at, result, decline_reason, previous_error, client_address, trace_id)
      SELECT $2, id, retries, now(), 'declined', $5, last_error, $3, $4 FROM settled
      RETURNING retry`,
-    [input.signalId, uuidv7(), input.clientAddress, input.traceId, input.reason],
+    [input.signalId, newId(), input.clientAddress, input.traceId, input.reason],
   );
   return rows[0]?.retry;
 }

@@ -1,4 +1,4 @@
-import { uuidv7 } from 'uuidv7';
+import { newId } from '../domain/newId.js';
 import type { Pool } from '../db/makePool.js';
 import type { ExecutionEffect, ExecutorName, StoredSignalRef } from './executor.js';
 
@@ -25,7 +25,7 @@ export async function markSignalExecuted(
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
        ON CONFLICT DO NOTHING`,
       [
-        uuidv7(),
+        newId(),
         input.signal.id,
         input.executor,
         input.effect.outcome,

@@ -1,4 +1,4 @@
-import { uuidv7 } from 'uuidv7';
+import { newId } from '../domain/newId.js';
 import type { Pool } from '../db/makePool.js';
 import type { ExecutorName, StoredSignalRef } from './executor.js';
 
@@ -19,7 +19,7 @@ export async function markSignalFailed(
      SELECT $1, id, $3, 'failed', $4, $5, $7, $6, $8, $9, $10, $11, $12 FROM settled
      ON CONFLICT DO NOTHING`,
     [
-      uuidv7(),
+      newId(),
       input.signal.id,
       input.executor,
       input.signal.ticker,

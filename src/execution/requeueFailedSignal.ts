@@ -1,4 +1,4 @@
-import { uuidv7 } from 'uuidv7';
+import { newId } from '../domain/newId.js';
 import type { Pool } from '../db/makePool.js';
 import { EXECUTE_SIGNAL_TASK, makeExecuteSignalPayload } from '../domain/executeSignalJob.js';
 
@@ -35,7 +35,7 @@ export async function requeueFailedSignal(
      SELECT settled.retries, (SELECT count(*) FROM job) AS jobs FROM settled`,
     [
       input.signalId,
-      uuidv7(),
+      newId(),
       input.clientAddress,
       input.traceId,
       EXECUTE_SIGNAL_TASK,

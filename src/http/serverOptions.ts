@@ -1,6 +1,6 @@
 import { type FastifyBaseLogger, type FastifyServerOptions, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { uuidv7 } from 'uuidv7';
+import { newId } from '../domain/newId.js';
 import type { Config } from '../config/parseConfig.js';
 import { answerClientError } from './answerClientError.js';
 import { securityHeaders } from './registerSecurityHeaders.js';
@@ -19,7 +19,7 @@ export function serverOptions(config: Pick<Config, 'http'>, logger: Logger): Fas
   return {
     loggerInstance: logger as FastifyBaseLogger,
     // Every request, accepted or not, gets a time-ordered id: it is the webhookId in answers, logs and records.
-    genReqId: () => uuidv7(),
+    genReqId: () => newId(),
     requestIdHeader: false,
     // One outcome line per webhook is logged by the pipeline instead of Fastify's two lines per request.
     logController: new LogController({ disableRequestLogging: true }),

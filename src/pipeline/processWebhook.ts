@@ -1,4 +1,4 @@
-import { uuidv7 } from 'uuidv7';
+import { newId } from '../domain/newId.js';
 import type { Pool } from '../db/makePool.js';
 import type { AcceptedAnswer } from '../domain/types.js';
 import { ATTR } from '../telemetry/attributes.js';
@@ -108,7 +108,7 @@ export async function processFields(
 
   trace.begin('executing');
   const answer = await storeSignal(deps.pool, deps.signalWriter, {
-    id: uuidv7(),
+    id: newId(),
     webhookId: input.webhookId,
     signal,
     dedupe,
