@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerExecutionRoutes } from '../api/executionRoutes.js';
@@ -16,6 +17,7 @@ import { registerMetricsRoute } from './metricsRoute.js';
 import type { Telemetry } from '../telemetry/makeTelemetry.js';
 import type { AuthFailureLimiter } from './makeAuthFailureLimiter.js';
 import { declareRequestState } from './requestState.js';
+import { refuseBeforeRouting } from './refuseBeforeRouting.js';
 import { registerSecurityHeaders } from './registerSecurityHeaders.js';
 import { serverOptions } from './serverOptions.js';
 import { makeRequireAdmin } from './requireAdmin.js';
@@ -49,6 +51,28 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.server.headersTimeout = config.http.headersTimeoutMs;
   declareRequestState(app);
+  // Webhooks refused on their headers alone are answered before Fastify routes them (see refuseBeforeRouting).
+  // The extra accept sockets (makeAcceptSockets) take this listener too: they copy the server's when they open.
+  const [route] = app.server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  if (route) {
+    app.server.removeListener('request', route);
+    app.server.on(
+      'request',
+      refuseBeforeRouting(
+        {
+          rateLimit: deps.rateLimit,
+          rateLimited: config.http.rateLimitPerMinute > 0,
+          ipAllowlist: config.http.ipAllowlist,
+          loadShedder: pipeline.loadShedder,
+          lifecycle: deps.lifecycle,
+          webhookTracing: deps.telemetry.webhookTracing,
+          logger: deps.logger,
+          trustProxy: config.http.trustProxy?.trusts,
+        },
+        route,
+      ),
+    );
+  }
 
   registerSecurityHeaders(app);
 

@@ -43,14 +43,22 @@ export function answerFor(thrown: unknown): { error: WebhookError; httpStatus: n
   return { error, httpStatus: statusOf(error) };
 }
 
+/** An error answer's body: its code, message and details, and the webhook's id. */
+export function errorBodyOf(error: WebhookError, webhookId: string): ErrorBody {
+  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  if (error.details !== undefined) body.error.details = error.details;
+  body.webhookId = webhookId;
+  return body;
+}
+
 /** Sends the error answer: code, message, details, the webhook id; never a stack or an internal message. */
 export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
   let error = toWebhookError(thrown);
   // When Node's parser closed the connection (timeout, bad chunked body), its reason is the precise one.
   if (error.code === 'WH_ERR_CLIENT_ABORTED' || error.code === 'WH_ERR_BAD_REQUEST') error = clientErrorOf(request.raw.socket) ?? error;
   request.webhookError = error;
-  const body: ErrorBody = { error: { code: error.code, message: error.message } };
-  if (error.details !== undefined) body.error.details = error.details;
+  // A replay answers with the id of the new webhook it created.
+  const body = errorBodyOf(error, (error as WebhookError & { webhookId?: string }).webhookId ?? request.id);
   if (error.code === 'WH_ERR_INTERNAL') {
     const errorId = randomUUID();
     body.error.errorId = errorId;
@@ -58,8 +66,6 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
   } else if (error.code === 'WH_ERR_UNAVAILABLE') {
     request.log.error({ err: error.cause ?? error }, 'database unavailable; answered 503');
   }
-  // A replay answers with the id of the new webhook it created.
-  body.webhookId = (error as WebhookError & { webhookId?: string }).webhookId ?? request.id;
   if (error.headers) void reply.headers(error.headers);
   return reply.code(statusOf(error)).send(body);
 }

@@ -4,18 +4,17 @@ import type { IpAllowlist } from '../config/parseIpAllowlist.js';
 import { checkIpAllowlist } from '../pipeline/checkIpAllowlist.js';
 import type { RateLimiter } from '../pipeline/makeRateLimiter.js';
 import { processWebhook, type PipelineDeps } from '../pipeline/processWebhook.js';
-import { ATTR } from '../telemetry/attributes.js';
 import type { Metrics } from '../telemetry/makeMetrics.js';
 import type { Lifecycle } from '../domain/lifecycle.js';
-import { extractParent, WebhookTrace, type WebhookTracing } from '../telemetry/webhookTrace.js';
+import type { WebhookTracing } from '../telemetry/webhookTrace.js';
+import { beginWebhookTrace, WEBHOOK_PATH } from './beginWebhookTrace.js';
+import { wasAdmittedBeforeRouting } from './refuseBeforeRouting.js';
 import { clientAborted, clientErrorOf } from './answerClientError.js';
 import { WebhookError } from '../domain/errors.js';
 import { statusOf } from './errors.js';
 import { finishWebhookTrace } from '../pipeline/finishWebhookTrace.js';
 
-export const WEBHOOK_PATH = '/api/webhooks/tradingview';
-
-const POST_SPAN_NAME = `POST ${WEBHOOK_PATH}`;
+export { WEBHOOK_PATH };
 /** A sender refused while the service shuts down is told to come back when a restart has had time to finish. */
 const SHUTDOWN_RETRY_AFTER_SECONDS = '5';
 
@@ -97,20 +96,7 @@ async function startWebhook(request: FastifyRequest, reply: FastifyReply, deps: 
   const startMs = performance.timeOrigin + performance.now();
   request.receivedAt = new Date(startMs);
   deps.metrics?.inFlight.inc();
-  const trace = new WebhookTrace(deps.webhookTracing, {
-    name: request.method === 'POST' ? POST_SPAN_NAME : `${request.method} ${WEBHOOK_PATH}`,
-    webhookId: request.id,
-    parent: extractParent(request.headers),
-    startTime: startMs,
-    attributes: {
-      [ATTR.httpMethod]: request.method,
-      [ATTR.httpRoute]: WEBHOOK_PATH,
-      [ATTR.urlPath]: WEBHOOK_PATH,
-      [ATTR.clientAddress]: request.ip,
-      [ATTR.userAgent]: request.headers['user-agent'],
-    },
-  });
-  trace.begin('received', startMs);
+  const trace = beginWebhookTrace(deps.webhookTracing, { id: request.id, method: request.method, headers: request.headers, ip: request.ip, startMs });
   request.webhook = { trace, extras: {}, bodyRead: false, finished: false };
   // A request pipelined behind another on its connection while the service drains: Node sends its answer only
   // after the one before it, which closes the connection (Connection: close while draining), so no answer of
@@ -121,6 +107,8 @@ async function startWebhook(request: FastifyRequest, reply: FastifyReply, deps: 
       headers: { 'Retry-After': SHUTDOWN_RETRY_AFTER_SECONDS },
     });
   }
+  // Already admitted before routing (refuseBeforeRouting ran the same checks, in the same order).
+  if (wasAdmittedBeforeRouting(request.raw)) return;
   await deps.rateLimit(request.ip);
   checkIpAllowlist(deps.ipAllowlist, request.ip);
   deps.loadShedder.admit();
