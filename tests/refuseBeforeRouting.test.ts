@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { makeLifecycle } from '../src/domain/lifecycle.js';
 import { makeLoadShedder, type LoopDelayGauge } from '../src/pipeline/makeLoadShedder.js';
-import { makeRateLimiter } from '../src/pipeline/makeRateLimiter.js';
+import { makeRateLimiter, type RateLimiter } from '../src/pipeline/makeRateLimiter.js';
 import { parseIpAllowlist } from '../src/config/parseIpAllowlist.js';
 import { refuseBeforeRouting, wasAdmittedBeforeRouting } from '../src/http/refuseBeforeRouting.js';
 import type { FinishedWebhook } from '../src/telemetry/finishedWebhook.js';
@@ -27,7 +27,7 @@ interface Routed {
 }
 
 /** refuseBeforeRouting in front of a stand-in for Fastify that answers 200 and notes what reached it. */
-async function startEdge(options: { behindMs: number; rateLimitPerMinute?: number; allowlist?: string }) {
+async function startEdge(options: { behindMs: number; rateLimitPerMinute?: number; allowlist?: string; rateLimit?: RateLimiter }) {
   const state = { behindMs: options.behindMs };
   const lifecycle = makeLifecycle();
   lifecycle.set('ready');
@@ -40,8 +40,8 @@ async function startEdge(options: { behindMs: number; rateLimitPerMinute?: numbe
   const server = http.createServer(
     refuseBeforeRouting(
       {
-        rateLimit: makeRateLimiter(options.rateLimitPerMinute ?? 0),
-        rateLimited: (options.rateLimitPerMinute ?? 0) > 0,
+        rateLimit: options.rateLimit ?? makeRateLimiter(options.rateLimitPerMinute ?? 0),
+        rateLimited: options.rateLimit !== undefined || (options.rateLimitPerMinute ?? 0) > 0,
         ipAllowlist: options.allowlist ? parseIpAllowlist(options.allowlist) : undefined,
         loadShedder: shedder,
         lifecycle,
@@ -53,11 +53,13 @@ async function startEdge(options: { behindMs: number; rateLimitPerMinute?: numbe
     ),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  const base = `http://127.0.0.1:${port}`;
   const finished: FinishedWebhook[] = [];
   const detach = getWebhookHub().attach((w) => void finished.push(w), () => undefined);
   return {
     state,
+    port,
     lifecycle,
     routed,
     finished,
@@ -133,6 +135,28 @@ describe('refuseBeforeRouting: webhooks refused on their headers never reach the
       const second = await edge.send('/api/webhooks/tradingview');
       assert.equal(second.status, 429);
       assert.ok(Number(second.headers.get('retry-after')) >= 1);
+      assert.deepEqual(edge.routed, []);
+    } finally {
+      await edge.close();
+    }
+  });
+
+  it('a sender that hangs up while its rate limit is checked is finished as a client abort, not routed', async () => {
+    let checked!: () => void;
+    const checking = new Promise<void>((resolve) => (checked = resolve));
+    // A limit that takes its time (as a shared store would): the sender is gone before it answers.
+    const slowLimit: RateLimiter = async () => {
+      checked();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    };
+    const edge = await startEdge({ behindMs: 0, rateLimit: slowLimit });
+    try {
+      const socket = net.connect(edge.port, '127.0.0.1');
+      socket.write('POST /api/webhooks/tradingview HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+      await checking;
+      socket.destroy();
+      const w = await waitFor(async () => edge.finished.find((f) => f.errorCode === 'WH_ERR_CLIENT_ABORTED'), { what: 'aborted webhook' });
+      assert.equal(w.status, 'rejected');
       assert.deepEqual(edge.routed, []);
     } finally {
       await edge.close();

@@ -9,6 +9,7 @@ import { finishWebhookTrace } from '../pipeline/finishWebhookTrace.js';
 import type { LoadShedder } from '../pipeline/makeLoadShedder.js';
 import type { RateLimiter } from '../pipeline/makeRateLimiter.js';
 import type { WebhookTracing } from '../telemetry/webhookTrace.js';
+import { clientAborted, clientErrorOf } from './answerClientError.js';
 import { beginWebhookTrace, WEBHOOK_PATH } from './beginWebhookTrace.js';
 import { statusOf } from './errors.js';
 import { securityHeaders } from './registerSecurityHeaders.js';
@@ -112,6 +113,12 @@ export function refuseBeforeRouting(deps: EarlyRefusalDeps, route: RequestListen
     }
     deps.rateLimit(ip).then(
       () => {
+        // The connection closed while the limit was checked: the router would never hear of it (its close
+        // listener comes too late) and would wait for a body that never comes. It is the route's abort instead.
+        if (req.socket.destroyed) {
+          refuse(req, res, ip, startMs, clientErrorOf(req.socket) ?? clientAborted());
+          return;
+        }
         try {
           check(ip);
         } catch (thrown) {
