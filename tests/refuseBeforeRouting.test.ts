@@ -27,7 +27,7 @@ interface Routed {
 }
 
 /** refuseBeforeRouting in front of a stand-in for Fastify that answers 200 and notes what reached it. */
-async function startEdge(options: { behindMs: number; rateLimitPerMinute?: number; allowlist?: string; rateLimit?: RateLimiter }) {
+async function startEdge(options: { behindMs: number; rateLimitPerMinute?: number; allowlist?: string; rateLimit?: RateLimiter; trustProxy?: (address: string, hop: number) => boolean }) {
   const state = { behindMs: options.behindMs };
   const lifecycle = makeLifecycle();
   lifecycle.set('ready');
@@ -47,7 +47,7 @@ async function startEdge(options: { behindMs: number; rateLimitPerMinute?: numbe
         lifecycle,
         webhookTracing: { recording: true, sampler: { exports: () => false } },
         logger: pino({ level: 'silent' }),
-        trustProxy: undefined,
+        trustProxy: options.trustProxy,
       },
       route,
     ),
@@ -63,7 +63,8 @@ async function startEdge(options: { behindMs: number; rateLimitPerMinute?: numbe
     lifecycle,
     routed,
     finished,
-    send: (path: string, method = 'POST') => fetch(`${base}${path}`, { method, ...(method === 'POST' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {}) }),
+    send: (path: string, method = 'POST', headers: Record<string, string> = {}) =>
+      fetch(`${base}${path}`, { method, headers: { ...(method === 'POST' ? { 'content-type': 'application/json' } : {}), ...headers }, ...(method === 'POST' ? { body: '{}' } : {}) }),
     close: async () => {
       detach();
       shedder.stop();
@@ -158,6 +159,32 @@ describe('refuseBeforeRouting: webhooks refused on their headers never reach the
       const w = await waitFor(async () => edge.finished.find((f) => f.errorCode === 'WH_ERR_CLIENT_ABORTED'), { what: 'aborted webhook' });
       assert.equal(w.status, 'rejected');
       assert.deepEqual(edge.routed, []);
+    } finally {
+      await edge.close();
+    }
+  });
+});
+
+describe('refuseBeforeRouting when something in it fails', function () {
+  this.timeout(30_000);
+
+  it('answers 500 and goes on serving: a fault never escapes Node\'s request event to end the process', async () => {
+    let broken = true;
+    const edge = await startEdge({
+      behindMs: 100,
+      trustProxy: () => {
+        if (broken) throw new Error('trust function failed');
+        return false;
+      },
+    });
+    try {
+      // The trust function is asked only about a forwarded chain.
+      const forwarded = { 'x-forwarded-for': '203.0.113.9' };
+      const res = await edge.send('/api/webhooks/tradingview', 'POST', forwarded);
+      assert.equal(res.status, 500);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'WH_ERR_INTERNAL');
+      broken = false;
+      assert.equal((await edge.send('/api/webhooks/tradingview', 'POST', forwarded)).status, 503);
     } finally {
       await edge.close();
     }

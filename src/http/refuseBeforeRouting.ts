@@ -3,6 +3,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import type { Logger } from 'pino';
 import type { IpAllowlist } from '../config/parseIpAllowlist.js';
 import type { Lifecycle } from '../domain/lifecycle.js';
+import { toError } from '../domain/errors.js';
 import { newId } from '../domain/newId.js';
 import { checkIpAllowlist } from '../pipeline/checkIpAllowlist.js';
 import { finishWebhookTrace } from '../pipeline/finishWebhookTrace.js';
@@ -78,22 +79,26 @@ export function refuseBeforeRouting(deps: EarlyRefusalDeps, route: RequestListen
     }
   };
 
-  /** The route's own checks, in its order; throws the refusal. */
-  const check = (ip: string) => {
-    checkIpAllowlist(deps.ipAllowlist, ip);
-    deps.loadShedder.admit();
-  };
-
-  const admit = (req: IncomingMessage, res: ServerResponse) => {
+  /** The route's checks after the rate limit, in its order: refuses, or hands the webhook to the route marked. */
+  const checkThenRoute = (req: IncomingMessage, res: ServerResponse, ip: string, startMs: number) => {
+    try {
+      checkIpAllowlist(deps.ipAllowlist, ip);
+      deps.loadShedder.admit();
+    } catch (thrown) {
+      refuse(req, res, ip, startMs, thrown);
+      return;
+    }
     (req as IncomingMessage & { [ADMITTED]?: true })[ADMITTED] = true;
     route(req, res);
   };
 
-  return (req, res) => {
-    if (req.method !== 'POST' || !isWebhookUrl(req.url) || deps.lifecycle.state !== 'ready') {
-      route(req, res);
-      return;
-    }
+  /** Nothing here may throw out of Node's request event (that would end the process): a fault is logged and answered 500. */
+  const fail = (res: ServerResponse, thrown: unknown) => {
+    deps.logger.error({ err: toError(thrown) }, 'refusing a webhook before routing failed');
+    if (!res.headersSent) res.writeHead(500, { ...headers, 'content-type': JSON_TYPE }).end(JSON.stringify({ error: { code: 'WH_ERR_INTERNAL', message: 'Internal error.' } }));
+  };
+
+  const judge = (req: IncomingMessage, res: ServerResponse) => {
     const startMs = performance.timeOrigin + performance.now();
     const ip = clientAddress(req);
     // No address (the connection already closed): the route answers it as it always has.
@@ -102,33 +107,30 @@ export function refuseBeforeRouting(deps: EarlyRefusalDeps, route: RequestListen
       return;
     }
     if (!deps.rateLimited) {
-      try {
-        check(ip);
-      } catch (thrown) {
-        refuse(req, res, ip, startMs, thrown);
-        return;
-      }
-      admit(req, res);
+      checkThenRoute(req, res, ip, startMs);
       return;
     }
     deps.rateLimit(ip).then(
       () => {
         // The connection closed while the limit was checked: the router would never hear of it (its close
         // listener comes too late) and would wait for a body that never comes. It is the route's abort instead.
-        if (req.socket.destroyed) {
-          refuse(req, res, ip, startMs, clientErrorOf(req.socket) ?? clientAborted());
-          return;
-        }
-        try {
-          check(ip);
-        } catch (thrown) {
-          refuse(req, res, ip, startMs, thrown);
-          return;
-        }
-        admit(req, res);
+        if (req.socket.destroyed) refuse(req, res, ip, startMs, clientErrorOf(req.socket) ?? clientAborted());
+        else checkThenRoute(req, res, ip, startMs);
       },
       (thrown: unknown) => refuse(req, res, ip, startMs, thrown),
-    );
+    ).catch((thrown: unknown) => fail(res, thrown));
+  };
+
+  return (req, res) => {
+    if (req.method !== 'POST' || !isWebhookUrl(req.url) || deps.lifecycle.state !== 'ready') {
+      route(req, res);
+      return;
+    }
+    try {
+      judge(req, res);
+    } catch (thrown) {
+      fail(res, thrown);
+    }
   };
 }
 
