@@ -68,10 +68,12 @@ async function resolveDatabase(config: Config, secrets: ResolvedSecrets, logger:
 
 /** The webhook pipeline's parts: signal writer, authenticator, secret scrubber, policy and bounds. */
 function makePipeline(config: Config, secrets: ResolvedSecrets, pool: Pool): PipelineDeps {
+  const signalWriter = makeSignalWriter(pool, { ...DEFAULT_SIGNAL_WRITER_OPTIONS, maxQueueDelayMs: config.database.signalMaxQueueDelayMs });
   return {
     pool,
-    signalWriter: makeSignalWriter(pool, { ...DEFAULT_SIGNAL_WRITER_OPTIONS, maxQueueDelayMs: config.database.signalMaxQueueDelayMs }),
-    loadShedder: makeLoadShedder(config.http.overloadMaxDelayMs, { maxAnswerMs: config.http.overloadMaxAnswerMs }),
+    signalWriter,
+    // While the writer refuses signals past its queue's bound, new webhooks are refused before their body.
+    loadShedder: makeLoadShedder(config.http.overloadMaxDelayMs, { maxAnswerMs: config.http.overloadMaxAnswerMs, writerRefusedAtMs: () => signalWriter.lastRefusedAtMs() }),
     authenticate: makeAuthenticator({
       secrets: secrets.webhookSecrets,
       signingSecret: config.secrets.webhookSigningSecret,

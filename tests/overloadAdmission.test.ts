@@ -49,6 +49,25 @@ describe('overload: excess webhooks get a quick 503 with Retry-After instead of 
       shedder.admit();
     });
 
+    it('refuses for 100 ms after the signal writer refused a signal past its bound, however idle the loop', () => {
+      let clock = 1_000;
+      let writerRefusedAt = -Infinity;
+      const idle = { tick: () => undefined, sustainedDelayMs: () => 0, busyFraction: () => 0 };
+      const shedder = makeLoadShedder(25, { gauge: idle, now: () => clock, writerRefusedAtMs: () => writerRefusedAt });
+      shedder.admit();
+      writerRefusedAt = clock;
+      clock += 99;
+      assert.throws(() => shedder.admit(), (err: unknown) => {
+        assert.ok(err instanceof WebhookError);
+        assert.equal(err.code, 'WH_ERR_OVERLOADED');
+        assert.equal(err.headers?.['Retry-After'], '5');
+        assert.match(err.message, /the database is behind/);
+        return true;
+      });
+      clock += 2;
+      shedder.admit();
+    });
+
     it('does not refuse when the timers ran late but the loop was mostly idle (waiting for a core, not for work)', () => {
       let clock = 0;
       let active = 0;
@@ -181,6 +200,10 @@ describe('overload: excess webhooks get a quick 503 with Retry-After instead of 
         assert.equal(late.headers.get('retry-after'), '5');
         const overdue = await queued;
         assert.equal(overdue.status, 503, 'the signal that waited past the bound is refused, not written');
+        // The writer has just refused: for 100 ms the next webhook is refused at the edge, its body never read.
+        const atEdge = await svc.post(alert({ price: 105 }));
+        assert.equal(atEdge.status, 503);
+        assert.match(atEdge.body.error.message, /the database is behind/);
         await locker.query('ROLLBACK');
         const stored = await Promise.all(stuck);
         assert.deepEqual(stored.map((r) => r.body.status), ['accepted', 'accepted']);
@@ -193,9 +216,14 @@ describe('overload: excess webhooks get a quick 503 with Retry-After instead of 
         assert.equal(record.webhook.status, 'failed');
         assert.equal(record.webhook.httpStatus, 503);
         assert.equal(record.webhook.errorCode, 'WH_ERR_OVERLOADED');
+        const edgeRecord = await waitFor(async () => {
+          const r = await svc.api(`/api/webhooks/${atEdge.body.webhookId}`);
+          return r.status === 200 ? r.body : undefined;
+        }, { what: 'the record of the webhook refused at the edge' });
+        assert.equal(edgeRecord.webhook.payload, null, 'refused before its body was read');
         const after = await scrape(svc.opsUrl);
         const refused = (t: string) => sampleValue(t, 'webhook_requests_total', { status: 'failed', code: 'WH_ERR_OVERLOADED' });
-        assert.equal(refused(after) - refused(before), 2);
+        assert.equal(refused(after) - refused(before), 3);
       } finally {
         await locker.end();
       }

@@ -89,14 +89,27 @@ export const MIN_WINDOW_ANSWERS = 20;
  *   at twice that rate with a 100 ms bound the admitted webhooks still waited 1.5-2 s (bench, 2 cores);
  * - every webhook answered in the last 100 ms (at least 20 of them) took more than `maxAnswerMs` (CoDel's rule:
  *   a queue that never empties, rather than a burst), as when the database is slow. Refused webhooks do not
- *   count; a quiet window ends it.
+ *   count; a quiet window ends it;
+ * - the signal writer refused a signal past its queue's bound (SIGNAL_MAX_QUEUE_DELAY_MS) in the last 100 ms.
+ *   Without this rule the writer was the one refusing when the database fell behind, each webhook after its
+ *   body was read, parsed and authenticated, and the answers of 401s and of the writer's own quick refusals kept
+ *   the rule above from seeing the queue. Once refusals before routing became cheap, two overload phases of the
+ *   bench (2 cores, one of them in a full run) went that way: 86-88% of the wrong-secret webhooks got their 401,
+ *   so nearly every webhook was admitted and read, answers took up to 3 s inside the service, and the p99 of all
+ *   answers reached 2.4 and 5.1 s. Three phases alone with this rule: 0.64-1.49 s.
  * A refusal costs a fraction of processing a webhook, so the service catches up and those it admits are
  * answered in time. `maxDelayMs` 0 turns both off. (The excess only reaches the event loop because the port has
  * several accept sockets: see makeAcceptSockets.)
  */
 export function makeLoadShedder(
   maxDelayMs: number,
-  options: { maxAnswerMs?: number; gauge?: LoopDelayGauge; now?: () => number } = {},
+  options: {
+    maxAnswerMs?: number;
+    gauge?: LoopDelayGauge;
+    now?: () => number;
+    /** When the signal writer last refused a signal past its queue's bound (the same clock as `now`). */
+    writerRefusedAtMs?: () => number;
+  } = {},
 ): LoadShedder {
   if (maxDelayMs <= 0) return { admit: () => undefined, answered: () => undefined, stop: () => undefined };
   const maxAnswerMs = options.maxAnswerMs ?? maxDelayMs;
@@ -124,7 +137,10 @@ export function makeLoadShedder(
     );
   return {
     admit() {
-      roll(now());
+      const t = now();
+      roll(t);
+      const writerRefusedAt = options.writerRefusedAtMs?.() ?? -Infinity;
+      if (t - writerRefusedAt < WINDOW_MS) throw refuse(`the database is behind: a signal waited past its bound in the last ${WINDOW_MS} ms`);
       if (standingQueue) throw refuse(`every answer in the last ${WINDOW_MS} ms took over ${maxAnswerMs} ms`);
       const behind = delay.sustainedDelayMs();
       if (behind > maxDelayMs && delay.busyFraction() >= MIN_BUSY_FRACTION) throw refuse(`${Math.round(behind)} ms behind for three turns of the event loop`);

@@ -10,6 +10,8 @@ export interface SignalWriter {
   write(signal: NewSignal): Promise<{ inserted: boolean }>;
   /** Signals waiting for a batch, plus those being written. */
   pending(): number;
+  /** When (the writer's clock, ms) it last refused a signal to keep waits bounded; -Infinity if never. */
+  lastRefusedAtMs(): number;
 }
 
 export interface SignalWriterOptions {
@@ -69,6 +71,7 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
   const maxDelay = options.maxQueueDelayMs ?? 0;
   let inFlight = 0;
   let inFlightSignals = 0;
+  let lastRefusedAt = -Infinity;
 
   async function writeBatch(batch: Waiter[]): Promise<void> {
     try {
@@ -86,6 +89,7 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
   /** Refuses, unwritten, the signals at the front that have waited past the bound. */
   function refuseOverdue(at: number): void {
     while (maxDelay > 0 && waiting.length > 0 && at - waiting[0]!.enqueuedAt > maxDelay) {
+      lastRefusedAt = at;
       waiting.shift()!.reject(new SignalWriterOverloaded(`the signal waited more than ${maxDelay} ms for the database`));
     }
   }
@@ -107,6 +111,7 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
   return {
     write(signal) {
       if (waiting.length >= options.maxWaiting) {
+        lastRefusedAt = now();
         return Promise.reject(new SignalWriterOverloaded(`${options.maxWaiting} signals already wait to be written`));
       }
       const at = now();
@@ -114,6 +119,7 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
       const behindMs = waiting.length > 0 ? at - waiting[0]!.enqueuedAt : 0;
       refuseOverdue(at);
       if (maxDelay > 0 && behindMs > maxDelay) {
+        lastRefusedAt = at;
         return Promise.reject(new SignalWriterOverloaded(`signals already wait ${Math.round(behindMs)} ms for the database`));
       }
       return new Promise((resolve, reject) => {
@@ -122,5 +128,6 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
       });
     },
     pending: () => waiting.length + inFlightSignals,
+    lastRefusedAtMs: () => lastRefusedAt,
   };
 }
