@@ -45,9 +45,10 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * Webhooks refused on their headers alone (rate limit, IP allowlist, load shedding) are answered from Node's
  * request event, before Fastify routes them. Why: at twice the rate the service sustains, most webhooks are
  * refused, and the refusals alone took most of the event loop: through Fastify a refusal cost 90-105 µs of
- * the main thread with monitoring off, 137-157 µs with it, against 46 µs for the same 503 written from the
- * request event (`bench/requestCost.js --refuse --rate 3000`, 24,000 refusals a round). Fastify's request
- * and reply objects, its hook chain, its error path and its header handling were most of the difference.
+ * the main thread with monitoring off, 137-157 µs with it, against 46 µs for a fixed 503 written from the
+ * request event, and 73 and 100 µs for this one, recorded (`bench/requestCost.js --refuse --rate 3000`, 24,000
+ * refusals a round). Fastify's request and reply objects, its hook chain, its error path and its header handling
+ * were most of the difference.
  *
  * A refusal made here is the same as the route's, as its tests compare: the same checks in the same order, the
  * same status, headers (the security headers, Retry-After) and body, and the same trace, so the same record,
