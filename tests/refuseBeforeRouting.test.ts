@@ -168,6 +168,26 @@ describe('refuseBeforeRouting: webhooks refused on their headers never reach the
 describe('refuseBeforeRouting when something in it fails', function () {
   this.timeout(30_000);
 
+  it('a fault of ours while checking (the rate limit\'s store failing) is answered 500 with an error id to quote, as the route answers it', async () => {
+    const failing: RateLimiter = async () => {
+      throw new Error('rate limit store unreachable');
+    };
+    const edge = await startEdge({ behindMs: 0, rateLimit: failing });
+    try {
+      const res = await edge.send('/api/webhooks/tradingview');
+      assert.equal(res.status, 500);
+      const body = (await res.json()) as { error: { code: string; message: string; errorId?: string }; webhookId: string };
+      assert.equal(body.error.code, 'WH_ERR_INTERNAL');
+      assert.match(body.error.errorId ?? '', /^[0-9a-f-]{36}$/);
+      assert.doesNotMatch(JSON.stringify(body), /unreachable/, 'the cause stays in the log');
+      const w = await waitFor(async () => edge.finished.find((f) => f.webhookId === body.webhookId), { what: 'finished webhook' });
+      assert.equal(w.status, 'failed');
+      assert.deepEqual(edge.routed, []);
+    } finally {
+      await edge.close();
+    }
+  });
+
   it('answers 500 and goes on serving: a fault never escapes Node\'s request event to end the process', async () => {
     let broken = true;
     const edge = await startEdge({

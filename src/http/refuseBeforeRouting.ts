@@ -14,7 +14,7 @@ import { clientAborted, clientErrorOf } from './answerClientError.js';
 import { beginWebhookTrace, WEBHOOK_PATH } from './beginWebhookTrace.js';
 import { statusOf } from './errors.js';
 import { securityHeaders } from './registerSecurityHeaders.js';
-import { errorBodyOf, toWebhookError } from './sendError.js';
+import { errorBodyOf, logFault, toWebhookError } from './sendError.js';
 
 export interface EarlyRefusalDeps {
   rateLimit: RateLimiter;
@@ -72,7 +72,9 @@ export function refuseBeforeRouting(deps: EarlyRefusalDeps, route: RequestListen
     const httpStatus = statusOf(error);
     const trace = beginWebhookTrace(deps.webhookTracing, { id, method: 'POST', headers: req.headers, ip, startMs });
     finishWebhookTrace(trace, { httpStatus, error, headers: req.headers, extras: {} });
-    const body = JSON.stringify(errorBodyOf(error, id));
+    const answer = errorBodyOf(error, id);
+    logFault(error, answer, { error: (fields, message) => deps.logger.error({ ...fields, reqId: id }, message) });
+    const body = JSON.stringify(answer);
     res.writeHead(httpStatus, { ...headers, ...error.headers, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) });
     res.end(body);
     if (deps.logger.isLevelEnabled('info')) {

@@ -51,6 +51,20 @@ export function errorBodyOf(error: WebhookError, webhookId: string): ErrorBody {
   return body;
 }
 
+/**
+ * A fault of ours behind an error answer is logged with its cause: an internal error under an error id, which
+ * the body carries for the sender to quote; the database being unavailable as such. Other errors are the sender's.
+ */
+export function logFault(error: WebhookError, body: ErrorBody, log: { error(fields: object, message: string): void }): void {
+  if (error.code === 'WH_ERR_INTERNAL') {
+    const errorId = randomUUID();
+    body.error.errorId = errorId;
+    log.error({ err: error.cause ?? error, errorId }, 'internal error');
+  } else if (error.code === 'WH_ERR_UNAVAILABLE') {
+    log.error({ err: error.cause ?? error }, 'database unavailable; answered 503');
+  }
+}
+
 /** Sends the error answer: code, message, details, the webhook id; never a stack or an internal message. */
 export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
   let error = toWebhookError(thrown);
@@ -59,13 +73,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
   request.webhookError = error;
   // A replay answers with the id of the new webhook it created.
   const body = errorBodyOf(error, (error as WebhookError & { webhookId?: string }).webhookId ?? request.id);
-  if (error.code === 'WH_ERR_INTERNAL') {
-    const errorId = randomUUID();
-    body.error.errorId = errorId;
-    request.log.error({ err: error.cause ?? error, errorId }, 'internal error');
-  } else if (error.code === 'WH_ERR_UNAVAILABLE') {
-    request.log.error({ err: error.cause ?? error }, 'database unavailable; answered 503');
-  }
+  logFault(error, body, request.log);
   if (error.headers) void reply.headers(error.headers);
   return reply.code(statusOf(error)).send(body);
 }
