@@ -1,13 +1,13 @@
-import { Client } from 'undici';
+import { makeHttpConnection, type HttpConnection } from './makeHttpConnection.js';
 
 /** How a request got its connection: an idle one, a new one, or one that came free while it waited in the pool. */
 export type Connection = 'reused' | 'opened' | 'queued';
 
 export interface ConnectionPool {
   /** Calls `use` with a connection as soon as there is one, and says how the request got it. */
-  acquire(use: (client: Client, how: Connection) => void): void;
-  /** The request on `client` is done; `keep` false when the connection is broken or the server closes it. */
-  release(client: Client, keep: boolean): void;
+  acquire(use: (connection: HttpConnection, how: Connection) => void): void;
+  /** The request on `connection` is done; `keep` false when the connection is broken or the server closes it. */
+  release(connection: HttpConnection, keep: boolean): void;
   /** Connections open now (idle or busy) and requests waiting for one. */
   stats(): { open: number; idle: number; waiting: number };
   close(): Promise<void>;
@@ -29,13 +29,16 @@ export interface ConnectionPoolOptions {
  * answers, at most `maxFreeSockets` are kept (256 is Node's default, and what its agent did here before): the
  * sender then opens new ones, and the server pays for the churn, as it does with a real sender's pool.
  *
- * Each connection is an undici Client (HTTP/1.1, one request at a time). Why not Node's http.request: at twice
- * the service's rate the generator and the service share the machine's two cores (the bench's process took
- * 80-100% of a core in the overload phase), and Node's client cost 52-70 µs of CPU a request against undici's
- * 40-59 (bench/generatorCost.ts): time the service under test lost, and the generator's own lateness added to
- * every latency it measured.
+ * Each connection is an HttpConnection (bench/makeHttpConnection.ts: HTTP/1.1, one request at a time). At twice the
+ * service's rate the generator shares the machine's two cores with the service, so what it costs a request is
+ * CPU the service under test does not get, and its own lateness is added to every latency it measures: Node's
+ * http.request cost 52-70 µs a request on bench/generatorCost.ts, undici 40-59, this connection less (see
+ * docs/benchmarks.md, tenth round). A timer every 250 ms ends requests that made no progress for `timeoutMs`.
  */
 export function makeConnectionPool(origin: string, options: ConnectionPoolOptions): ConnectionPool {
+  const { hostname, port } = new URL(origin);
+  const host = hostname.replace(/^\[|\]$/g, '');
+  type Client = HttpConnection;
   const free: Client[] = [];
   const waiting: Array<(client: Client, how: Connection) => void> = [];
   const all = new Set<Client>();
@@ -43,23 +46,26 @@ export function makeConnectionPool(origin: string, options: ConnectionPoolOption
   const busy = new Set<Client>();
   const drop = (client: Client) => {
     all.delete(client);
-    client.destroy().catch(() => undefined);
+    client.destroy();
   };
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const client of busy) client.expireIfStale(now);
+  }, 250);
+  sweep.unref();
   const open = () => {
-    const client = new Client(origin, {
-      pipelining: 1,
-      connectTimeout: options.timeoutMs,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
-    // An idle connection the server (or undici's keep-alive timer) closed is forgotten, as the agent forgets a
-    // closed free socket: undici would otherwise reconnect it silently, and a new connection count as reused.
-    // A busy one that breaks is released by its request's error.
-    client.on('disconnect', () => {
-      const at = free.indexOf(client);
-      if (at === -1) return;
-      free.splice(at, 1);
-      drop(client);
+    const client: Client = makeHttpConnection({
+      host,
+      port: Number(port || 80),
+      timeoutMs: options.timeoutMs,
+      // An idle connection the server closed is forgotten, as the agent forgets a closed free socket: the next
+      // request opens a new connection, counted as opened. A busy one that breaks is released by its request's error.
+      onClose: () => {
+        const at = free.indexOf(client);
+        if (at === -1) return;
+        free.splice(at, 1);
+        all.delete(client);
+      },
     });
     all.add(client);
     return client;
@@ -97,11 +103,12 @@ export function makeConnectionPool(origin: string, options: ConnectionPoolOption
     },
     stats: () => ({ open: all.size, idle: free.length, waiting: waiting.length }),
     async close() {
+      clearInterval(sweep);
       const clients = [...all];
       all.clear();
       busy.clear();
       free.length = 0;
-      await Promise.all(clients.map((c) => c.destroy().catch(() => undefined)));
+      for (const c of clients) c.destroy();
     },
   };
 }

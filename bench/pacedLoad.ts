@@ -26,12 +26,6 @@ export interface PacedResult {
 
 interface Latencies { n: number; p50: number; p99: number }
 
-/** Whether a Connection header (any case, possibly a list or repeated) says the server closes the connection. */
-function closesConnection(value: string | string[] | undefined): boolean {
-  if (value === undefined) return false;
-  return (Array.isArray(value) ? value : [value]).some((v) => v.split(',').some((token) => token.trim().toLowerCase() === 'close'));
-}
-
 export interface PacedOptions {
   /** Called with every answer's status and body (the body is only read when this is given). */
   onAnswer?: (status: number, body: string) => void;
@@ -83,44 +77,26 @@ export async function runPaced(url: string, rate: number, durationMs: number, ne
     const send = (scheduled: number) => {
       sendLags.push(performance.now() - scheduled);
       const body = nextBody();
+      const request = `POST ${path} HTTP/1.1\r\nhost: ${target.host}\r\nconnection: keep-alive\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
       pool.acquire((client, connection) => {
-        let status = 0;
-        let retryAfter = false;
-        let keep = true;
-        const chunks: Buffer[] = [];
-        // Settled once: undici reports a throw from onResponseEnd as an error of the same request.
-        let finished = false;
-        client.dispatch({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body }, {
-          onRequestStart: () => undefined,
-          onResponseStart: (_controller, statusCode, headers) => {
-            status = statusCode;
-            retryAfter = headers['retry-after'] !== undefined;
-            keep = !closesConnection(headers.connection);
-          },
-          onResponseData: (_controller, chunk) => {
-            if (options.onAnswer) chunks.push(chunk);
-          },
-          onResponseEnd: () => {
-            if (finished) return;
-            finished = true;
-            const latency = performance.now() - scheduled;
-            latencies.push(latency);
-            samples.push({ at: scheduled - start, latency, status, connection });
-            (byStatus[status] ??= []).push(latency);
-            if (retryAfter) withRetryAfter += 1;
-            statuses[status] = (statuses[status] ?? 0) + 1;
-            pool.release(client, keep);
-            // Outside undici's handler: a throw from the caller's check surfaces instead of counting as an error.
-            if (options.onAnswer) queueMicrotask(() => options.onAnswer!(status, Buffer.concat(chunks).toString('utf8')));
-            done();
-          },
-          onResponseError: () => {
-            if (finished) return;
-            finished = true;
+        client.send(request, options.onAnswer !== undefined, (error, answer) => {
+          if (error || !answer) {
             errors += 1;
             pool.release(client, false);
             done();
-          },
+            return;
+          }
+          const latency = performance.now() - scheduled;
+          const { status } = answer;
+          latencies.push(latency);
+          samples.push({ at: scheduled - start, latency, status, connection });
+          (byStatus[status] ??= []).push(latency);
+          if (answer.retryAfter) withRetryAfter += 1;
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          pool.release(client, answer.keepAlive);
+          // Outside the connection's data handler: a throw from the caller's check surfaces instead of counting as an error.
+          if (options.onAnswer) queueMicrotask(() => options.onAnswer!(status, answer.body!.toString('utf8')));
+          done();
         });
       });
     };
