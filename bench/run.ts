@@ -10,6 +10,7 @@ import { startEmbeddedPostgres } from '../src/db/startEmbeddedPostgres.js';
 import { freePort } from '../tests/support/freePort.js';
 import { runClosed, type ClosedResult } from './closedLoad.js';
 import { runPaced, type PacedResult } from './pacedLoad.js';
+import { heapAfterMajorGcs } from './heapAfterMajorGcs.js';
 import { checkTargets, printReport, type Summary } from './report.js';
 import { BENCH_SECRET, makeRequestMix } from './requestMix.js';
 import { startChild, type Child } from './startChild.js';
@@ -104,20 +105,6 @@ function bucketPercentileMs(before: Map<number, number>, after: Map<number, numb
 function thirds(series: number[]): { firstThirdBytes: number; lastThirdBytes: number } {
   const third = Math.max(1, Math.floor(series.length / 3));
   return { firstThirdBytes: median(series.slice(0, third)), lastThirdBytes: median(series.slice(-third)) };
-}
-
-/**
- * The V8 heap in use after the latest major collection, at the soak's start and at its end
- * (nodejs_heap_used_after_major_gc_bytes, sampled every 5 s with the count of major collections): what the
- * process holds, which a leak raises. At 1,000 webhooks/s V8 collects the old generation about once a minute,
- * so the start is the collection before the soak (NaN when none yet) and the end needs one inside it (both NaN
- * when there was none).
- */
-function heapAfterMajorGcs(series: Array<{ heapAfterGcBytes: number; majorGcs: number }>, majorGcsBefore: number): { first: number; last: number; majorGcs: number } {
-  const majorGcs = series.length > 0 ? series[series.length - 1]!.majorGcs - majorGcsBefore : 0;
-  const first = series[0] && series[0].majorGcs === majorGcsBefore && series[0].heapAfterGcBytes > 0 ? series[0].heapAfterGcBytes : NaN;
-  if (majorGcs < 1) return { first: NaN, last: NaN, majorGcs };
-  return { first, last: series[series.length - 1]!.heapAfterGcBytes, majorGcs };
 }
 
 async function main() {
