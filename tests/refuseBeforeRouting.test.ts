@@ -202,7 +202,11 @@ describe('refuseBeforeRouting when something in it fails', function () {
       const forwarded = { 'x-forwarded-for': '203.0.113.9' };
       const res = await edge.send('/api/webhooks/tradingview', 'POST', forwarded);
       assert.equal(res.status, 500);
-      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'WH_ERR_INTERNAL');
+      const answer = (await res.json()) as { error: { code: string; errorId?: string }; webhookId?: string };
+      assert.equal(answer.error.code, 'WH_ERR_INTERNAL');
+      // As every 500 WH_ERR_INTERNAL (README): an errorId to quote, logged with the cause, and the request's id.
+      assert.match(answer.error.errorId ?? '', /^[0-9a-f-]{36}$/);
+      assert.match(answer.webhookId ?? '', /^[0-9a-f-]{36}$/);
       broken = false;
       assert.equal((await edge.send('/api/webhooks/tradingview', 'POST', forwarded)).status, 503);
     } finally {

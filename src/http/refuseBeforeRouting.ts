@@ -3,7 +3,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import type { Logger } from 'pino';
 import type { IpAllowlist } from '../config/parseIpAllowlist.js';
 import type { Lifecycle } from '../domain/lifecycle.js';
-import { toError } from '../domain/errors.js';
+import { toError, WebhookError } from '../domain/errors.js';
 import { newId } from '../domain/newId.js';
 import { checkIpAllowlist } from '../pipeline/checkIpAllowlist.js';
 import { finishWebhookTrace } from '../pipeline/finishWebhookTrace.js';
@@ -66,6 +66,12 @@ export function refuseBeforeRouting(deps: EarlyRefusalDeps, route: RequestListen
     return addresses[addresses.length - 1];
   };
 
+  const writeAnswer = (res: ServerResponse, httpStatus: number, error: WebhookError, answer: object) => {
+    const body = JSON.stringify(answer);
+    res.writeHead(httpStatus, { ...headers, ...error.headers, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+
   const refuse = (req: IncomingMessage, res: ServerResponse, ip: string, startMs: number, thrown: unknown) => {
     const error = toWebhookError(thrown);
     const id = newId();
@@ -74,9 +80,7 @@ export function refuseBeforeRouting(deps: EarlyRefusalDeps, route: RequestListen
     finishWebhookTrace(trace, { httpStatus, error, headers: req.headers, extras: {} });
     const answer = errorBodyOf(error, id);
     logFault(error, answer, { error: (fields, message) => deps.logger.error({ ...fields, reqId: id }, message) });
-    const body = JSON.stringify(answer);
-    res.writeHead(httpStatus, { ...headers, ...error.headers, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    writeAnswer(res, httpStatus, error, answer);
     if (deps.logger.isLevelEnabled('info')) {
       deps.logger.info({ reqId: id, webhookId: id, statusCode: httpStatus, durationMs: Math.round((performance.timeOrigin + performance.now() - startMs) * 100) / 100, ip }, 'webhook answered');
     }
@@ -95,10 +99,16 @@ export function refuseBeforeRouting(deps: EarlyRefusalDeps, route: RequestListen
     route(req, res);
   };
 
-  /** Nothing here may throw out of Node's request event (that would end the process): a fault is logged and answered 500. */
+  /**
+   * Nothing here may throw out of Node's request event (that would end the process): a fault is answered 500 as
+   * every internal error is (sendError's body and log: an `errorId` the sender can quote, logged with the cause).
+   */
   const fail = (res: ServerResponse, thrown: unknown) => {
-    deps.logger.error({ err: toError(thrown) }, 'refusing a webhook before routing failed');
-    if (!res.headersSent) res.writeHead(500, { ...headers, 'content-type': JSON_TYPE }).end(JSON.stringify({ error: { code: 'WH_ERR_INTERNAL', message: 'Internal error.' } }));
+    const error = new WebhookError('WH_ERR_INTERNAL', 'Internal error. Quote the error id when reporting it.', { cause: toError(thrown) });
+    const id = newId();
+    const answer = errorBodyOf(error, id);
+    logFault(error, answer, { error: (fields, message) => deps.logger.error({ ...fields, reqId: id, during: 'refusing a webhook before routing' }, message) });
+    if (!res.headersSent) writeAnswer(res, 500, error, answer);
   };
 
   const judge = (req: IncomingMessage, res: ServerResponse) => {
