@@ -38,13 +38,12 @@ export interface ConnectionPoolOptions {
 export function makeConnectionPool(origin: string, options: ConnectionPoolOptions): ConnectionPool {
   const { hostname, port } = new URL(origin);
   const host = hostname.replace(/^\[|\]$/g, '');
-  type Client = HttpConnection;
-  const free: Client[] = [];
-  const waiting: Array<(client: Client, how: Connection) => void> = [];
-  const all = new Set<Client>();
+  const free: HttpConnection[] = [];
+  const waiting: Array<(client: HttpConnection, how: Connection) => void> = [];
+  const all = new Set<HttpConnection>();
   /** Connections handed to a request and not yet released. */
-  const busy = new Set<Client>();
-  const drop = (client: Client) => {
+  const busy = new Set<HttpConnection>();
+  const drop = (client: HttpConnection) => {
     all.delete(client);
     client.destroy();
   };
@@ -54,7 +53,7 @@ export function makeConnectionPool(origin: string, options: ConnectionPoolOption
   }, 250);
   sweep.unref();
   const open = () => {
-    const client: Client = makeHttpConnection({
+    const client: HttpConnection = makeHttpConnection({
       host,
       port: Number(port || 80),
       timeoutMs: options.timeoutMs,
