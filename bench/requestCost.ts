@@ -92,8 +92,9 @@ async function measure(mode: string, round: number): Promise<void> {
     session.connect();
     if (flags.allocations) {
       await session.post('HeapProfiler.enable');
-      const all = !flags.promoted;
-      await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: all, includeObjectsCollectedByMinorGC: all } as never);
+      // --promoted: what a scavenge did not free, including what a major collection freed later (promoted garbage,
+      // the cost of major collections); leaving those out too counted only what was still alive at the end.
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !flags.promoted } as never);
     }
     if (flags.profile) {
       await session.post('Profiler.enable');

@@ -192,7 +192,7 @@ describe('monitoring from one compact result', function () {
       const w = await waitFor(async () => finished.find((f) => f.webhookId === res.body.webhookId), { what: `finished ${res.body.webhookId}` });
       const record = makeWebhookRecord(w);
       if (record.jsonText?.headers !== undefined) reused += 1;
-      assert.equal(serializeRecord(record), serializeRecord({ ...record, jsonText: undefined }), `webhook ${res.status} ${res.body.error?.code ?? ''}`);
+      assert.deepEqual(serializeRecord(record), serializeRecord({ ...record, jsonText: undefined }), `webhook ${res.status} ${res.body.error?.code ?? ''}`);
     }
     assert.equal(reused, sent.length, 'every record came with the JSON of its headers');
   });

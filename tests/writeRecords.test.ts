@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { makePool, type Pool } from '../src/db/makePool.js';
 import type { RequestRecord } from '../src/telemetry/makeWebhookRecord.js';
-import { COLUMN_TYPES, serializeRecord } from '../src/telemetry/serializeRecord.js';
+import { COLUMN_TYPES, idOfRow, ROW_ARENA_BYTES, serializeRecord } from '../src/telemetry/serializeRecord.js';
 import { COPY_CHUNK_BYTES, joinRows, writeRecords } from '../src/telemetry/writeRecords.js';
 import { alert, startTestService, TEST_ADMIN_TOKEN, type TestService } from './support/startTestService.js';
 import { waitFor } from './support/waitFor.js';
@@ -102,7 +102,7 @@ describe('joinRows: a binary COPY stream in bounded chunks, rows whole and in or
   it('starts with the header, joins rows in order into chunks no longer than the bound (a longer row alone), ends with the trailer', () => {
     const header = 'PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0';
     const rows = ['a', 'bb', 'ccc', 'd'.repeat(30), 'e', 'f'];
-    const chunks = [...joinRows(rows, 21)].map((b) => b.toString('latin1'));
+    const chunks = [...joinRows(rows.map((r) => Buffer.from(r, 'latin1')), 21)].map((b) => b.toString('latin1'));
     assert.equal(chunks.join(''), `${header}${rows.join('')}\xff\xff`);
     assert.deepEqual(chunks, [`${header}a`, 'bbccc', 'd'.repeat(30), 'ef\xff\xff']);
     assert.deepEqual([...joinRows([], 21)].map((b) => b.toString('latin1')), [`${header}\xff\xff`]);
@@ -127,6 +127,23 @@ describe('serializeRecord: each value in the binary form of its column', functio
     } finally {
       await svc.close();
     }
+  });
+
+  it('holds each row outside the V8 heap, in arenas shared by many rows; a row keeps its bytes while later rows are made', () => {
+    const record = { id: randomUUID(), created_at: new Date().toISOString(), headers: {}, payload: { ticker: 'BTCUSD' }, payload_size: 20, processing_time_ms: 1, status: 'success', http_status: 200, trace_id: 't', stages: [] } as unknown as RequestRecord;
+    const long = 'y'.repeat(ROW_ARENA_BYTES + 10);
+    const made = Array.from({ length: 300 }, (_, i) => ({ ...record, id: randomUUID(), error_message: i === 120 ? long : `row ${i}` }));
+    const rows = made.map(serializeRecord);
+    const copies = rows.map((r) => Buffer.from(r));
+    const arenas = new Set(rows.map((r) => r.buffer));
+    // One ArrayBuffer per row made more major collections than a string per row (fourth round of issue 13).
+    assert.ok(arenas.size < rows.length / 10, `${arenas.size} arenas for ${rows.length} rows`);
+    for (let i = 0; i < rows.length; i++) {
+      assert.ok(Buffer.isBuffer(rows[i]));
+      assert.ok(rows[i]!.equals(copies[i]!), `row ${i} unchanged`);
+      assert.equal(idOfRow(rows[i]!), made[i]!.id.replaceAll('-', ''));
+    }
+    assert.ok(rows[120]!.length > ROW_ARENA_BYTES, 'a row longer than an arena is held whole');
   });
 
   it('refuses a value its column cannot hold, so that record alone is given up', () => {

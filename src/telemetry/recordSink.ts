@@ -32,7 +32,7 @@ export interface SinkOptions {
 interface Entry {
   id: string;
   /** The webhook's row (with its stages) as a tuple of binary COPY data: see serializeRecord. */
-  row: string;
+  row: Buffer;
   records: number;
   bytes: number;
   attempts: number;
@@ -66,8 +66,8 @@ const MAX_TRACKED_CLIENTS = 10_000;
  */
 const ENTRY_OVERHEAD_BYTES = 128;
 
-/** Bytes a row holds in memory: V8 keeps a string of one-byte characters (a binary COPY tuple) at one byte each. */
-function bytesOf(row: string): number {
+/** Bytes a row holds in memory: its tuple's bytes (in an arena, see serializeRecord) and its entry. */
+function bytesOf(row: Buffer): number {
   return row.length + ENTRY_OVERHEAD_BYTES;
 }
 
@@ -121,7 +121,7 @@ export class RecordSink {
       this.count('dropped', records);
       return;
     }
-    let row: string;
+    let row: Buffer;
     try {
       row = serializeRecord(record);
     } catch (thrown) {

@@ -34,26 +34,29 @@ export const COPY_CHUNK_BYTES = 64 * 1024;
 
 /**
  * A batch's COPY data: the binary format's header, the rows (tuples, see serializeRecord) in order, its trailer,
- * in chunks of at most `maxBytes` (a longer row is a chunk of its own), each a Buffer of the strings' one-byte
- * characters.
+ * in chunks of at most `maxBytes` (a longer row is a chunk of its own), each one Buffer.
  */
-export function* joinRows(rows: readonly string[], maxBytes = COPY_CHUNK_BYTES): Generator<Buffer> {
-  let chunk = COPY_BINARY_HEADER;
+export function* joinRows(rows: readonly Buffer[], maxBytes = COPY_CHUNK_BYTES): Generator<Buffer> {
+  let parts: Buffer[] = [COPY_BINARY_HEADER];
+  let bytes = COPY_BINARY_HEADER.length;
   for (const row of rows) {
-    if (chunk.length > 0 && chunk.length + row.length > maxBytes) {
-      yield Buffer.from(chunk, 'latin1');
-      chunk = '';
+    if (bytes > 0 && bytes + row.length > maxBytes) {
+      yield Buffer.concat(parts, bytes);
+      parts = [];
+      bytes = 0;
     }
-    chunk += row;
+    parts.push(row);
+    bytes += row.length;
   }
-  yield Buffer.from(chunk + COPY_BINARY_TRAILER, 'latin1');
+  parts.push(COPY_BINARY_TRAILER);
+  yield Buffer.concat(parts, bytes + COPY_BINARY_TRAILER.length);
 }
 
-async function copyRows(client: pg.PoolClient, rows: string[]): Promise<void> {
+async function copyRows(client: pg.PoolClient, rows: Buffer[]): Promise<void> {
   await pipeline(Readable.from(joinRows(rows)), client.query(copyFrom(COPY_SQL)));
 }
 
-export async function writeRecords(pool: Pool, rows: string[], timeoutMs: number): Promise<void> {
+export async function writeRecords(pool: Pool, rows: Buffer[], timeoutMs: number): Promise<void> {
   const client = await pool.connect();
   let broken: Error | undefined;
   // statement_timeout bounds the COPY on the server; this bounds it on our side too (a server that vanished).
