@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../tests/support/freePort.js';
+import { BENCH_SERVICE_ENV, readStartArgs } from './benchService.js';
 import { threadCpuSeconds } from './readProcCpu.js';
-import { BENCH_SECRET } from './requestMix.js';
 import { median } from './stats.js';
 import { startDiscardingReceiver } from './startDiscardingReceiver.js';
 
@@ -46,22 +46,13 @@ interface Service {
   dataDir: string;
 }
 
-/** `npm start`'s node arguments in `root` (its package.json), with its dist/ paths made absolute. */
-async function startArgs(root: string): Promise<string[]> {
-  const script = (JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  return script.split('&&').at(-1)!.trim().split(/\s+/).slice(1).map((word) => (/^(\.\/)?dist\//.test(word) ? path.join(root, word) : word));
-}
-
 async function start(name: string, root: string, env: Record<string, string>, otlp: string): Promise<Service> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `paired-${name}-`));
   const port = await freePort();
-  const child = spawn(process.execPath, await startArgs(root), {
+  const child = spawn(process.execPath, await readStartArgs(root), {
     env: {
-      ...process.env, HOST: '127.0.0.1', PORT: String(port), OPS_PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()),
-      DATA_DIR: dataDir, LOG_LEVEL: 'warn', WEBHOOK_SECRETS: BENCH_SECRET, ADMIN_TOKEN: 'bench-admin-token-0123456789',
-      // As in the bench: one sender address, the worker off, every rejected request's record kept.
-      RATE_LIMIT_PER_MINUTE: '0', WORKER_ENABLED: 'false', MONITORING_REJECTED_PER_MINUTE: '0', MONITORING_REJECTED_PER_CLIENT_PER_MINUTE: '0',
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp, ...env,
+      ...process.env, ...BENCH_SERVICE_ENV, PORT: String(port), OPS_PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()),
+      DATA_DIR: dataDir, OTEL_EXPORTER_OTLP_ENDPOINT: otlp, ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

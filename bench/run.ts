@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +12,8 @@ import { runClosed, type ClosedResult } from './closedLoad.js';
 import { runPaced, type PacedResult } from './pacedLoad.js';
 import { heapAfterMajorGcs } from './heapAfterMajorGcs.js';
 import { checkTargets, printReport, type Summary } from './report.js';
-import { BENCH_SECRET, makeRequestMix } from './requestMix.js';
+import { makeRequestMix } from './requestMix.js';
+import { BENCH_SERVICE_ENV, readStartArgs } from './benchService.js';
 import { startChild, type Child } from './startChild.js';
 import { startReceiverThread } from './startReceiverThread.js';
 import { median } from './stats.js';
@@ -124,19 +125,12 @@ async function main() {
   const profileDir = path.join(root, 'bench', 'results', 'profiles');
   if (flags.profile) await mkdir(profileDir, { recursive: true });
   // The service runs as `npm start` runs it: its Node.js flags (the heap bound among them) are the shipped ones.
-  const startScript = (JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const startArgs = startScript.split('&&').at(-1)!.trim().split(/\s+/).slice(1).map((word) => (/^(\.\/)?dist\//.test(word) ? path.join(root, word) : word));
-  const serviceArgs = [...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...startArgs];
+  const serviceArgs = [...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(await readStartArgs(root))];
   const serviceEnv = async (mode: Mode) => {
     const dataDir = path.join(work, mode);
     await mkdir(dataDir, { recursive: true });
     return {
-      DATABASE_URL: dbUrl(`bench_${mode}`), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn',
-      WEBHOOK_SECRETS: BENCH_SECRET, ADMIN_TOKEN: 'bench-admin-token-0123456789',
-      // Benchmarks come from one address: the per-IP limit would refuse them. The worker is off so the
-      // figures are the webhook path alone (signals are queued, not executed). Every rejected request's record
-      // is kept (no MONITORING_REJECTED_PER_MINUTE bound): the most the sink can be asked to write.
-      RATE_LIMIT_PER_MINUTE: '0', WORKER_ENABLED: 'false', MONITORING_REJECTED_PER_MINUTE: '0', MONITORING_REJECTED_PER_CLIENT_PER_MINUTE: '0',
+      ...BENCH_SERVICE_ENV, DATABASE_URL: dbUrl(`bench_${mode}`), DATA_DIR: dataDir,
       ...(mode === 'pipeline' ? { MONITORING_ENABLED: 'false' } : flags['no-export'] ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }),
     };
   };
