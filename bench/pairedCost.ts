@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { freePort } from '../tests/support/freePort.js';
 import { BENCH_SERVICE_ENV, readStartArgs } from './benchService.js';
 import { threadCpuSeconds } from './readProcCpu.js';
+import { startChild, type Child } from './startChild.js';
 import { median } from './stats.js';
 import { startDiscardingReceiver } from './startDiscardingReceiver.js';
 
@@ -39,30 +40,18 @@ const { values: flags } = parseArgs({
 const here = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const sender = fileURLToPath(new URL('./requestSender.js', import.meta.url));
 
-interface Service {
-  name: string;
-  child: ChildProcess;
-  url: string;
+interface Service extends Child {
   dataDir: string;
 }
 
 async function start(name: string, root: string, env: Record<string, string>, otlp: string): Promise<Service> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `paired-${name}-`));
   const port = await freePort();
-  const child = spawn(process.execPath, await readStartArgs(root), {
-    env: {
-      ...process.env, ...BENCH_SERVICE_ENV, PORT: String(port), OPS_PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()),
-      DATA_DIR: dataDir, OTEL_EXPORTER_OTLP_ENDPOINT: otlp, ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  while (!(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${name} (${root}) did not become ready`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { name, child, url, dataDir };
+  const childEnv = {
+    ...BENCH_SERVICE_ENV, PORT: String(port), OPS_PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()),
+    DATA_DIR: dataDir, OTEL_EXPORTER_OTLP_ENDPOINT: otlp, ...env,
+  };
+  return { ...(await startChild(name, await readStartArgs(root), childEnv, `http://127.0.0.1:${port}`)), dataDir };
 }
 
 function send(s: Service, seconds: number, first: number): Promise<number> {
@@ -74,21 +63,13 @@ function send(s: Service, seconds: number, first: number): Promise<number> {
   });
 }
 
-interface Reading {
-  threads: Record<string, number>;
-}
-
-async function read(s: Service): Promise<Reading> {
-  return { threads: await threadCpuSeconds(s.child.pid!) };
-}
-
-/** µs per request of each part between two readings: the main thread, each other thread name, the process. */
-function perRequest(before: Reading, after: Reading, requests: number): Record<string, number> {
+/** µs per request of each thread name between two readings (the main thread as `main`), and of the process. */
+function perRequest(before: Record<string, number>, after: Record<string, number>, requests: number): Record<string, number> {
   const us = (seconds: number) => Math.round((seconds * 1e6) / requests);
   const out: Record<string, number> = {};
   let process = 0;
-  for (const [thread, seconds] of Object.entries(after.threads)) {
-    const used = seconds - (before.threads[thread] ?? 0);
+  for (const [thread, seconds] of Object.entries(after)) {
+    const used = seconds - (before[thread] ?? 0);
     process += used;
     if (used > 0) out[thread === 'node' || thread === 'MainThread' ? 'main' : thread] = us(used);
   }
@@ -108,9 +89,9 @@ try {
   const diffs: Record<string, number[]> = {};
   for (let rep = 1; rep <= Number(flags.reps); rep += 1) {
     first += 1_000_000;
-    const before = await Promise.all([read(a), read(b)]);
+    const before = await Promise.all([threadCpuSeconds(a.pid), threadCpuSeconds(b.pid)]);
     const [na, nb] = await Promise.all([send(a, Number(flags.seconds), first), send(b, Number(flags.seconds), first + 500_000)]);
-    const after = await Promise.all([read(a), read(b)]);
+    const after = await Promise.all([threadCpuSeconds(a.pid), threadCpuSeconds(b.pid)]);
     const ra = perRequest(before[0], after[0], na);
     const rb = perRequest(before[1], after[1], nb);
     const diff = Object.fromEntries([...new Set([...Object.keys(ra), ...Object.keys(rb)])].map((k) => [k, (rb[k] ?? 0) - (ra[k] ?? 0)]));
@@ -119,8 +100,7 @@ try {
   }
   console.log(`B - A, median of ${flags.reps} (µs a request): ${JSON.stringify(Object.fromEntries(Object.entries(diffs).map(([k, v]) => [k, median(v)])))}`);
 } finally {
-  for (const s of services) s.child.kill('SIGTERM');
-  await Promise.all(services.map((s) => (s.child.exitCode !== null ? undefined : new Promise((r) => s.child.once('exit', r)))));
+  await Promise.all(services.map((s) => s.stop()));
   await receiver.close();
   for (const s of services) await rm(s.dataDir, { recursive: true, force: true });
 }
