@@ -68,7 +68,11 @@ async function resolveDatabase(config: Config, secrets: ResolvedSecrets, logger:
 
 /** The webhook pipeline's parts: signal writer, authenticator, secret scrubber, policy and bounds. */
 function makePipeline(config: Config, secrets: ResolvedSecrets, pool: Pool): PipelineDeps {
-  const signalWriter = makeSignalWriter(pool, { ...DEFAULT_SIGNAL_WRITER_OPTIONS, maxQueueDelayMs: config.database.signalMaxQueueDelayMs });
+  const signalWriter = makeSignalWriter(pool, {
+    ...DEFAULT_SIGNAL_WRITER_OPTIONS,
+    maxConcurrentBatches: config.database.signalBatchesInFlight,
+    maxQueueDelayMs: config.database.signalMaxQueueDelayMs,
+  });
   return {
     pool,
     signalWriter,

@@ -45,6 +45,26 @@ describe('OTLP export paths: each span exported once, whichever the encoding', f
     });
   }
 
+  it('OTEL_BSP_MAX_EXPORT_BATCH_SIZE bounds the spans of each export request, and is read with OTEL_BSP_SCHEDULE_DELAY', async () => {
+    const otlp = await startOtlpReceiver();
+    const svc = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint, OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '6', OTEL_BSP_SCHEDULE_DELAY: '50' });
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 4; i++) ids.push((await svc.post(alert({ price: 300 + i }))).body.webhookId);
+    } finally {
+      await svc.close();
+      await otlp.close();
+    }
+    for (const id of ids) assert.equal(otlp.spans.filter((s) => s.attributes['webhook.id'] === id).length, 6, 'every trace whole');
+    assert.ok(otlp.spansPerRequest.length >= 4, `${otlp.spansPerRequest.length} requests`);
+    assert.ok(otlp.spansPerRequest.every((n) => n <= 6), `spans a request: ${otlp.spansPerRequest.join(', ')}`);
+    const monitoring = parseConfig({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512', OTEL_BSP_SCHEDULE_DELAY: '250' }).monitoring;
+    assert.deepEqual([monitoring.exportBatchMaxSpans, monitoring.exportScheduleDelayMs], [512, 250]);
+    assert.deepEqual([parseConfig({}).monitoring.exportBatchMaxSpans, parseConfig({}).monitoring.exportScheduleDelayMs], [4096, 1000]);
+    assert.throws(() => parseConfig({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '0' }), /OTEL_BSP_MAX_EXPORT_BATCH_SIZE/);
+    assert.throws(() => parseConfig({ OTEL_BSP_SCHEDULE_DELAY: 'soon' }), /OTEL_BSP_SCHEDULE_DELAY/);
+  });
+
   it('reads OTEL_EXPORTER_OTLP_HEADERS as percent-encoded key=value pairs, and refuses others without repeating them', () => {
     const headers = (env: Record<string, string>) => parseConfig(env).monitoring.otlpHeaders;
     assert.deepEqual(headers({}), {});

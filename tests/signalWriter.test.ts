@@ -5,7 +5,7 @@ import { uuidv7 } from 'uuidv7';
 import { makePool, type Pool } from '../src/db/makePool.js';
 import type { Signal } from '../src/domain/types.js';
 import type { NewSignal } from '../src/pipeline/insertSignals.js';
-import { makeSignalWriter, SignalWriterOverloaded } from '../src/pipeline/makeSignalWriter.js';
+import { DEFAULT_SIGNAL_WRITER_OPTIONS, makeSignalWriter, SignalWriterOverloaded } from '../src/pipeline/makeSignalWriter.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { countJobs, listJobKeys } from './support/jobQueue.js';
 
@@ -43,6 +43,21 @@ describe('signal writer: batches signals and their jobs, one statement per batch
     assert.ok(results.every((r) => r.inserted));
     assert.ok(statements < 30, `${statements} statements for 30 signals`);
     assert.deepEqual(await listJobKeys(pool, 'symbol:BTCUSDT'), signals.map((s) => s.id));
+  });
+
+  it('by default writes one batch at a time, and with maxConcurrentBatches N never more than N at once', async () => {
+    let atOnce = 0;
+    let most = 0;
+    pool.on('acquire', () => (most = Math.max(most, (atOnce += 1))));
+    pool.on('release', () => (atOnce -= 1));
+    const writeAll = async (writer: ReturnType<typeof makeSignalWriter>) => {
+      most = 0;
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => writer.write(newSignal({ price: i + 1 }))));
+      assert.ok(results.every((r) => r.inserted));
+      return most;
+    };
+    assert.equal(await writeAll(makeSignalWriter(pool)), 1);
+    assert.equal(await writeAll(makeSignalWriter(pool, { ...DEFAULT_SIGNAL_WRITER_OPTIONS, maxConcurrentBatches: 2 })), 2);
   });
 
   it('a duplicate inside one batch is reported as not inserted, and gets no job', async () => {

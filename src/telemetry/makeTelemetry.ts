@@ -120,8 +120,8 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     batch = new BatchSpanProcessor({
       exporter: counted.exporter,
       maxQueueSize: config.monitoring.exportQueueMaxSpans,
-      maxExportBatchSize: Math.min(1024, config.monitoring.exportQueueMaxSpans),
-      scheduledDelayMillis: 1000,
+      maxExportBatchSize: Math.min(config.monitoring.exportBatchMaxSpans, config.monitoring.exportQueueMaxSpans),
+      scheduledDelayMillis: config.monitoring.exportScheduleDelayMs,
     });
     const exportQueue = drops.wrap(batch);
     consumers.push({ name: 'otlp', consumer: exportQueue });
@@ -145,6 +145,8 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
         headers: config.monitoring.otlpHeaders,
         origin,
         maxQueueSpans: config.monitoring.exportQueueMaxSpans,
+        maxBatchSpans: config.monitoring.exportBatchMaxSpans,
+        intervalMs: config.monitoring.exportScheduleDelayMs,
         health: exportHealth,
         onDropped,
         onFailed,

@@ -37,6 +37,8 @@ export async function startOtlpReceiver() {
   const spans: ReceivedSpan[] = [];
   const raw: string[] = [];
   const headers: http.IncomingHttpHeaders[] = [];
+  /** Spans in each export request, in arrival order. */
+  const spansPerRequest: number[] = [];
   let requests = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -52,6 +54,7 @@ export async function startOtlpReceiver() {
         return;
       }
       const message = json ? JSON.parse(bytes.toString('utf8')) : decodeOtlpTraceRequest(bytes);
+      const before = spans.length;
       for (const rs of message.resourceSpans ?? []) {
         const resource = decodeAttributes(rs.resource?.attributes);
         for (const ss of rs.scopeSpans ?? []) {
@@ -70,6 +73,7 @@ export async function startOtlpReceiver() {
           }
         }
       }
+      spansPerRequest.push(spans.length - before);
       if (json) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     });
@@ -82,6 +86,7 @@ export async function startOtlpReceiver() {
     spans,
     raw,
     headers,
+    spansPerRequest,
     get requests() {
       return requests;
     },
