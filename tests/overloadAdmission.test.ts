@@ -174,7 +174,8 @@ describe('overload: excess webhooks get a quick 503 with Retry-After instead of 
   describe('the signal writer\'s queue, bounded in time (SIGNAL_MAX_QUEUE_DELAY_MS)', () => {
     let svc: TestService;
     before(async () => {
-      svc = await startTestService({ SIGNAL_MAX_QUEUE_DELAY_MS: '20', DB_TIMEOUT_MS: '5000' });
+      // Two batches in flight (SIGNAL_BATCHES_IN_FLIGHT, 1 by default): two writes hold them, a third queues.
+      svc = await startTestService({ SIGNAL_MAX_QUEUE_DELAY_MS: '20', DB_TIMEOUT_MS: '5000', SIGNAL_BATCHES_IN_FLIGHT: '2' });
     });
     after(async () => {
       await svc.close();
