@@ -60,7 +60,7 @@ describe('OTLP export paths: each span exported once, whichever the encoding', f
     assert.ok(otlp.spansPerRequest.every((n) => n <= 6), `spans a request: ${otlp.spansPerRequest.join(', ')}`);
     const monitoring = parseConfig({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512', OTEL_BSP_SCHEDULE_DELAY: '250' }).monitoring;
     assert.deepEqual([monitoring.exportBatchMaxSpans, monitoring.exportScheduleDelayMs], [512, 250]);
-    assert.deepEqual([parseConfig({}).monitoring.exportBatchMaxSpans, parseConfig({}).monitoring.exportScheduleDelayMs], [4096, 1000]);
+    assert.deepEqual([parseConfig({}).monitoring.exportBatchMaxSpans, parseConfig({}).monitoring.exportScheduleDelayMs], [undefined, 1000]);
     assert.throws(() => parseConfig({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '0' }), /OTEL_BSP_MAX_EXPORT_BATCH_SIZE/);
     assert.throws(() => parseConfig({ OTEL_BSP_SCHEDULE_DELAY: 'soon' }), /OTEL_BSP_SCHEDULE_DELAY/);
   });

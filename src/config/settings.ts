@@ -163,8 +163,11 @@ export const SETTINGS = {
      * that answers in a second holding back about 20,000 spans.
      */
     exportQueueMaxSpans: setting('OTEL_BSP_MAX_QUEUE_SIZE', int(1, 1_000_000).default(65_536)),
-    /** Spans in one export request at most (the standard OTEL_BSP_MAX_EXPORT_BATCH_SIZE; never more than the queue's bound). */
-    exportBatchMaxSpans: setting('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', int(1, 1_000_000).default(4096)),
+    /**
+     * Spans in one export request at most (the standard OTEL_BSP_MAX_EXPORT_BATCH_SIZE; never more than the queue's
+     * bound). Unset: 4,096 for webhooks' spans in protobuf (a request is also sent at 1 MiB), 1,024 on the SDK's path.
+     */
+    exportBatchMaxSpans: setting('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', int(1, 1_000_000).optional()),
     /** The longest a span waits for its export request to start (the standard OTEL_BSP_SCHEDULE_DELAY, ms). */
     exportScheduleDelayMs: setting('OTEL_BSP_SCHEDULE_DELAY', int(10, 60_000).default(1000)),
     /** Read into monitoring.traceExportRatio (parseConfig). */

@@ -120,7 +120,7 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     batch = new BatchSpanProcessor({
       exporter: counted.exporter,
       maxQueueSize: config.monitoring.exportQueueMaxSpans,
-      maxExportBatchSize: Math.min(config.monitoring.exportBatchMaxSpans, config.monitoring.exportQueueMaxSpans),
+      maxExportBatchSize: Math.min(config.monitoring.exportBatchMaxSpans ?? 1024, config.monitoring.exportQueueMaxSpans),
       scheduledDelayMillis: config.monitoring.exportScheduleDelayMs,
     });
     const exportQueue = drops.wrap(batch);
