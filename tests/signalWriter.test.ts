@@ -66,6 +66,22 @@ describe('signal writer: batches signals and their jobs, one statement per batch
     assert.equal(await writeAll(makeSignalWriter(pool, { ...DEFAULT_SIGNAL_WRITER_OPTIONS, maxConcurrentBatches: 2 })), 2);
   });
 
+  it('sends the next batch to the database before answering the batch that committed', async () => {
+    // With one batch in flight, answering first left Postgres idle while every answer of the batch ran.
+    const events: string[] = [];
+    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args) => {
+      events.push('statement');
+      return query(...args);
+    };
+    const writer = makeSignalWriter(pool);
+    // The first signal is written at once, alone; the other nine wait for it and go together in the second batch.
+    const writes = Array.from({ length: 10 }, (_, i) => writer.write(newSignal({ price: i + 1 })).then(() => events.push(`answered ${i}`)));
+    await Promise.all(writes);
+    assert.deepEqual(events.slice(0, 3), ['statement', 'statement', 'answered 0']);
+    assert.deepEqual(events.slice(3), Array.from({ length: 9 }, (_, i) => `answered ${i + 1}`));
+  });
+
   it('a duplicate inside one batch is reported as not inserted, and gets no job', async () => {
     const writer = makeSignalWriter(pool, { maxBatchSize: 100, maxConcurrentBatches: 1, maxWaiting: 1000 });
     const key = 'h:same-alert';
