@@ -82,6 +82,27 @@ describe('signal writer: batches signals and their jobs, one statement per batch
     assert.deepEqual(events.slice(3), Array.from({ length: 9 }, (_, i) => `answered ${i + 1}`));
   });
 
+  it('stores every time to the millisecond (received, alert time, dedupe window end); none given is null, or infinity for the window', async () => {
+    const writer = makeSignalWriter(pool);
+    const timed = newSignal({ alertTime: new Date('1969-12-31T23:59:59.999Z') });
+    timed.receivedAt = new Date('2026-11-30T09:30:00.123Z');
+    timed.dedupe.until = new Date('2026-11-30T09:31:00.457Z');
+    const untimed = newSignal();
+    untimed.dedupe.until = null;
+    await Promise.all([writer.write(timed), writer.write(untimed)]);
+    const rows = await pool.query<{ id: string; received: string; alert: string | null; until: string }>(
+      `SELECT id, to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS received,
+              to_char(alert_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS alert, dedupe_until::text AS until
+         FROM signals WHERE id = ANY($1::uuid[])`,
+      [[timed.id, untimed.id]],
+    );
+    const byId = new Map(rows.rows.map((r) => [r.id, r]));
+    assert.deepEqual(byId.get(timed.id), { id: timed.id, received: '2026-11-30T09:30:00.123000', alert: '1969-12-31T23:59:59.999000', until: byId.get(timed.id)!.until });
+    assert.equal(new Date(byId.get(timed.id)!.until).toISOString(), '2026-11-30T09:31:00.457Z');
+    assert.equal(byId.get(untimed.id)!.alert, null);
+    assert.equal(byId.get(untimed.id)!.until, 'infinity');
+  });
+
   it('a duplicate inside one batch is reported as not inserted, and gets no job', async () => {
     const writer = makeSignalWriter(pool, { maxBatchSize: 100, maxConcurrentBatches: 1, maxWaiting: 1000 });
     const key = 'h:same-alert';
