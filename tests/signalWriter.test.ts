@@ -103,6 +103,23 @@ describe('signal writer: batches signals and their jobs, one statement per batch
     assert.equal(byId.get(untimed.id)!.until, 'infinity');
   });
 
+  it('never stays stuck after a batch fails in an unexpected way: the batch is refused, the next one is written', async () => {
+    // A driver rejecting with something that is not an error (null) once; the writer must not count that batch in
+    // flight for ever, which would leave every later signal waiting until refused.
+    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+    let statements = 0;
+    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args) => {
+      statements += 1;
+      return statements === 2 ? Promise.reject(null) : query(...args);
+    };
+    const writer = makeSignalWriter(pool);
+    // The first signal goes alone; the next two wait for it and share the second statement, which fails.
+    const [first, ...failed] = await Promise.allSettled([writer.write(newSignal()), writer.write(newSignal()), writer.write(newSignal())]);
+    assert.deepEqual(first, { status: 'fulfilled', value: { inserted: true } });
+    assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected']);
+    assert.deepEqual(await writer.write(newSignal()), { inserted: true });
+  });
+
   it('a duplicate inside one batch is reported as not inserted, and gets no job', async () => {
     const writer = makeSignalWriter(pool, { maxBatchSize: 100, maxConcurrentBatches: 1, maxWaiting: 1000 });
     const key = 'h:same-alert';

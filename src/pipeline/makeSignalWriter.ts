@@ -116,7 +116,15 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
       const batch = waiting.splice(0, options.maxBatchSize);
       inFlight += 1;
       inFlightSignals += batch.length;
-      void writeBatch(batch).then((answer) => {
+      // writeBatch settles every failure into its answer; a rejection here would be a bug of ours, answered as the
+      // batch's failure so that the writer never stays stuck with a batch counted in flight.
+      const settled = writeBatch(batch).catch((err: unknown) => {
+        const error = toError(err);
+        return () => {
+          for (const w of batch) w.reject(error);
+        };
+      });
+      void settled.then((answer) => {
         inFlight -= 1;
         inFlightSignals -= batch.length;
         // The next statement leaves before this batch is answered. Answering runs each webhook's continuation
