@@ -80,6 +80,14 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
   let inFlightSignals = 0;
   let lastRefusedAt = -Infinity;
 
+  /** The answer of a batch that failed: each of its signals refused with the error. */
+  function refusing(batch: Waiter[], err: unknown): () => void {
+    const error = toError(err);
+    return () => {
+      for (const w of batch) w.reject(error);
+    };
+  }
+
   /**
    * Writes a batch; resolves with how to answer its signals, which the caller does once the next batch is on its
    * way (see pump). A batch refused for one row's data is written again row by row, each answered at once.
@@ -95,10 +103,7 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
         for (const w of batch) (await writeBatch([w]))();
         return () => undefined;
       }
-      const error = toError(err);
-      return () => {
-        for (const w of batch) w.reject(error);
-      };
+      return refusing(batch, err);
     }
   }
 
@@ -118,12 +123,7 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
       inFlightSignals += batch.length;
       // writeBatch settles every failure into its answer; a rejection here would be a bug of ours, answered as the
       // batch's failure so that the writer never stays stuck with a batch counted in flight.
-      const settled = writeBatch(batch).catch((err: unknown) => {
-        const error = toError(err);
-        return () => {
-          for (const w of batch) w.reject(error);
-        };
-      });
+      const settled = writeBatch(batch).catch((err: unknown) => refusing(batch, err));
       void settled.then((answer) => {
         inFlight -= 1;
         inFlightSignals -= batch.length;
