@@ -57,6 +57,16 @@ describe('WebhookTrace: ids, parent and export decision of its own', () => {
     }
   });
 
+  it('without traceparent a new trace of our own, whatever else the request carries (tracestate alone is ignored)', () => {
+    for (const headers of [{}, { tracestate: 'k=v' }, { traceparent: 'not a traceparent' }]) {
+      const { trace, w } = traced({ recording: true, sampler: sampler(1) }, headers);
+      assert.equal(w.parent, undefined, JSON.stringify(headers));
+      assert.equal(w.exported, true);
+      assert.equal(trace.traceparent(), `00-${w.traceId}-${w.spanId}-01`);
+      assert.deepEqual([w.attributes['webhook.id'], w.attributes['webhook.record']], [trace.webhookId, 'request']);
+    }
+  });
+
   it('traceidratio decides by our trace id: about the ratio, and the same decision for the same id', () => {
     const s = sampler(0.25);
     const webhooks = Array.from({ length: 2000 }, () => traced({ recording: true, sampler: s }).w);

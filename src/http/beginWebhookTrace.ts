@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { ATTR } from '../telemetry/attributes.js';
 import { extractParent, WebhookTrace, type WebhookTracing } from '../telemetry/webhookTrace.js';
 
@@ -17,7 +18,8 @@ export function beginWebhookTrace(
   const trace = new WebhookTrace(tracing, {
     name: request.method === 'POST' ? POST_SPAN_NAME : `${request.method} ${WEBHOOK_PATH}`,
     webhookId: request.id,
-    parent: extractParent(request.headers),
+    // With monitoring off the trace records nothing, its parent included.
+    parent: tracing.recording ? extractParent(request.headers) : ROOT_CONTEXT,
     startTime: request.startMs,
     attributes: {
       [ATTR.httpMethod]: request.method,

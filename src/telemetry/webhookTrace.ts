@@ -21,8 +21,14 @@ const setter = { set: (carrier: Record<string, string>, key: string, value: stri
  * flag decides nothing (see ExportSampler).
  */
 export function extractParent(headers: Record<string, string | string[] | undefined>): Context {
+  // The propagator reads nothing but `traceparent` (and `tracestate` only beside it). TradingView sends neither:
+  // the root context, marked once, instead of a new context (a copy of its Map) per webhook.
+  if (headers.traceparent === undefined) return CALLER_ROOT;
   return markCallerParent(propagator.extract(ROOT_CONTEXT, headers, headerGetter));
 }
+
+/** What extractParent returns for a request without `traceparent`: contexts are immutable, so one serves all. */
+const CALLER_ROOT = markCallerParent(ROOT_CONTEXT);
 
 /**
  * A `traceparent` value for an SDK span (an operator's retry), to store with a job so the worker joins the same
@@ -97,7 +103,13 @@ export class WebhookTrace {
     this.name = options.name;
     this.startMs = options.startTime;
     this.links = options.links;
-    this.rootAttributes = clean({ ...options.attributes, [ATTR.webhookId]: options.webhookId, [ATTR.record]: 'request' });
+    this.rootAttributes = {};
+    if (this.recording) {
+      // The same object as clean({ ...attributes, webhookId, record }), without the spread's copy.
+      for (const k in options.attributes) if (options.attributes[k] !== undefined) this.rootAttributes[k] = options.attributes[k]!;
+      this.rootAttributes[ATTR.webhookId] = options.webhookId;
+      this.rootAttributes[ATTR.record] = 'request';
+    }
     const parent = this.recording ? trace.getSpanContext(options.parent) : undefined;
     this.parent = parent && trace.isSpanContextValid(parent) ? parent : undefined;
     this.traceIdHex = this.parent?.traceId ?? (this.recording ? makeTraceId() : '');
