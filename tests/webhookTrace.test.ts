@@ -58,7 +58,7 @@ describe('WebhookTrace: ids, parent and export decision of its own', () => {
   });
 
   it('without traceparent a new trace of our own, whatever else the request carries (tracestate alone is ignored)', () => {
-    for (const headers of [{}, { tracestate: 'k=v' }, { traceparent: 'not a traceparent' }]) {
+    for (const headers of [{}, { tracestate: 'k=v' }, { traceparent: 'not a traceparent' }] as Array<Record<string, string>>) {
       const { trace, w } = traced({ recording: true, sampler: sampler(1) }, headers);
       assert.equal(w.parent, undefined, JSON.stringify(headers));
       assert.equal(w.exported, true);
