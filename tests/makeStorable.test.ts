@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { makeStorable, makeStorableText } from '../src/telemetry/makeStorable.js';
+import fc from 'fast-check';
+import { isFlatAndStorable, makeStorable, makeStorableText } from '../src/telemetry/makeStorable.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const limits = { maxBytes: 1024, maxDepth: 16, digest: true };
@@ -52,5 +53,38 @@ describe('makeStorable: any value as Postgres can store it, within bounds, sayin
     const r = makeStorableText(`${'é'.repeat(5)}\ud83d\ude00\u0000`, 12);
     assert.equal(r.text, 'éééééé'.slice(0, 5));
     assert.deepEqual(r.cut?.reasons, ['text', 'size']);
+  });
+});
+
+describe('isFlatAndStorable: what makeStorable would keep as it is, known without writing its JSON', () => {
+  it("takes a stage's metadata (our own flat attributes) as it is", () => {
+    assert.equal(isFlatAndStorable({ 'webhook.decision': 'accept', 'webhook.decline_reason': undefined }, 4096), true);
+    assert.equal(isFlatAndStorable({ 'webhook.signal_id': '0192aaaa-0000-7000-8000-000000000000', 'webhook.outcome': 'queued' }, 4096), true);
+    assert.equal(isFlatAndStorable({ 'webhook.status': 'failed', 'http.status_code': 500, 'webhook.replay': true }, 4096), true);
+  });
+
+  it('leaves to makeStorable anything nested, with NUL or a surrogate (in a value or a key), or that may not fit', () => {
+    assert.equal(isFlatAndStorable({ a: { b: 1 } }, 4096), false);
+    assert.equal(isFlatAndStorable({ a: ['x'] }, 4096), false);
+    assert.equal(isFlatAndStorable({ a: null }, 4096), false);
+    assert.equal(isFlatAndStorable({ a: 'x\u0000y' }, 4096), false);
+    assert.equal(isFlatAndStorable({ a: 'lone \ud800' }, 4096), false);
+    assert.equal(isFlatAndStorable({ 'k\u0000': 'v' }, 4096), false);
+    // 700 control characters are 4,200 bytes of JSON (each written as \u0001).
+    assert.equal(isFlatAndStorable({ a: '\u0001'.repeat(700) }, 4096), false);
+    assert.ok(Buffer.byteLength(JSON.stringify({ a: '\u0001'.repeat(700) })) > 4096);
+  });
+
+  it('never says yes where makeStorable would cut or change anything (property)', () => {
+    const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.double(), fc.integer(), fc.boolean(), fc.constant(undefined));
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ unit: 'binary', maxLength: 40 }), value, { maxKeys: 12 }), fc.integer({ min: 16, max: 8192 }), (input, maxBytes) => {
+        if (!isFlatAndStorable(input, maxBytes)) return;
+        const kept = makeStorable(input, { maxBytes, maxDepth: 2 });
+        assert.equal(kept.cut, null, JSON.stringify(input));
+        assert.equal(kept.value, input);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

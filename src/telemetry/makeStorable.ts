@@ -133,6 +133,30 @@ function nestsAtMost(json: string, maxDepth: number): boolean {
 }
 
 /**
+ * Whether `input` is a flat object of strings, numbers and booleans whose JSON surely fits in `maxBytes` and holds
+ * nothing Postgres refuses (NUL, any surrogate): makeStorable would keep it as it is, so it is kept without writing
+ * its JSON first. The bound counts 6 bytes a character (JSON's longest escape, `\u001f`), 24 a number. A stage's
+ * metadata (our own attributes: a decision, a signal id, an outcome, an error code) always passes; anything else
+ * goes through makeStorable.
+ */
+export function isFlatAndStorable(input: Record<string, unknown>, maxBytes: number): boolean {
+  let bytes = 2;
+  for (const key in input) {
+    const value = input[key];
+    if (value === undefined) continue;
+    if (typeof value === 'string') {
+      if (MAY_BE_UNSTORABLE.test(value)) return false;
+      bytes += 6 * value.length + 2;
+    } else if (typeof value === 'number' || typeof value === 'boolean') bytes += 24;
+    else return false;
+    if (MAY_BE_UNSTORABLE.test(key)) return false;
+    bytes += 6 * key.length + 4;
+    if (bytes > maxBytes) return false;
+  }
+  return true;
+}
+
+/**
  * Keeps `input` within `limits`. The common case (a small, clean alert) costs one JSON.stringify and a scan
  * of its text, and keeps the value as it is; anything else is walked by `makeStorableCopy`.
  */

@@ -1,6 +1,6 @@
 import { ATTR } from './attributes.js';
 import type { FinishedWebhook, StageTiming } from './finishedWebhook.js';
-import { type Cut, makeStorable, makeStorableText } from './makeStorable.js';
+import { type Cut, isFlatAndStorable, makeStorable, makeStorableText } from './makeStorable.js';
 
 /**
  * What one record may keep. A rejected request (a stranger can send 600 a minute, kept 30 days) keeps the first
@@ -146,7 +146,7 @@ export function stageMetadataOf(s: StageTiming): Record<string, unknown> | undef
 function storedStageOf(s: StageTiming, webhookStartMs: number): StoredStage {
   const stored: StoredStage = { stage: s.stage, offset_ms: ms(s.startMs - webhookStartMs), duration_ms: ms(s.endMs - s.startMs), span_id: s.spanId };
   const raw = stageMetadataOf(s);
-  const metadata = raw ? makeStorable(raw, { maxBytes: RECORD_LIMITS.stageMetadataBytes, maxDepth: 2 }) : undefined;
+  const metadata = raw === undefined ? undefined : isFlatAndStorable(raw, RECORD_LIMITS.stageMetadataBytes) ? { value: raw, cut: null } : makeStorable(raw, { maxBytes: RECORD_LIMITS.stageMetadataBytes, maxDepth: 2 });
   const message = s.failed && s.errorMessage !== undefined ? makeStorableText(s.errorMessage, RECORD_LIMITS.textBytes) : undefined;
   const cuts = [...(metadata?.cut ? [`metadata:${metadata.cut.reasons.join('+')}`] : []), ...(message?.cut ? [`errorMessage:${message.cut.reasons.join('+')}`] : [])];
   if (s.failed) {
