@@ -157,6 +157,15 @@ export class ProtobufWriter {
     this.pos = p;
   }
 
+  /** The first `length` bytes of `from`, as they are (a part encoded once, written again: see encodeOtlpSpans). */
+  raw(from: Uint8Array, length: number): void {
+    this.ensure(length);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < length; i++) buf[p++] = from[i]!;
+    this.pos = p;
+  }
+
   /** Length-delimited bytes. */
   lengthPrefixed(bytes: Uint8Array): void {
     this.varint(bytes.length);
