@@ -148,6 +148,9 @@ describe('encodeOtlpSpans: a finished webhook straight to OTLP protobuf, as the 
         assert.equal(stage.endTimeUnixNano, nanos(s.endMs));
         assert.equal(stage.status.code, s.failed ? 2 : 0);
         assert.deepEqual(stage.attributes.find((a) => a.key === 'webhook.record')?.value, { stringValue: 'stage' });
+        // Encoded once (per webhook, per stage name) and copied: each stage still names its own webhook and stage.
+        assert.deepEqual(stage.attributes.find((a) => a.key === 'webhook.id')?.value, { stringValue: w.webhookId });
+        assert.deepEqual(stage.attributes.find((a) => a.key === 'webhook.stage')?.value, { stringValue: s.stage });
       }
     }
     const [accepted, failed, rejected] = webhooks;
