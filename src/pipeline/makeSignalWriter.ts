@@ -57,7 +57,8 @@ interface Waiter {
 
 /** Data errors (SQLSTATE classes 22 and 23) belong to one row: such a batch is retried row by row. */
 function isRowError(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
+  // Whatever was thrown: a rejection with null or undefined is not a row's error (and must not throw here).
+  const code = (err as { code?: unknown } | null | undefined)?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
