@@ -85,6 +85,24 @@ describe('writeRecords: a batch of monitoring records is one binary COPY, exact 
     ]);
   });
 
+  it('writes every column in its place: a record with a distinct value in each column reads back the same', async () => {
+    // serializeRecord writes the columns one by one, in COLUMN_TYPES' order: two columns of one type swapped
+    // would still be stored, so each text column holds its own name here.
+    const record: RequestRecord = {
+      id: randomUUID(), created_at: '2026-11-30T12:34:56.789Z', source_ip: 'source_ip', user_agent: 'user_agent',
+      headers: { 'content-type': 'headers' }, payload: { payload: ['payload'] }, payload_size: 41, signature: 'signature',
+      signature_valid: false, processing_time_ms: 12.5, status: 'failed', http_status: 418, error_code: 'error_code',
+      error_message: 'error_message', error_stack: 'error_stack', signal_id: randomUUID(), outcome: 'outcome',
+      decline_reason: 'decline_reason', ticker: 'ticker', action: 'action', strategy: 'strategy', trace_id: 'trace_id',
+      replay_of: randomUUID(), payload_sha256: 'payload_sha256', truncation: { headers: { reasons: ['size'], replacedChars: 0, limitBytes: 7 } },
+      stages: [{ stage: 'received', offset_ms: 0.5, duration_ms: 1.25, span_id: 'stages' }],
+    };
+    assert.deepEqual(Object.keys(record).sort(), Object.keys(COLUMN_TYPES).sort(), 'every column has a value here');
+    await writeRecords(pool, [serializeRecord(record)], 5000);
+    const stored = (await pool.query("SELECT to_jsonb(r) - 'created_at' AS j, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at FROM webhook_requests r WHERE id = $1", [record.id])).rows[0];
+    assert.deepEqual({ ...stored.j, created_at: stored.at }, record);
+  });
+
   it('a batch of many chunks (400 rows, one of them longer than a chunk) is stored whole, each row exactly', async () => {
     const template = (await pool.query('SELECT to_jsonb(r) AS j FROM webhook_requests r ORDER BY id LIMIT 1')).rows[0].j as RequestRecord;
     const long = 'x'.repeat(COPY_CHUNK_BYTES + 100);

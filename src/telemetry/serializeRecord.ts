@@ -54,7 +54,6 @@ export const COLUMN_TYPES = {
 } as const satisfies Record<keyof RequestRow, ColumnType>;
 
 const COLUMNS = Object.keys(COLUMN_TYPES) as Array<keyof RequestRow>;
-const TYPES: ColumnType[] = COLUMNS.map((c) => COLUMN_TYPES[c]);
 export const COLUMN_LIST = COLUMNS.join(', ');
 
 /** The binary format's header: its signature, flags (none) and header extension length (0). */
@@ -216,63 +215,97 @@ function takeRow(bytes: number): Buffer {
   return row;
 }
 
+/** A null field: a length of -1. */
+function writeNull(): void {
+  reserve(4);
+  scratch.writeInt32BE(-1, at);
+  at += 4;
+}
+
+/** Nullable columns take undefined as null too (a record built by hand, in a test or a replay, may leave them out). */
+function writeNullableText(value: string | null | undefined): void {
+  if (value == null) writeNull();
+  else writeText(value);
+}
+
+function writeNullableUuid(value: string | null | undefined, column: string): void {
+  if (value == null) writeNull();
+  else writeUuid(value, column);
+}
+
+/** A json column: the text made on the way (see RecordJsonText), else the value's JSON. */
+function writeJson(text: string | undefined, value: unknown): void {
+  if (value === null || value === undefined) writeNull();
+  else writeText(text ?? JSON.stringify(value));
+}
+
+function writeInt4(value: number, column: string): void {
+  if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) throw new Error(`${column} is not a 32-bit integer`);
+  reserve(8);
+  scratch.writeInt32BE(4, at);
+  scratch.writeInt32BE(value, at + 4);
+  at += 8;
+}
+
+function writeFloat8(value: number): void {
+  reserve(12);
+  scratch.writeInt32BE(8, at);
+  scratch.writeDoubleBE(value, at + 4);
+  at += 12;
+}
+
+function writeNullableBool(value: boolean | null | undefined): void {
+  if (value == null) return writeNull();
+  reserve(5);
+  scratch.writeInt32BE(1, at);
+  scratch[at + 4] = value ? 1 : 0;
+  at += 5;
+}
+
 /**
  * A webhook's row as one tuple of COPY's binary format. Made once, when it is buffered: the buffer then holds its
  * bytes (outside the V8 heap, see takeRow) instead of the objects it was made from.
  * Its text is already storable (makeStorable removed NUL and lone surrogates). Throws on a value its column cannot
  * hold (a malformed uuid or time): that record alone is given up.
+ *
+ * Column by column in COLUMN_TYPES' order, written out rather than looped over: reading `record[column]` with
+ * a different key each time, then switching on the column's type, cost 4.0 µs a tuple against 3.5 this way (both
+ * in one process over 1,000 of the service's own webhooks, ten alternating rounds). A test writes a record with
+ * a distinct value in every column and reads it back (tests/writeRecords.test.ts).
  */
-export function serializeRecord(record: RequestRecord): Buffer {
-  const jsonText: RecordJsonText = record.jsonText ?? {};
+export function serializeRecord(r: RequestRecord): Buffer {
+  const json: RecordJsonText = r.jsonText ?? {};
   at = 0;
   reserve(2);
   scratch.writeInt16BE(FIELD_COUNT, 0);
   at = 2;
-  for (let i = 0; i < COLUMNS.length; i += 1) {
-    const column = COLUMNS[i]!;
-    const value = record[column] as unknown;
-    if (value === null || value === undefined) {
-      reserve(4);
-      scratch.writeInt32BE(-1, at);
-      at += 4;
-      continue;
-    }
-    switch (TYPES[i]) {
-      case 'json':
-        writeText(jsonText[column as keyof RecordJsonText] ?? JSON.stringify(value));
-        break;
-      case 'jsonb':
-        writeText(JSON.stringify(value), JSONB_VERSION);
-        break;
-      case 'text':
-        writeText(String(value));
-        break;
-      case 'uuid':
-        writeUuid(String(value), column);
-        break;
-      case 'timestamptz':
-        writeTimestamp(String(value), column);
-        break;
-      case 'int4':
-        if (!Number.isInteger(value) || (value as number) < -(2 ** 31) || (value as number) >= 2 ** 31) throw new Error(`${column} is not a 32-bit integer`);
-        reserve(8);
-        scratch.writeInt32BE(4, at);
-        scratch.writeInt32BE(value as number, at + 4);
-        at += 8;
-        break;
-      case 'float8':
-        reserve(12);
-        scratch.writeInt32BE(8, at);
-        scratch.writeDoubleBE(Number(value), at + 4);
-        at += 12;
-        break;
-      default:
-        reserve(5);
-        scratch.writeInt32BE(1, at);
-        scratch[at + 4] = value ? 1 : 0;
-        at += 5;
-    }
-  }
+  writeUuid(r.id, 'id');
+  writeTimestamp(r.created_at, 'created_at');
+  writeNullableText(r.source_ip);
+  writeNullableText(r.user_agent);
+  writeJson(json.headers, r.headers);
+  writeJson(json.payload, r.payload);
+  writeInt4(r.payload_size, 'payload_size');
+  writeNullableText(r.signature);
+  writeNullableBool(r.signature_valid);
+  writeFloat8(r.processing_time_ms);
+  writeText(r.status);
+  writeInt4(r.http_status, 'http_status');
+  writeNullableText(r.error_code);
+  writeNullableText(r.error_message);
+  writeNullableText(r.error_stack);
+  writeNullableUuid(r.signal_id, 'signal_id');
+  writeNullableText(r.outcome);
+  writeNullableText(r.decline_reason);
+  writeNullableText(r.ticker);
+  writeNullableText(r.action);
+  writeNullableText(r.strategy);
+  writeText(r.trace_id);
+  writeNullableUuid(r.replay_of, 'replay_of');
+  writeNullableText(r.payload_sha256);
+  if (r.truncation == null) writeNull();
+  else writeText(JSON.stringify(r.truncation), JSONB_VERSION);
+  writeJson(undefined, r.stages);
   return takeRow(at);
 }
 
