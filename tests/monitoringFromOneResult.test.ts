@@ -118,7 +118,7 @@ describe('monitoring from one compact result', function () {
   it('stores stages compactly (offsets and durations as numbers, span ids) and the view derives the rest', async () => {
     const res = await svc.post(alert({ price: 703 }));
     await waitFor(async () => ((await svc.api(`/api/webhooks/${res.body.webhookId}`)).status === 200 ? true : undefined), { what: 'the record' });
-    const { stages, created_at: createdAt, trace_id: traceId } = (await svc.pool.query('SELECT stages, created_at, trace_id FROM webhook_requests WHERE id = $1', [res.body.webhookId])).rows[0];
+    const { stages, created_at: createdAt, trace_id: traceId } = (await svc.pool.query('SELECT stages::json AS stages, created_at, trace_id FROM webhook_requests WHERE id = $1', [res.body.webhookId])).rows[0];
     for (const s of stages) {
       assert.deepEqual(Object.keys(s).filter((k) => !['stage', 'offset_ms', 'duration_ms', 'span_id', 'metadata'].includes(k)), [], JSON.stringify(s));
       assert.equal(typeof s.offset_ms, 'number');

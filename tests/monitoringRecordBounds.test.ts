@@ -202,7 +202,7 @@ describe('monitoring records: always storable, bounded, and one bad record never
       await allow(true);
       await waitFor(async () => svc.telemetry.sink!.getStats().bufferedRecords === 0, { what: 'the buffer to drain', timeoutMs: 30_000 });
       const stats = svc.telemetry.sink!.getStats();
-      const stored = (await svc.pool.query('SELECT count(*)::int + coalesce(sum(json_array_length(stages)), 0)::int AS n FROM webhook_requests')).rows[0].n;
+      const stored = (await svc.pool.query('SELECT count(*)::int + coalesce(sum(json_array_length(stages::json)), 0)::int AS n FROM webhook_requests')).rows[0].n;
       assert.equal(stats.written, stored, 'every kept record written');
       assert.equal(stats.written + stats.dropped + stats.failed, 400 * 3, 'every record accounted for');
       assert.equal(stats.failed, 0);

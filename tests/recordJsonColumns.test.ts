@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
-import { runner } from 'node-pg-migrate';
 import pg from 'pg';
-import { migrate, MIGRATIONS_DIR } from '../src/db/migrate.js';
+import { migrate } from '../src/db/migrate.js';
+import { migrateBy } from './support/migrateBy.js';
 import { createTestDatabase, quietLogger, type TestDatabase } from './support/testDatabase.js';
-
-/** Undoes the newest migration (0011: records' JSON columns back to jsonb). */
-async function migrateDownOne(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await runner({ dbClient: client, dir: MIGRATIONS_DIR, migrationsTable: 'pgmigrations', direction: 'down', count: 1, noLock: true, singleTransaction: true, log: () => undefined });
-  } finally {
-    await client.end();
-  }
-}
 
 const columnTypes = async (pool: pg.Pool) =>
   Object.fromEntries(
@@ -35,7 +24,8 @@ describe('migration 0011: records keep headers, payload and stages as json', () 
   });
 
   it('moves records written as jsonb (both stage forms) to json and back, every value and every stage the same', async () => {
-    await migrateDownOne(db.url);
+    // From the newest migration down to 0010 (0012 made the columns text, 0011 json).
+    await migrateBy(db.url, 'down', 2);
     assert.deepEqual(await columnTypes(pool), { headers: 'jsonb', payload: 'jsonb', stages: 'jsonb' });
     const webhooks = ['0192aaaa-0000-7000-8000-000000000001', '0192aaaa-0000-7000-8000-000000000002'];
     // A compact stage (migration 0009) and a full one (before it), as both are stored.
@@ -52,7 +42,7 @@ describe('migration 0011: records keep headers, payload and stages as json', () 
     const records = (await pool.query('SELECT id, headers, payload FROM webhook_requests ORDER BY id')).rows;
     assert.equal(before.length, 3);
 
-    await migrate(db.url, quietLogger);
+    await migrateBy(db.url, 'up', 1);
     assert.deepEqual(await columnTypes(pool), { headers: 'json', payload: 'json', stages: 'json' });
     assert.deepEqual(await viewRows(pool), before);
     assert.deepEqual((await pool.query('SELECT id, headers, payload FROM webhook_requests ORDER BY id')).rows, records);
@@ -60,7 +50,7 @@ describe('migration 0011: records keep headers, payload and stages as json', () 
     await assert.rejects(pool.query(`UPDATE webhook_requests SET stages = '{}' WHERE id = $1`, [webhooks[0]]), /webhook_requests_stages_check/);
     assert.deepEqual((await pool.query('SELECT json_array_length(stages) AS n FROM webhook_requests ORDER BY id')).rows.map((r) => r.n), [2, 1]);
 
-    await migrateDownOne(db.url);
+    await migrateBy(db.url, 'down', 1);
     assert.deepEqual(await columnTypes(pool), { headers: 'jsonb', payload: 'jsonb', stages: 'jsonb' });
     assert.deepEqual(await viewRows(pool), before);
     await migrate(db.url, quietLogger);

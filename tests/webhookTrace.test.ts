@@ -5,6 +5,8 @@ import { ExportSampler } from '../src/telemetry/exportSampler.js';
 import type { FinishedWebhook } from '../src/telemetry/finishedWebhook.js';
 import { getWebhookHub } from '../src/telemetry/webhookHub.js';
 import { extractParent, NOT_TRACED, WebhookTrace, type WebhookTracing } from '../src/telemetry/webhookTrace.js';
+import { finishWebhookTrace } from '../src/pipeline/finishWebhookTrace.js';
+import type { RecordExtras } from '../src/telemetry/recordExtras.js';
 import { finishTestWebhook } from './support/finishTestWebhook.js';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -81,7 +83,11 @@ describe('WebhookTrace: ids, parent and export decision of its own', () => {
     try {
       const trace = new WebhookTrace(NOT_TRACED, { name: 'x', webhookId: 'w', parent: extractParent({ traceparent: `00-${hex(16)}-${hex(8)}-01` }), startTime: Date.now(), attributes: {} });
       trace.begin('received');
-      trace.finish({ status: 'success', httpStatus: 200, rejection: false, extras: {} });
+      // The route ends a webhook through finishWebhookTrace: unmonitored, not even the record's copy of the headers is made.
+      const extras: RecordExtras = {};
+      finishWebhookTrace(trace, { httpStatus: 200, headers: { 'content-type': 'application/json', 'x-signature': 'sig' }, extras });
+      assert.equal(trace.isRecording, false);
+      assert.equal(extras.headers, undefined);
       assert.equal(trace.traceId, null);
       assert.equal(trace.traceparent(), null);
       assert.deepEqual(seen, []);

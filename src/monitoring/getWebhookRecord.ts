@@ -1,5 +1,8 @@
 import type { Pool } from '../db/makePool.js';
 
+/** Columns that hold JSON as text (migration 0012): read back as the values they hold. */
+const JSON_TEXT_COLUMNS = ['headers', 'payload', 'stages'] as const;
+
 /** The webhook's record, with its signal's execution status (null without a signal). */
 export async function getWebhookRecord(pool: Pool, id: string) {
   const { rows } = await pool.query(
@@ -8,7 +11,10 @@ export async function getWebhookRecord(pool: Pool, id: string) {
       WHERE w.id = $1`,
     [id],
   );
-  return rows[0] as Record<string, any> | undefined;
+  const row = rows[0] as Record<string, any> | undefined;
+  // The service wrote each as JSON.stringify's output; JSON.parse is what the driver did for a json column.
+  if (row) for (const column of JSON_TEXT_COLUMNS) if (typeof row[column] === 'string') row[column] = JSON.parse(row[column]);
+  return row;
 }
 
 /** The webhook's stages in the order they ran. */

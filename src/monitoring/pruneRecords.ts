@@ -12,7 +12,7 @@ export async function pruneRecords(pool: Pool, olderThan: Date): Promise<{ reque
   for (;;) {
     const result = await pool.query(
       `DELETE FROM webhook_requests WHERE id IN (SELECT id FROM webhook_requests WHERE created_at < $1 LIMIT ${BATCH})
-       RETURNING json_array_length(stages) AS stages`,
+       RETURNING json_array_length(stages::json) AS stages`,
       [olderThan],
     );
     deleted.requests += result.rowCount ?? 0;

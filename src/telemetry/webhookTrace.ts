@@ -117,6 +117,11 @@ export class WebhookTrace {
     this.exported = this.recording && tracing.sampler.exports(options.parent, this.traceIdHex);
   }
 
+  /** Whether this webhook is monitored at all (false with MONITORING_ENABLED=false: no record, span or metric). */
+  get isRecording(): boolean {
+    return this.recording;
+  }
+
   get traceId(): string | null {
     return this.recording ? this.traceIdHex : null;
   }
