@@ -305,7 +305,7 @@ async function main() {
   const monitoredDb = new pg.Client({ connectionString: dbUrl('bench_monitored') });
   await monitoredDb.connect();
   const recordsWritten = (await monitoredDb.query('SELECT count(*)::int AS n FROM webhook_requests')).rows[0].n as number;
-  const stageRecords = (await monitoredDb.query('SELECT coalesce(sum(json_array_length(stages)), 0)::int AS n FROM webhook_requests')).rows[0].n as number;
+  const stageRecords = (await monitoredDb.query('SELECT coalesce(sum(json_array_length(stages::json)), 0)::int AS n FROM webhook_requests')).rows[0].n as number;
   const distinctIds = [...new Set(acceptedIds)];
   const durable = (await monitoredDb.query('SELECT count(*)::int AS n FROM signals WHERE id = ANY($1::uuid[])', [distinctIds])).rows[0].n as number;
   await monitoredDb.end();
