@@ -78,11 +78,27 @@ describe('monitoring API', function () {
         const old = await insertRecord(svc, { ms: 1, ageSeconds: 31 * 86400 });
         const fresh = await insertRecord(svc, { ms: 1, ageSeconds: 29 * 86400 });
         const deleted = await pruneRecords(svc.pool, new Date(Date.now() - 30 * 86400 * 1000));
-        assert.deepEqual(deleted, { requests: 1, stages: 5 });
+        assert.deepEqual(deleted, { requests: 1, stages: 5, uncountedStages: 0 });
         const left = await svc.pool.query('SELECT id FROM webhook_requests');
         assert.deepEqual(left.rows.map((r) => r.id), [fresh]);
         assert.equal((await svc.pool.query('SELECT count(*)::int AS n FROM processing_stages WHERE webhook_id = $1', [old])).rows[0].n, 0);
         assert.equal((await svc.pool.query('SELECT count(*)::int AS n FROM processing_stages WHERE webhook_id = $1', [fresh])).rows[0].n, 5);
+      } finally {
+        await svc.close();
+      }
+    });
+
+    it('is not stopped by a row whose stages are not JSON (stored as text since migration 0012): the batch is deleted uncounted', async () => {
+      const svc = await startTestService({ MONITORING_ENABLED: 'false' });
+      try {
+        await insertRecord(svc, { ms: 1, ageSeconds: 31 * 86400 });
+        const broken = await insertRecord(svc, { ms: 1, ageSeconds: 32 * 86400 });
+        // Only the service writes these rows, always as JSON.stringify wrote them; this one was edited by hand.
+        await svc.pool.query(`UPDATE webhook_requests SET stages = '[{"stage": "received", oops' WHERE id = $1`, [broken]);
+        const fresh = await insertRecord(svc, { ms: 1, ageSeconds: 29 * 86400 });
+        const deleted = await pruneRecords(svc.pool, new Date(Date.now() - 30 * 86400 * 1000));
+        assert.deepEqual(deleted, { requests: 2, stages: 0, uncountedStages: 2 });
+        assert.deepEqual((await svc.pool.query('SELECT id FROM webhook_requests')).rows.map((r) => r.id), [fresh]);
       } finally {
         await svc.close();
       }

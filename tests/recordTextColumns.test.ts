@@ -31,9 +31,20 @@ describe('migration 0012: records keep headers, payload and stages as the JSON t
       await migrateBy(db.url, 'down', 1);
       assert.deepEqual(await recordColumnTypes(pool), { headers: 'json', payload: 'json', stages: 'json' });
       assert.deepEqual(await stageViewRows(pool), before);
+      // Down restores 0011's check (stages a JSON array) and its json defaults.
+      await assert.rejects(pool.query(`UPDATE webhook_requests SET stages = '[oops' WHERE id = $1`, [webhooks[0]]), /invalid input syntax for type json/);
+      await assert.rejects(pool.query(`UPDATE webhook_requests SET stages = '{}' WHERE id = $1`, [webhooks[0]]), /webhook_requests_stages_check/);
+      assert.deepEqual(
+        (await pool.query(`SELECT column_name, column_default FROM information_schema.columns WHERE table_name = 'webhook_requests' AND column_name IN ('headers', 'stages') ORDER BY 1`)).rows,
+        [{ column_name: 'headers', column_default: "'{}'::json" }, { column_name: 'stages', column_default: "'[]'::json" }],
+      );
       await migrate(db.url, quietLogger);
       // Retention counts a deleted webhook's stages from the text.
-      assert.deepEqual(await pruneRecords(pool, new Date('2026-11-30T00:00:00Z')), { requests: 2, stages: 3 });
+      // The stages still have to be an array, and the columns keep their defaults.
+      await assert.rejects(pool.query(`UPDATE webhook_requests SET stages = '{}' WHERE id = $1`, [webhooks[0]]), /webhook_requests_stages_check/);
+      const defaults = (await pool.query(`INSERT INTO webhook_requests (id, created_at, payload_size, processing_time_ms, status, http_status) VALUES ('0192aaaa-0000-7000-8000-000000000003', '2026-11-29T10:00:02Z', 0, 1, 'rejected', 400) RETURNING headers, stages`)).rows[0];
+      assert.deepEqual(defaults, { headers: '{}', stages: '[]' });
+      assert.deepEqual(await pruneRecords(pool, new Date('2026-11-30T00:00:00Z')), { requests: 3, stages: 3, uncountedStages: 0 });
     } finally {
       await pool.end();
       await db.drop();

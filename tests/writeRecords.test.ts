@@ -177,5 +177,24 @@ describe('serializeRecord: each value in the binary form of its column', functio
       assert.throws(() => serializeRecord({ ...record, id: randomUUID(), created_at: at }), /created_at is not a time/, at);
     }
     assert.throws(() => serializeRecord({ ...record, id: randomUUID(), http_status: 2 ** 31 }), /http_status is not a 32-bit integer/);
+    // A column that may not be null is refused by name; a time Postgres would store as NaN is refused too.
+    assert.throws(() => serializeRecord({ ...record, id: undefined as never }), /id is not a uuid/);
+    assert.throws(() => serializeRecord({ ...record, id: randomUUID(), created_at: undefined as never }), /created_at is not a time/);
+    assert.throws(() => serializeRecord({ ...record, id: randomUUID(), status: undefined as never }), /status is not text/);
+    for (const ms of [undefined, Number.NaN, Infinity]) {
+      assert.throws(() => serializeRecord({ ...record, id: randomUUID(), processing_time_ms: ms as never }), /processing_time_ms is not a finite number/, String(ms));
+    }
+  });
+
+  it('writes null for a nullable column left out or null (trace id included), and any other value of a text column as its text', async () => {
+    const record = { id: randomUUID(), created_at: new Date().toISOString(), headers: {}, payload: null, payload_size: 0, processing_time_ms: 1, status: 'failed', http_status: 500, trace_id: null, ticker: 42, stages: [] } as unknown as RequestRecord;
+    const svc = await startTestService();
+    try {
+      await writeRecords(svc.pool, [serializeRecord(record)], 5000);
+      const stored = (await svc.pool.query('SELECT trace_id, ticker, source_ip, signal_id, signature_valid, payload FROM webhook_requests WHERE id = $1', [record.id])).rows[0];
+      assert.deepEqual(stored, { trace_id: null, ticker: '42', source_ip: null, signal_id: null, signature_valid: null, payload: null });
+    } finally {
+      await svc.close();
+    }
   });
 });

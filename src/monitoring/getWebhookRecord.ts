@@ -1,7 +1,7 @@
 import type { Pool } from '../db/makePool.js';
 
-/** Columns that hold JSON as text (migration 0012): read back as the values they hold. */
-const JSON_TEXT_COLUMNS = ['headers', 'payload', 'stages'] as const;
+/** Columns of JSON text (migration 0012) the detail shows: read back as the values they hold (its stages come from the view). */
+const JSON_TEXT_COLUMNS = ['headers', 'payload'] as const;
 
 /** The webhook's record, with its signal's execution status (null without a signal). */
 export async function getWebhookRecord(pool: Pool, id: string) {

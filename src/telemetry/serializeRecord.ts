@@ -113,6 +113,7 @@ function hexValue(c: number): number {
 
 /** A uuid, 36 characters with hyphens at 8, 13, 18 and 23, or 32 hex digits, as its 16 bytes. */
 function writeUuid(value: string, column: string): void {
+  if (typeof value !== 'string') throw new Error(`${column} is not a uuid`);
   const hyphens = value.length === 36;
   if (!hyphens && value.length !== 32) throw new Error(`${column} is not a uuid`);
   reserve(20);
@@ -177,6 +178,7 @@ const FRACTION = /T\d{2}:\d{2}:\d{2}\.(\d+)/;
 
 /** An ISO 8601 time as microseconds since 2000 (int64), keeping up to six fractional digits. */
 function writeTimestamp(value: string, column: string): void {
+  if (typeof value !== 'string') throw new Error(`${column} is not a time`);
   let ms = parseIsoUtc(value);
   let extraMicros = 0;
   if (Number.isNaN(ms)) {
@@ -225,7 +227,13 @@ function writeNull(): void {
 /** Nullable columns take undefined as null too (a record built by hand, in a test or a replay, may leave them out). */
 function writeNullableText(value: string | null | undefined): void {
   if (value == null) writeNull();
-  else writeText(value);
+  else writeText(typeof value === 'string' ? value : String(value));
+}
+
+/** A text column that may not be null: refused by name, as Postgres would refuse the row. */
+function writeRequiredText(value: string, column: string): void {
+  if (typeof value !== 'string') throw new Error(`${column} is not text`);
+  writeText(value);
 }
 
 function writeNullableUuid(value: string | null | undefined, column: string): void {
@@ -247,7 +255,9 @@ function writeInt4(value: number, column: string): void {
   at += 8;
 }
 
-function writeFloat8(value: number): void {
+function writeFloat8(value: number, column: string): void {
+  // NaN and infinities are float8 values Postgres would store, and every average over them would become NaN.
+  if (!Number.isFinite(value)) throw new Error(`${column} is not a finite number`);
   reserve(12);
   scratch.writeInt32BE(8, at);
   scratch.writeDoubleBE(value, at + 4);
@@ -288,8 +298,8 @@ export function serializeRecord(r: RequestRecord): Buffer {
   writeInt4(r.payload_size, 'payload_size');
   writeNullableText(r.signature);
   writeNullableBool(r.signature_valid);
-  writeFloat8(r.processing_time_ms);
-  writeText(r.status);
+  writeFloat8(r.processing_time_ms, 'processing_time_ms');
+  writeRequiredText(r.status, 'status');
   writeInt4(r.http_status, 'http_status');
   writeNullableText(r.error_code);
   writeNullableText(r.error_message);
@@ -300,7 +310,7 @@ export function serializeRecord(r: RequestRecord): Buffer {
   writeNullableText(r.ticker);
   writeNullableText(r.action);
   writeNullableText(r.strategy);
-  writeText(r.trace_id);
+  writeNullableText(r.trace_id);
   writeNullableUuid(r.replay_of, 'replay_of');
   writeNullableText(r.payload_sha256);
   if (r.truncation == null) writeNull();

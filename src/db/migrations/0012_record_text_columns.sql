@@ -7,8 +7,13 @@
 -- write paid the parse. Measured by COPYing 660 of the service's records 30 times into copies of this table,
 -- six alternating rounds, backend CPU from /proc: 9.8 µs a row as json, 7.8 as text.
 --
+-- What still guards them: stages must start as an array (a one-character check, kept under 0011's constraint
+-- name), and retention counts the stages it deletes without failing on a row that is not JSON (pruneRecords.ts).
+--
 -- Changing a column's type rewrites the table once, as 0011 did (500,000 records in about 8 s on the 2-core
--- machine); migrations run before the service answers.
+-- machine); migrations run before the service answers. An instance of the previous release still running against
+-- the migrated database would read these columns as text (its retention fails, its API shows them as strings):
+-- restart every instance together, as the README's upgrade notes say.
 DROP VIEW processing_stages;
 ALTER TABLE webhook_requests DROP CONSTRAINT webhook_requests_stages_check;
 ALTER TABLE webhook_requests
@@ -18,7 +23,8 @@ ALTER TABLE webhook_requests
   ALTER COLUMN payload TYPE text USING payload::text,
   ALTER COLUMN stages TYPE text USING stages::text,
   ALTER COLUMN headers SET DEFAULT '{}',
-  ALTER COLUMN stages SET DEFAULT '[]';
+  ALTER COLUMN stages SET DEFAULT '[]',
+  ADD CONSTRAINT webhook_requests_stages_check CHECK (left(stages, 1) = '[');
 
 CREATE VIEW processing_stages AS
 SELECT coalesce(s.id, (left(replace(r.id::text, '-', ''), 16) || s.span_id)::uuid) AS id,
@@ -48,6 +54,7 @@ $$;
 
 -- Down Migration
 DROP VIEW processing_stages;
+ALTER TABLE webhook_requests DROP CONSTRAINT webhook_requests_stages_check;
 ALTER TABLE webhook_requests
   ALTER COLUMN headers DROP DEFAULT,
   ALTER COLUMN stages DROP DEFAULT,
