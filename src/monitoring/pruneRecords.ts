@@ -1,4 +1,5 @@
 import type { Pool } from '../db/makePool.js';
+import { sqlStateOf } from '../db/sqlStateOf.js';
 
 /** Rows deleted per statement: small enough that a prune never holds locks for long. */
 const BATCH = 5_000;
@@ -8,7 +9,7 @@ const DELETE_COUNTING_STAGES = `DELETE FROM webhook_requests WHERE id IN (${OLDE
 const DELETE = `DELETE FROM webhook_requests WHERE id IN (${OLDEST})`;
 
 /** Data exceptions (SQLSTATE class 22): a row's stages that are not a JSON array. */
-const isDataException = (err: unknown) => /^22/.test(String((err as { code?: unknown } | null)?.code ?? ''));
+const isDataException = (err: unknown) => sqlStateOf(err)?.startsWith('22') === true;
 
 export interface Pruned {
   requests: number;

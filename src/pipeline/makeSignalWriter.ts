@@ -1,4 +1,5 @@
 import type { Pool } from '../db/makePool.js';
+import { sqlStateOf } from '../db/sqlStateOf.js';
 import { toError } from '../domain/errors.js';
 import { insertSignals, type NewSignal } from './insertSignals.js';
 
@@ -58,8 +59,7 @@ interface Waiter {
 /** Data errors (SQLSTATE classes 22 and 23) belong to one row: such a batch is retried row by row. */
 function isRowError(err: unknown): boolean {
   // Whatever was thrown: a rejection with null or undefined is not a row's error (and must not throw here).
-  const code = (err as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+  return /^(22|23)/.test(sqlStateOf(err) ?? '');
 }
 
 /**

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Pool } from '../db/makePool.js';
+import { sqlStateOf } from '../db/sqlStateOf.js';
 import { toError } from '../domain/errors.js';
 import { COLUMN_LIST, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, idOfRow } from './serializeRecord.js';
 
@@ -68,7 +69,7 @@ export async function writeRecords(pool: Pool, rows: Buffer[], timeoutMs: number
     try {
       await copyRows(client, rows);
     } catch (thrown) {
-      if ((thrown as { code?: unknown }).code !== UNIQUE_VIOLATION || broken) throw thrown;
+      if (sqlStateOf(thrown) !== UNIQUE_VIOLATION || broken) throw thrown;
       const stored = new Set((await client.query<{ id: string }>(STORED_IDS_SQL, [rows.map(idOfRow)])).rows.map((r) => r.id));
       const rest = rows.filter((row) => !stored.has(idOfRow(row)));
       if (rest.length > 0) await copyRows(client, rest);
@@ -87,6 +88,5 @@ export async function writeRecords(pool: Pool, rows: Buffer[], timeoutMs: number
  * constraints (23), program limits (54: too deep, too large).
  */
 export function isRowDataError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(22|23|54)/.test(code);
+  return /^(22|23|54)/.test(sqlStateOf(err) ?? '');
 }
