@@ -7,13 +7,14 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 const limits = { maxBytes: 1024, maxDepth: 16, digest: true };
 
 describe('makeStorable: any value as Postgres can store it, within bounds, saying what was cut', () => {
-  it('keeps a clean small value as it is, with the digest of its JSON', () => {
+  it('keeps a clean small value as it is, with its JSON and no digest (the JSON is the whole value\'s)', () => {
     const value = { ticker: 'NASDAQ:AAPL', price: 187.5, strategy: { order: { action: 'buy', contracts: 2 } }, list: [1, null, true] };
     const r = makeStorable(value, limits);
     assert.equal(r.value, value);
     assert.equal(r.cut, null);
     assert.equal(r.bytes, Buffer.byteLength(JSON.stringify(value)));
-    assert.equal(r.sha256, sha256(JSON.stringify(value)));
+    assert.equal(r.json, JSON.stringify(value));
+    assert.equal(r.sha256, undefined);
   });
 
   it('replaces NUL and lone surrogates in values and keys, keeps valid pairs', () => {

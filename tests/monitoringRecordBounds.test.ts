@@ -54,6 +54,9 @@ describe('monitoring records: always storable, bounded, and one bad record never
       assert.equal(a.status, 'success');
       assert.equal(a.truncation, null);
       assert.equal(a.payloadSha256, sha256(JSON.stringify({ ticker: 'BINANCE:BTCUSDT', action: 'buy', quantity: '0.5', price: 101 })));
+      // Kept whole, the payload's digest is its stored text's, computed when the detail is read, not stored.
+      const storedDigest = async (id: string) => (await svc.pool.query('SELECT payload_sha256 FROM webhook_requests WHERE id = $1', [id])).rows[0].payload_sha256;
+      assert.equal(await storedDigest(accepted.body.webhookId), null);
 
       const n = await recordOf(svc, nul.body.webhookId);
       assert.equal(n.payload.note, 'a\ufffdb');
@@ -71,6 +74,7 @@ describe('monitoring records: always storable, bounded, and one bad record never
       for (let i = 1; i < 15; i++) level = level[0];
       assert.deepEqual(level, ['[cut: nested deeper than 16 levels]']);
       assert.equal(d.payloadSha256, sha256(`{"deep":${'['.repeat(23)}${']'.repeat(23)}}`), 'digest of the whole payload, secret removed');
+      assert.equal(await storedDigest(mid.body.webhookId), d.payloadSha256, 'a payload cut keeps the digest of the whole in its row');
 
       const r = await recordOf(svc, deep.body.webhookId);
       assert.equal(r.errorCode, 'WH_ERR_MALFORMED_BODY');

@@ -77,6 +77,10 @@ describe('live stream: GET /api/monitoring/stream pushes each webhook as it happ
       for (const e of [a, b]) {
         assert.equal(e.payload, undefined);
         assert.equal(e.headers, undefined);
+        // Which payload it was: the same digest as the record's detail gives (stored whole, the payload has no stored digest).
+        const detail = await waitFor(async () => (await svc.api(`/api/webhooks/${e.id}`)).body?.webhook, { what: `the record of ${e.id}` });
+        assert.equal(e.payload_sha256, detail.payloadSha256);
+        assert.match(e.payload_sha256, /^[0-9a-f]{64}$/);
       }
       assert.ok(!sse.text().includes(TEST_SECRET), 'no secret, right or wrong, in the stream');
     } finally {

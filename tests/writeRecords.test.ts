@@ -119,14 +119,35 @@ describe('writeRecords: a batch of monitoring records is one binary COPY, exact 
   });
 });
 
-describe('joinRows: a binary COPY stream in bounded chunks, rows whole and in order', () => {
-  it('starts with the header, joins rows in order into chunks no longer than the bound (a longer row alone), ends with the trailer', () => {
-    const header = 'PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0';
-    const rows = ['a', 'bb', 'ccc', 'd'.repeat(30), 'e', 'f'];
-    const chunks = [...joinRows(rows.map((r) => Buffer.from(r, 'latin1')), 21)].map((b) => b.toString('latin1'));
-    assert.equal(chunks.join(''), `${header}${rows.join('')}\xff\xff`);
-    assert.deepEqual(chunks, [`${header}a`, 'bbccc', 'd'.repeat(30), 'ef\xff\xff']);
-    assert.deepEqual([...joinRows([], 21)].map((b) => b.toString('latin1')), [`${header}\xff\xff`]);
+describe('joinRows: a binary COPY stream in bounded chunks, rows whole and in order, never copied', () => {
+  const header = 'PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0';
+
+  it('sends rows lying next to each other as one view of their memory, up to the bound (a longer row alone), between header and trailer', () => {
+    const texts = ['a', 'bb', 'ccc', 'd'.repeat(30), 'e', 'f'];
+    const memory = Buffer.from(texts.join(''), 'latin1');
+    let offset = 0;
+    const rows = texts.map((t) => memory.subarray(offset, (offset += t.length)));
+    const chunks = [...joinRows(rows, 21)];
+    assert.deepEqual(chunks.map((b) => b.toString('latin1')), [header, 'abbccc', 'd'.repeat(30), 'ef', '\xff\xff']);
+    for (const chunk of chunks.slice(1, -1)) assert.equal(chunk.buffer, memory.buffer, 'a view of the rows, not a copy');
+    assert.deepEqual([...joinRows([], 21)].map((b) => b.toString('latin1')), [header, '\xff\xff']);
+  });
+
+  it('starts a new chunk where the next row is elsewhere in memory (a retry without the rows already stored)', () => {
+    const memory = Buffer.from('aabbccdd', 'latin1');
+    const rows = [memory.subarray(0, 2), memory.subarray(4, 6), Buffer.from('xx', 'latin1'), memory.subarray(6, 8)];
+    const chunks = [...joinRows(rows, 64)].map((b) => b.toString('latin1'));
+    assert.deepEqual(chunks, [header, 'aa', 'cc', 'xx', 'dd', '\xff\xff']);
+  });
+
+  it('sends the service\'s rows as views of the arenas they were written to', () => {
+    const record = { id: randomUUID(), created_at: new Date().toISOString(), headers: {}, payload: { ticker: 'BTCUSD' }, payload_size: 20, processing_time_ms: 1, status: 'success', http_status: 200, trace_id: 't', stages: [] } as unknown as RequestRecord;
+    const rows = Array.from({ length: 500 }, () => serializeRecord({ ...record, id: randomUUID() }));
+    const chunks = [...joinRows(rows)].slice(1, -1);
+    assert.ok(Buffer.concat(chunks).equals(Buffer.concat(rows)), 'every row, in order');
+    const arenas = new Set(rows.map((r) => r.buffer));
+    for (const chunk of chunks) assert.ok(arenas.has(chunk.buffer), 'each chunk is a view of an arena');
+    assert.ok(chunks.length <= arenas.size + Math.ceil(Buffer.concat(rows).length / COPY_CHUNK_BYTES), `${chunks.length} chunks for ${rows.length} rows`);
   });
 });
 
@@ -165,6 +186,17 @@ describe('serializeRecord: each value in the binary form of its column', functio
       assert.equal(idOfRow(rows[i]!), made[i]!.id.replaceAll('-', ''));
     }
     assert.ok(rows[120]!.length > ROW_ARENA_BYTES, 'a row longer than an arena is held whole');
+  });
+
+  it('leaves the rows before a refused record as they were, and writes the next one where the refused one started', () => {
+    const record = { id: randomUUID(), created_at: new Date().toISOString(), headers: {}, payload: { ticker: 'BTCUSD' }, payload_size: 20, processing_time_ms: 1, status: 'success', http_status: 200, trace_id: 't', stages: [] } as unknown as RequestRecord;
+    const before = serializeRecord(record);
+    const copy = Buffer.from(before);
+    assert.throws(() => serializeRecord({ ...record, id: randomUUID(), error_message: 'z'.repeat(ROW_ARENA_BYTES), created_at: 'never' }), /created_at is not a time/);
+    const after = serializeRecord({ ...record, id: randomUUID() });
+    assert.ok(before.equals(copy), 'the row before is unchanged');
+    if (after.buffer === before.buffer) assert.equal(after.byteOffset, before.byteOffset + before.length, 'written right after the last row kept');
+    assert.equal(after.length, before.length);
   });
 
   it('refuses a value its column cannot hold, so that record alone is given up', () => {

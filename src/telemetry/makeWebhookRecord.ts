@@ -42,7 +42,10 @@ export interface RequestRow {
   strategy: string | null;
   trace_id: string;
   replay_of: string | null;
-  /** SHA-256 of the whole payload (secret fields removed) before it was cut. */
+  /**
+   * SHA-256 of the whole payload (secret fields removed) before it was cut. Null when the payload is stored whole:
+   * its digest is then that of its stored text, which the API's detail computes (getWebhookRecord).
+   */
   payload_sha256: string | null;
   /** What was cut to keep the record storable and small, by API field name; null when nothing was. */
   truncation: Record<string, Cut> | null;

@@ -2,7 +2,7 @@ import type { RecordJsonText, RequestRecord, RequestRow } from './makeWebhookRec
 
 /**
  * A webhook's row in COPY's binary format (one tuple), held as bytes outside the V8 heap: a slice of a shared
- * arena (see takeRow), written to Postgres as they are (writeRecords).
+ * arena (see `arena` below), written to Postgres as they are (writeRecords).
  *
  * Why binary: Postgres no longer scans each line for delimiters and escapes, nor parses each value's text
  * (timestamps, uuids, numbers). Measured on 5,469 of the service's own records (1.2 KB each), copied into a
@@ -67,19 +67,30 @@ const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
 /** jsonb's binary form: a version byte (1), then the JSON text. */
 const JSONB_VERSION = 1;
 
+/** Bytes of an arena: about 50 of the service's rows (1.2 KB each); a longer row gets an arena of its own size. */
+export const ROW_ARENA_BYTES = 64 * 1024;
+
 /**
- * Where a tuple is written before it is copied to the arena: one buffer, grown when a record needs more (at most
- * the record's bounds: 64 KiB of payload, 8 KiB of headers, a 16 KiB stack, 2 KiB a text). Writing into it and
- * copying it once cost 2.9 µs a record less than joining a string per field (6.6 µs).
+ * Where tuples are written: straight into the arena that keeps them (no scratch buffer, no copy), `rowStart` the
+ * tuple being written, `at` the next byte. A tuple that outgrows what is left of its arena moves, with what it
+ * has written so far, to a new one: the rows already in the old arena keep it alive until they are written, and
+ * rows leave in the order they came, so an arena lives about as long as its rows wait and at most one is partly
+ * empty. Consecutive rows lie next to each other, so a batch's COPY data is sent as views of its arenas
+ * (joinRows in writeRecords.ts) instead of being copied into chunks. Measured in one process over 1,000 of the
+ * service's webhooks: see docs/benchmarks.md (sixteenth round).
  */
-let scratch = Buffer.allocUnsafe(64 * 1024);
+let arena = Buffer.allocUnsafeSlow(ROW_ARENA_BYTES);
+let rowStart = 0;
 let at = 0;
 
 function reserve(bytes: number): void {
-  if (at + bytes <= scratch.length) return;
-  const bigger = Buffer.allocUnsafe(Math.max(2 * scratch.length, at + bytes));
-  scratch.copy(bigger, 0, 0, at);
-  scratch = bigger;
+  if (at + bytes <= arena.length) return;
+  const written = at - rowStart;
+  const next = Buffer.allocUnsafeSlow(Math.max(ROW_ARENA_BYTES, written + bytes));
+  arena.copy(next, 0, rowStart, at);
+  arena = next;
+  rowStart = 0;
+  at = written;
 }
 
 /** A text value as its UTF-8 bytes, length first (after `version`, jsonb's version byte, when given). */
@@ -88,17 +99,17 @@ function writeText(value: string, version?: number): void {
   reserve(5 + 3 * n);
   const lengthAt = at;
   at += 4;
-  if (version !== undefined) scratch[at++] = version;
+  if (version !== undefined) arena[at++] = version;
   // Short text (status, ticker, trace id...) copied here when it is ASCII: a call into Buffer.write costs more
   // than the copy.
   let ascii = n <= SHORT_TEXT;
   for (let i = 0; ascii && i < n; i += 1) {
     const c = value.charCodeAt(i);
     if (c > 0x7f) ascii = false;
-    else scratch[at + i] = c;
+    else arena[at + i] = c;
   }
-  at += ascii ? n : scratch.write(value, at, 'utf8');
-  scratch.writeInt32BE(at - lengthAt - 4, lengthAt);
+  at += ascii ? n : arena.write(value, at, 'utf8');
+  arena.writeInt32BE(at - lengthAt - 4, lengthAt);
 }
 
 /** Characters up to which text is copied by hand (see writeText). */
@@ -117,7 +128,7 @@ function writeUuid(value: string, column: string): void {
   const hyphens = value.length === 36;
   if (!hyphens && value.length !== 32) throw new Error(`${column} is not a uuid`);
   reserve(20);
-  scratch.writeInt32BE(16, at);
+  arena.writeInt32BE(16, at);
   let byte = 0;
   for (let i = 0; i < value.length; i += 2) {
     if (hyphens && (i === 8 || i === 13 || i === 18 || i === 23)) {
@@ -128,7 +139,7 @@ function writeUuid(value: string, column: string): void {
     const high = hexValue(value.charCodeAt(i));
     const low = hexValue(value.charCodeAt(i + 1));
     if (high < 0 || low < 0) break;
-    scratch[at + 4 + byte] = (high << 4) | low;
+    arena[at + 4 + byte] = (high << 4) | low;
     byte += 1;
   }
   if (byte !== 16) throw new Error(`${column} is not a uuid`);
@@ -190,37 +201,16 @@ function writeTimestamp(value: string, column: string): void {
   const micros = (ms - POSTGRES_EPOCH_MS) * 1000 + extraMicros;
   const high = Math.floor(micros / 2 ** 32);
   reserve(12);
-  scratch.writeInt32BE(8, at);
-  scratch.writeInt32BE(high, at + 4);
-  scratch.writeUInt32BE(micros - high * 2 ** 32, at + 8);
+  arena.writeInt32BE(8, at);
+  arena.writeInt32BE(high, at + 4);
+  arena.writeUInt32BE(micros - high * 2 ** 32, at + 8);
   at += 12;
-}
-
-/** Bytes of an arena: about 50 of the service's rows (1.2 KB each); a longer row gets an arena of its own size. */
-export const ROW_ARENA_BYTES = 64 * 1024;
-let arena = Buffer.allocUnsafeSlow(ROW_ARENA_BYTES);
-let arenaUsed = 0;
-
-/**
- * The scratch buffer's `bytes` first bytes, copied to the arena. A full arena is left to the rows that hold it
- * (freed with the last of them) and a new one started: rows leave in the order they came, so an arena lives about
- * as long as its rows wait, and at most one arena is partly empty.
- */
-function takeRow(bytes: number): Buffer {
-  if (arenaUsed + bytes > arena.length) {
-    arena = Buffer.allocUnsafeSlow(Math.max(ROW_ARENA_BYTES, bytes));
-    arenaUsed = 0;
-  }
-  const row = arena.subarray(arenaUsed, arenaUsed + bytes);
-  scratch.copy(arena, arenaUsed, 0, bytes);
-  arenaUsed += bytes;
-  return row;
 }
 
 /** A null field: a length of -1. */
 function writeNull(): void {
   reserve(4);
-  scratch.writeInt32BE(-1, at);
+  arena.writeInt32BE(-1, at);
   at += 4;
 }
 
@@ -250,8 +240,8 @@ function writeJson(text: string | undefined, value: unknown): void {
 function writeInt4(value: number, column: string): void {
   if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) throw new Error(`${column} is not a 32-bit integer`);
   reserve(8);
-  scratch.writeInt32BE(4, at);
-  scratch.writeInt32BE(value, at + 4);
+  arena.writeInt32BE(4, at);
+  arena.writeInt32BE(value, at + 4);
   at += 8;
 }
 
@@ -259,22 +249,22 @@ function writeFloat8(value: number, column: string): void {
   // NaN and infinities are float8 values Postgres would store, and every average over them would become NaN.
   if (!Number.isFinite(value)) throw new Error(`${column} is not a finite number`);
   reserve(12);
-  scratch.writeInt32BE(8, at);
-  scratch.writeDoubleBE(value, at + 4);
+  arena.writeInt32BE(8, at);
+  arena.writeDoubleBE(value, at + 4);
   at += 12;
 }
 
 function writeNullableBool(value: boolean | null | undefined): void {
   if (value == null) return writeNull();
   reserve(5);
-  scratch.writeInt32BE(1, at);
-  scratch[at + 4] = value ? 1 : 0;
+  arena.writeInt32BE(1, at);
+  arena[at + 4] = value ? 1 : 0;
   at += 5;
 }
 
 /**
  * A webhook's row as one tuple of COPY's binary format. Made once, when it is buffered: the buffer then holds its
- * bytes (outside the V8 heap, see takeRow) instead of the objects it was made from.
+ * bytes (outside the V8 heap, in an arena) instead of the objects it was made from.
  * Its text is already storable (makeStorable removed NUL and lone surrogates). Throws on a value its column cannot
  * hold (a malformed uuid or time): that record alone is given up.
  *
@@ -285,10 +275,11 @@ function writeNullableBool(value: boolean | null | undefined): void {
  */
 export function serializeRecord(r: RequestRecord): Buffer {
   const json: RecordJsonText = r.jsonText ?? {};
-  at = 0;
+  // A tuple given up half-written (a value its column cannot hold) is overwritten by the next one.
+  at = rowStart;
   reserve(2);
-  scratch.writeInt16BE(FIELD_COUNT, 0);
-  at = 2;
+  arena.writeInt16BE(FIELD_COUNT, at);
+  at += 2;
   writeUuid(r.id, 'id');
   writeTimestamp(r.created_at, 'created_at');
   writeNullableText(r.source_ip);
@@ -316,7 +307,9 @@ export function serializeRecord(r: RequestRecord): Buffer {
   if (r.truncation == null) writeNull();
   else writeText(JSON.stringify(r.truncation), JSONB_VERSION);
   writeJson(undefined, r.stages);
-  return takeRow(at);
+  const row = arena.subarray(rowStart, at);
+  rowStart = at;
+  return row;
 }
 
 /** A tuple's id (its first field, 16 bytes after the field count and the field's length) as 32 hex digits. */

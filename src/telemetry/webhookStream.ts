@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { RequestRecord, RequestRow } from './makeWebhookRecord.js';
 
 /**
@@ -8,7 +9,11 @@ import type { RequestRecord, RequestRow } from './makeWebhookRecord.js';
 export type StreamEvent = Omit<RequestRow, 'payload' | 'headers' | 'user_agent' | 'stages'>;
 
 export function streamEventOf(record: RequestRecord): StreamEvent {
-  const { payload: _payload, headers: _headers, user_agent: _userAgent, stages: _stages, jsonText: _jsonText, ...event } = record;
+  const { payload: _payload, headers: _headers, user_agent: _userAgent, stages: _stages, jsonText, ...event } = record;
+  // A payload kept whole has no digest of its own (makeStorable): it is that of its JSON, made here for the stream.
+  if (event.payload_sha256 === null && record.payload !== null && record.payload !== undefined) {
+    event.payload_sha256 = hash('sha256', jsonText?.payload ?? JSON.stringify(record.payload), 'hex');
+  }
   return event;
 }
 

@@ -25,32 +25,36 @@ const STORED_IDS_SQL = "SELECT replace(id::text, '-', '') AS id FROM webhook_req
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * Bytes of COPY data per chunk. pg-copy-streams sends each chunk as a CopyData message with two socket writes,
- * so a chunk per row cost two system calls a record. Measured writing 40 batches of 500 of the service's records
- * (1.2 KB each), six alternating rounds: 18-26 µs of Node CPU a record with a chunk per row, 6.3-9.7 µs with 64
- * KiB chunks (about 50 rows; 17.4 µs in the first, cold round). Bounded, so a batch never becomes one string (V8
- * caps a string near 512 MB).
+ * Bytes of COPY data per chunk at most (a longer row is a chunk of its own). pg-copy-streams sends each chunk as
+ * a CopyData message with two socket writes, so a chunk per row cost two system calls a record. Measured writing
+ * 40 batches of 500 of the service's records (1.2 KB each), six alternating rounds: 18-26 µs of Node CPU a record
+ * with a chunk per row, 6.3-9.7 µs with 64 KiB chunks (about 50 rows; 17.4 µs in the first, cold round).
  */
 export const COPY_CHUNK_BYTES = 64 * 1024;
 
 /**
- * A batch's COPY data: the binary format's header, the rows (tuples, see serializeRecord) in order, its trailer,
- * in chunks of at most `maxBytes` (a longer row is a chunk of its own), each one Buffer.
+ * A batch's COPY data: the binary format's header, the rows (tuples, see serializeRecord) in order, its trailer.
+ * Rows that lie next to each other in memory (consecutive rows of one arena: serializeRecord writes them so) go
+ * as one chunk, a view of their bytes, up to `maxBytes`: nothing is copied. Other rows (a batch's retry without
+ * the rows already stored, a row that moved to a new arena) start a new chunk.
  */
 export function* joinRows(rows: readonly Buffer[], maxBytes = COPY_CHUNK_BYTES): Generator<Buffer> {
-  let parts: Buffer[] = [COPY_BINARY_HEADER];
-  let bytes = COPY_BINARY_HEADER.length;
+  yield COPY_BINARY_HEADER;
+  let memory: ArrayBufferLike | undefined;
+  let start = 0;
+  let end = 0;
   for (const row of rows) {
-    if (bytes > 0 && bytes + row.length > maxBytes) {
-      yield Buffer.concat(parts, bytes);
-      parts = [];
-      bytes = 0;
+    if (row.buffer === memory && row.byteOffset === end && end - start + row.length <= maxBytes) {
+      end += row.length;
+      continue;
     }
-    parts.push(row);
-    bytes += row.length;
+    if (memory !== undefined) yield Buffer.from(memory, start, end - start);
+    memory = row.buffer;
+    start = row.byteOffset;
+    end = start + row.length;
   }
-  parts.push(COPY_BINARY_TRAILER);
-  yield Buffer.concat(parts, bytes + COPY_BINARY_TRAILER.length);
+  if (memory !== undefined) yield Buffer.from(memory, start, end - start);
+  yield COPY_BINARY_TRAILER;
 }
 
 async function copyRows(client: pg.PoolClient, rows: Buffer[]): Promise<void> {
