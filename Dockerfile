@@ -27,4 +27,4 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "--max-old-space-size=1024", "--enable-source-maps", "--import", "./dist/src/telemetry/instrumentation.js", "dist/src/main.js"]
+CMD ["node", "--max-old-space-size=1024", "--no-allocation-site-pretenuring", "--enable-source-maps", "--import", "./dist/src/telemetry/instrumentation.js", "dist/src/main.js"]

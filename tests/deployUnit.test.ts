@@ -79,6 +79,10 @@ describe('deploy/: the systemd unit and its environment file for a plain VPS', (
     const mib = heapFlag(scripts.start!);
     assert.ok(mib, 'npm start bounds the heap (README, Memory)');
     assert.equal(heapFlag(scripts.worker!), mib, 'npm run worker has the same bound');
+    // V8's allocation-site pretenuring off in both (README, Memory): the same V8 flags, whichever process it is.
+    const v8Flags = (script: string) => script.split(/\s+/).filter((word) => word.startsWith('--') && !word.startsWith('--import'));
+    assert.ok(v8Flags(scripts.start!).includes('--no-allocation-site-pretenuring'), 'npm start turns pretenuring off');
+    assert.deepEqual(v8Flags(scripts.worker!), v8Flags(scripts.start!), 'npm run worker has the same flags');
     assert.doesNotThrow(() => parseConfig({}, { heapLimitBytes: Number(mib) * 2 ** 20 }));
   });
 
