@@ -34,7 +34,7 @@ const MAX_VALUE_CHARS = 512;
 export function redactHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   let n = 0;
-  // for-in, not Object.entries: no array per header (Node's headers object has no prototype, so nothing inherited).
+  // for-in over own names, not Object.entries: no array made per header.
   for (const name in headers) {
     if (!Object.hasOwn(headers, name)) continue;
     const value = headers[name];

@@ -10,7 +10,7 @@ const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * Date.toISOString's form (YYYY-MM-DDTHH:MM:SS.sssZ, years 100-9999) as ms since the epoch, without Date.parse's
  * general parser; NaN for anything else (which then goes to Date.parse), including a day the month does not have.
  */
-export function parseIsoUtc(v: string): number {
+function parseIsoUtc(v: string): number {
   if (v.length !== 24 || v[4] !== '-' || v[7] !== '-' || v[10] !== 'T' || v[13] !== ':' || v[16] !== ':' || v[19] !== '.' || v[23] !== 'Z') return Number.NaN;
   const n = (from: number, digits: number) => {
     let x = 0;
