@@ -115,24 +115,29 @@ describe('monitoring from one compact result', function () {
     for (const s of w.stages) assert.equal(delta('webhook_stage_duration_seconds_count', { stage: s.stage, status: 'completed' }), 1, s.stage);
   });
 
-  it('stores stages compactly (offsets and durations as numbers, span ids) and the view derives the rest', async () => {
+  it('stores stages as arrays (name, offset and duration as numbers, no span id) and the view derives the rest, span ids included', async () => {
     const res = await svc.post(alert({ price: 703 }));
     await waitFor(async () => ((await svc.api(`/api/webhooks/${res.body.webhookId}`)).status === 200 ? true : undefined), { what: 'the record' });
     const { stages, created_at: createdAt, trace_id: traceId } = (await svc.pool.query('SELECT stages::json AS stages, created_at, trace_id FROM webhook_requests WHERE id = $1', [res.body.webhookId])).rows[0];
+    assert.deepEqual(stages.map((s: unknown[]) => s[0]), STAGES_OK);
     for (const s of stages) {
-      assert.deepEqual(Object.keys(s).filter((k) => !['stage', 'offset_ms', 'duration_ms', 'span_id', 'metadata'].includes(k)), [], JSON.stringify(s));
-      assert.equal(typeof s.offset_ms, 'number');
-      assert.equal(typeof s.duration_ms, 'number');
+      assert.ok(Array.isArray(s) && s.length >= 3 && s.length <= 4, JSON.stringify(s));
+      assert.equal(typeof s[1], 'number');
+      assert.equal(typeof s[2], 'number');
+      if (s.length === 4) assert.equal(typeof s[3], 'object', 'the fourth element is metadata');
     }
     const view = (await svc.pool.query('SELECT * FROM processing_stages WHERE webhook_id = $1 ORDER BY started_at, id', [res.body.webhookId])).rows;
     assert.equal(view.length, STAGES_OK.length);
-    for (const v of view) {
+    const hex = String(res.body.webhookId).replaceAll('-', '');
+    view.forEach((v, i) => {
       assert.equal(v.trace_id, traceId);
       assert.equal(v.status, 'completed');
       assert.ok(v.started_at.getTime() >= createdAt.getTime());
       assert.ok(v.completed_at.getTime() >= v.started_at.getTime());
+      assert.equal(v.span_id, `${hex.slice(16, 30)}0${i + 1}`, 'a span id is its webhook id\'s bytes 8-14 and its ordinal');
       assert.equal(v.id.replaceAll('-', '').slice(16), v.span_id, 'a stage id is its webhook id\'s time and its span id');
-    }
+    });
+    assert.deepEqual(view.map((v) => v.metadata), stages.map((s: unknown[]) => s[3] ?? {}));
     assert.equal(new Set(view.map((v) => v.id)).size, view.length);
   });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { migrate } from '../src/db/migrate.js';
 import { migrateBy } from './support/migrateBy.js';
+import { migrateDownTo } from './support/migrateDownTo.js';
 import { insertRecordsOfBothStageForms, recordColumnTypes, stageViewRows } from './support/recordColumns.js';
 import { createTestDatabase, quietLogger, type TestDatabase } from './support/testDatabase.js';
 
@@ -18,8 +19,8 @@ describe('migration 0011: records keep headers, payload and stages as json', () 
   });
 
   it('moves records written as jsonb (both stage forms) to json and back, every value and every stage the same', async () => {
-    // From the newest migration down to 0010 (0012 made the columns text, 0011 json).
-    await migrateBy(db.url, 'down', 2);
+    // Down to 0010 (0012 made the columns text, 0011 json).
+    await migrateDownTo(db.url, '0010_grafana_reader_signal_columns');
     assert.deepEqual(await recordColumnTypes(pool), { headers: 'jsonb', payload: 'jsonb', stages: 'jsonb' });
     const webhooks = await insertRecordsOfBothStageForms(pool);
     const before = await stageViewRows(pool);

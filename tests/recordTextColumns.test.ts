@@ -3,6 +3,7 @@ import pg from 'pg';
 import { migrate } from '../src/db/migrate.js';
 import { pruneRecords } from '../src/monitoring/pruneRecords.js';
 import { migrateBy } from './support/migrateBy.js';
+import { migrateDownTo } from './support/migrateDownTo.js';
 import { alert, startTestService, TEST_SECRET } from './support/startTestService.js';
 import { insertRecordsOfBothStageForms, recordColumnTypes, stageViewRows, STORED_PAYLOAD_TEXT } from './support/recordColumns.js';
 import { createTestDatabase, quietLogger } from './support/testDatabase.js';
@@ -13,7 +14,7 @@ describe('migration 0012: records keep headers, payload and stages as the JSON t
     const db = await createTestDatabase();
     const pool = new pg.Pool({ connectionString: db.url });
     try {
-      await migrateBy(db.url, 'down', 1);
+      await migrateDownTo(db.url, '0011_record_json_columns');
       assert.deepEqual(await recordColumnTypes(pool), { headers: 'json', payload: 'json', stages: 'json' });
       const webhooks = await insertRecordsOfBothStageForms(pool);
       const before = await stageViewRows(pool);

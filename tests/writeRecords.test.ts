@@ -98,7 +98,7 @@ describe('writeRecords: a batch of monitoring records is one binary COPY, exact 
       error_message: 'error_message', error_stack: 'error_stack', signal_id: randomUUID(), outcome: 'outcome',
       decline_reason: 'decline_reason', ticker: 'ticker', action: 'action', strategy: 'strategy', trace_id: 'trace_id',
       replay_of: randomUUID(), payload_sha256: 'payload_sha256', truncation: { headers: { reasons: ['size'], replacedChars: 0, limitBytes: 7 } },
-      stages: [{ stage: 'received', offset_ms: 0.5, duration_ms: 1.25, span_id: 'stages' }],
+      stages: [['received', 0.5, 1.25], ['failed', 1.75, 0, { stages: 'stages' }, 'stages']],
     };
     assert.deepEqual(Object.keys(record).sort(), Object.keys(COLUMN_TYPES).sort(), 'every column has a value here');
     await writeRecords(pool, [serializeRecord(record)], 5000);

@@ -4,7 +4,7 @@ import type { Stage, WebhookStatus } from '../domain/types.js';
 import { ATTR } from './attributes.js';
 import { type ExportSampler, markCallerParent } from './exportSampler.js';
 import type { StageTiming } from './finishedWebhook.js';
-import { makeSpanId } from './makeSpanId.js';
+import { MAX_STAGES, rootSpanIdOf, spanIdPrefixOf, stageSpanIdOf } from './deriveSpanIds.js';
 import { makeTraceId } from './makeTraceId.js';
 import type { RecordExtras } from './recordExtras.js';
 import { getWebhookHub } from './webhookHub.js';
@@ -86,6 +86,8 @@ export class WebhookTrace {
   private readonly startMs: number;
   private readonly traceIdHex: string;
   private readonly spanId: string;
+  /** What this webhook's span ids begin with (see deriveSpanIds). */
+  private readonly spanIdPrefix: string;
   private readonly exported: boolean;
   private readonly parent: SpanContext | undefined;
   private readonly links: Link[] | undefined;
@@ -113,7 +115,8 @@ export class WebhookTrace {
     const parent = this.recording ? trace.getSpanContext(options.parent) : undefined;
     this.parent = parent && trace.isSpanContextValid(parent) ? parent : undefined;
     this.traceIdHex = this.parent?.traceId ?? (this.recording ? makeTraceId() : '');
-    this.spanId = this.recording ? makeSpanId() : '';
+    this.spanIdPrefix = this.recording ? spanIdPrefixOf(options.webhookId) : '';
+    this.spanId = this.recording ? rootSpanIdOf(this.spanIdPrefix) : '';
     this.exported = this.recording && tracing.sampler.exports(options.parent, this.traceIdHex);
   }
 
@@ -138,12 +141,17 @@ export class WebhookTrace {
     return this.current?.stage;
   }
 
-  /** Ends the current stage (completed) and starts the next. */
+  /**
+   * Ends the current stage (completed) and starts the next. A webhook has five or six stages; past MAX_STAGES - 1
+   * (which would leave its terminal stage no span id) the current stage just goes on.
+   */
   begin(stage: Stage, startTime?: number): void {
     if (!this.recording) return;
     const at = startTime ?? now();
+    if (this.stages.length + (this.current ? 1 : 0) + 2 > MAX_STAGES) return;
     this.endStage(at);
-    this.current = { stage, startMs: at, endMs: at, spanId: makeSpanId(), failed: false };
+    // Its ordinal: the stages ended before it, plus one.
+    this.current = { stage, startMs: at, endMs: at, spanId: stageSpanIdOf(this.spanIdPrefix, this.stages.length + 1), failed: false };
   }
 
   /** Attributes on the current stage (they become the stage record's metadata). */
@@ -183,7 +191,7 @@ export class WebhookTrace {
       stage: terminal,
       startMs: endMs,
       endMs,
-      spanId: makeSpanId(),
+      spanId: stageSpanIdOf(this.spanIdPrefix, this.stages.length + 1),
       failed: !ok,
       errorMessage: ok ? undefined : (result.errorMessage ?? ''),
       attributes: clean({ [ATTR.status]: result.status, [ATTR.errorCode]: result.errorCode, [ATTR.outcome]: result.outcome }),
