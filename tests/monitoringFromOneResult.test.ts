@@ -115,21 +115,22 @@ describe('monitoring from one compact result', function () {
     for (const s of w.stages) assert.equal(delta('webhook_stage_duration_seconds_count', { stage: s.stage, status: 'completed' }), 1, s.stage);
   });
 
-  it('stores stages as arrays (name, offset and duration as numbers, no span id) and the view derives the rest, span ids included', async () => {
+  it('stores stages as arrays (name, offset and duration in whole µs, no span id) and the view derives the rest, span ids included', async () => {
     const res = await svc.post(alert({ price: 703 }));
     await waitFor(async () => ((await svc.api(`/api/webhooks/${res.body.webhookId}`)).status === 200 ? true : undefined), { what: 'the record' });
     const { stages, created_at: createdAt, trace_id: traceId } = (await svc.pool.query('SELECT stages::json AS stages, created_at, trace_id FROM webhook_requests WHERE id = $1', [res.body.webhookId])).rows[0];
     assert.deepEqual(stages.map((s: unknown[]) => s[0]), STAGES_OK);
     for (const s of stages) {
       assert.ok(Array.isArray(s) && s.length >= 3 && s.length <= 4, JSON.stringify(s));
-      assert.equal(typeof s[1], 'number');
-      assert.equal(typeof s[2], 'number');
+      assert.ok(Number.isInteger(s[1]) && Number.isInteger(s[2]), 'offset and duration in whole µs');
       if (s.length === 4) assert.equal(typeof s[3], 'object', 'the fourth element is metadata');
     }
     const view = (await svc.pool.query('SELECT * FROM processing_stages WHERE webhook_id = $1 ORDER BY started_at, id', [res.body.webhookId])).rows;
     assert.equal(view.length, STAGES_OK.length);
     const hex = String(res.body.webhookId).replaceAll('-', '');
     view.forEach((v, i) => {
+      assert.equal(v.duration_ms, stages[i][2] / 1000);
+      assert.equal(v.started_at.getTime(), createdAt.getTime() + Math.trunc(stages[i][1] / 1000));
       assert.equal(v.trace_id, traceId);
       assert.equal(v.status, 'completed');
       assert.ok(v.started_at.getTime() >= createdAt.getTime());

@@ -7,8 +7,8 @@ import { insertRecordsOfBothStageForms, stageViewRows } from './support/recordCo
 import { createTestDatabase, quietLogger, type TestDatabase } from './support/testDatabase.js';
 
 const ARRAY_WEBHOOK = '0192aaaa-0000-7000-9abc-def012345678';
-/** 0013's form: a plain stage, one with metadata, a failed one with a message, a failed one without. */
-const ARRAY_STAGES = '[["received",0,0.25],["deciding",0.25,0.5,{"trading.decision":"decline"}],["failed",0.75,0,null,"no \\"quotes\\""],["failed",0.75,0.125,{"k":1},null]]';
+/** 0013's form (times in µs): a plain stage, one with metadata, a failed one with a message, a failed one without. */
+const ARRAY_STAGES = '[["received",0,250],["deciding",250,500,{"trading.decision":"decline"}],["failed",750,0,null,"no \\"quotes\\""],["failed",750,125,{"k":1},null]]';
 
 async function insertArrayRecord(pool: pg.Pool): Promise<void> {
   await pool.query(
