@@ -190,3 +190,8 @@ export function decodeOtlpTraceRequest(body: Uint8Array): DecodedRequest {
     }),
   };
 }
+
+/** The KeyValues written as field `field` of a message (its bytes), sorted by key. */
+export function decodeKeyValues(message: Buffer, field: number): KeyValue[] {
+  return keyValues(readMessage(message), field);
+}
