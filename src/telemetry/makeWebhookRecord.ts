@@ -1,5 +1,6 @@
 import { ATTR } from './attributes.js';
 import type { FinishedWebhook, StageTiming } from './finishedWebhook.js';
+import { formatIsoTime } from './formatIsoTime.js';
 import { type Cut, isFlatAndStorable, makeStorable, makeStorableText } from './makeStorable.js';
 
 /**
@@ -117,7 +118,7 @@ export function makeWebhookRecord(w: FinishedWebhook): RequestRecord {
   for (let i = 0; i < stages.length; i++) stages[i] = storedStageOf(w.stages[i]!, w.startMs);
   const record: RequestRecord = {
     id: w.webhookId,
-    created_at: new Date(w.startMs).toISOString(),
+    created_at: formatIsoTime(w.startMs),
     source_ip: keptText('sourceIp', a[ATTR.clientAddress]),
     user_agent: keptText('userAgent', a[ATTR.userAgent]),
     headers: headers.value as Record<string, string>,
