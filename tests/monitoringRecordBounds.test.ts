@@ -202,6 +202,12 @@ describe('monitoring records: always storable, bounded, and one bad record never
       assert.ok(down.dropped > 0, 'the oldest records were dropped at the bound');
       assert.ok(peakBytes > maxBytes / 2 && peakBytes <= maxBytes, `buffer held at most ${peakBytes} of ${maxBytes} bytes`);
       assert.equal(down.written, 0);
+      // The buffer's gauges, read at the scrape, say what the sink holds.
+      const whileDown = await scrape(svc.opsUrl);
+      const held = svc.telemetry.sink!.getStats();
+      assert.ok(held.bufferedRecords > 0 && held.bufferedBytes > 0);
+      assert.equal(sampleValue(whileDown, 'monitoring_sink_buffer_records'), held.bufferedRecords);
+      assert.equal(sampleValue(whileDown, 'monitoring_sink_buffer_bytes'), held.bufferedBytes);
 
       await allow(true);
       await waitFor(async () => svc.telemetry.sink!.getStats().bufferedRecords === 0, { what: 'the buffer to drain', timeoutMs: 30_000 });

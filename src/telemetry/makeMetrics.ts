@@ -37,6 +37,12 @@ const KNOWN_LABELS = {
   adminAuthFailures: ['missing', 'invalid', 'rate_limited'].map((outcome) => ({ outcome })),
 };
 
+/** What the record sink holds: records waiting (a webhook's row counts 1 + its stages) and their bytes. */
+export interface SinkBuffer {
+  records: number;
+  bytes: number;
+}
+
 export function makeMetrics() {
   const metrics = defineMetrics();
   for (const labels of KNOWN_LABELS.requests) metrics.requests.inc(labels, 0);
@@ -54,8 +60,15 @@ function defineMetrics() {
   registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
   const registers = [registry] as unknown as client.Registry[];
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  // The record sink's buffer, read when /metrics is scraped rather than set on every record (two gauge sets a
+  // webhook): the sink gives its reader once (setSinkBufferSource).
+  let readSinkBuffer: (() => SinkBuffer) | undefined;
+  const sinkBufferOf = () => readSinkBuffer?.();
   return {
     registry,
+    setSinkBufferSource(read: () => SinkBuffer): void {
+      readSinkBuffer = read;
+    },
     requests: new client.Counter({
       name: 'webhook_requests_total',
       help: 'Webhook requests answered, by status (success|rejected|failed) and code (accepted|duplicate|declined or WH_ERR_*).',
@@ -137,11 +150,23 @@ function defineMetrics() {
       labelNames: ['outcome'] as const,
       registers,
     }),
-    sinkBuffer: new client.Gauge({ name: 'monitoring_sink_buffer_records', help: 'Monitoring records waiting to be written.', registers }),
+    sinkBuffer: new client.Gauge({
+      name: 'monitoring_sink_buffer_records',
+      help: 'Monitoring records waiting to be written.',
+      registers,
+      collect() {
+        const buffered = sinkBufferOf();
+        if (buffered) this.set(buffered.records);
+      },
+    }),
     sinkBufferBytes: new client.Gauge({
       name: 'monitoring_sink_buffer_bytes',
       help: 'Memory held by monitoring records waiting to be written (their JSON; bounded by MONITORING_BUFFER_MAX_BYTES).',
       registers,
+      collect() {
+        const buffered = sinkBufferOf();
+        if (buffered) this.set(buffered.bytes);
+      },
     }),
     sinkWriteSeconds: new client.Histogram({
       name: 'monitoring_sink_write_duration_seconds',

@@ -108,6 +108,7 @@ export class RecordSink {
       maxClients: MAX_TRACKED_CLIENTS,
     });
     this.schedule(options.flushIntervalMs);
+    options.metrics?.setSinkBufferSource(() => ({ records: this.queuedRecords + this.inFlightRecords, bytes: this.queuedBytes + this.inFlightBytes }));
   }
 
   /** Buffers a webhook's row; its records are the row and each of its stages. */
@@ -134,7 +135,6 @@ export class RecordSink {
     this.queuedRecords += records;
     this.queuedBytes += bytes;
     this.enforceBound();
-    this.updateBufferGauge();
     if (this.queue.length >= this.options.batchSize && this.consecutiveFailures === 0) this.schedule(0);
   }
 
@@ -164,7 +164,6 @@ export class RecordSink {
       this.queue = [];
       this.queuedRecords = 0;
       this.queuedBytes = 0;
-      this.updateBufferGauge();
     }
   }
 
@@ -183,7 +182,6 @@ export class RecordSink {
       this.writing = undefined;
       this.inFlightRecords = 0;
       this.inFlightBytes = 0;
-      this.updateBufferGauge();
     });
     return this.writing;
   }
@@ -258,15 +256,17 @@ export class RecordSink {
 
   /** Drops the oldest queued records while everything held (queued and in flight) is past either bound. */
   private enforceBound(): void {
-    const over = () =>
-      this.queuedRecords + this.inFlightRecords > this.options.maxBufferRecords || this.queuedBytes + this.inFlightBytes > this.options.maxBufferBytes;
-    while (this.queue.length > 0 && over()) {
+    while (this.queue.length > 0 && this.isOverBound()) {
       const oldest = this.queue.shift()!;
       this.queuedRecords -= oldest.records;
       this.queuedBytes -= oldest.bytes;
       this.count('dropped', oldest.records);
       this.stats.lastDropAt = new Date().toISOString();
     }
+  }
+
+  private isOverBound(): boolean {
+    return this.queuedRecords + this.inFlightRecords > this.options.maxBufferRecords || this.queuedBytes + this.inFlightBytes > this.options.maxBufferBytes;
   }
 
   private schedule(delayMs: number): void {
@@ -291,11 +291,6 @@ export class RecordSink {
     if (n <= 0) return;
     this.stats[outcome] += n;
     this.options.metrics?.sinkRecords.inc({ outcome: outcome === 'rateLimited' ? 'rate_limited' : outcome }, n);
-  }
-
-  private updateBufferGauge(): void {
-    this.options.metrics?.sinkBuffer.set(this.queuedRecords + this.inFlightRecords);
-    this.options.metrics?.sinkBufferBytes.set(this.queuedBytes + this.inFlightBytes);
   }
 }
 
