@@ -15,8 +15,9 @@ export function writeOtlpAttributes(w: ProtobufWriter, field: number, attributes
  * (method, route, auth scheme, status, outcome, the sender's address, the ticker of a busy strategy): such a value
  * is copied as the bytes it last encoded to, and any other still finds its key's bytes made once. A slot holds one
  * value, overwritten in place: nothing is allocated per webhook, and a key whose value always changes (an id)
- * costs a comparison and a copy of at most SLOT_BYTES. `node dist/bench/consumerCost.js`: the OTLP encoding of a
- * webhook 5.3-5.6 µs against 6.2-6.6 (docs/benchmarks.md, seventeenth round).
+ * costs a comparison and a copy of at most SLOT_BYTES. `node dist/bench/consumerCost.js`, three times against the
+ * previous build: the OTLP encoding of a webhook 5.88-6.22 µs against 6.15-6.88 (docs/benchmarks.md, seventeenth
+ * round).
  */
 interface KeySlot {
   /** Field 1 of KeyValue: its tag, length and the key's UTF-8 bytes. */
@@ -26,7 +27,7 @@ interface KeySlot {
   bodyLength: number;
 }
 
-/** Keys remembered at most (ours are a few dozen; a caller's link attributes could be any). */
+/** Keys remembered at most (ours are a few dozen); any key past them is written as before, without a slot. */
 const MAX_SLOTS = 256;
 /** A KeyValue body remembered is shorter than this (key and value): its length is one byte. */
 const SLOT_BYTES = 128;
