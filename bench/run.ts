@@ -13,6 +13,7 @@ import { runPaced, type PacedResult } from './pacedLoad.js';
 import { heapAfterMajorGcs } from './heapAfterMajorGcs.js';
 import { checkTargets, printReport, type Summary } from './report.js';
 import { makeRequestMix } from './requestMix.js';
+import { scrapeEvery } from './scrapeEvery.js';
 import { BENCH_SERVICE_ENV, readStartArgs } from './benchService.js';
 import { startChild, type Child } from './startChild.js';
 import { startReceiverThread } from './startReceiverThread.js';
@@ -190,8 +191,18 @@ async function main() {
     // closed-loop round still opened the request pool's other connections, a Postgres backend and an authentication
     // each), for 6 s (after 3 s, the monitored service's first round still cost 1.2-1.5x its later rounds per
     // webhook, its V8 helper threads 3x: code still being optimised, the heap still growing to its working size).
+    // Scraped every second meanwhile, as Prometheus scrapes a running service (the pipeline's operations listener
+    // has no /metrics and answers 404). A service's first scrape deoptimises much of its webhook path: the scrape
+    // runs the same Fastify, pg and prom-client code with other shapes and other handlers (with --trace-deopt, 118
+    // functions deoptimised at the first scrape after a warm-up without one, 4-10 at each later phase's end). When
+    // the warm-up had no scrape, the bench's own scrape after it did that, and the monitored service's first round
+    // paid for compiling its webhook path again: 264-336 µs of Node CPU a webhook against 211-261 in rounds 3-4,
+    // its V8 helper threads 29-41 µs against 11-18. With a scrape in the warm-up, 193 against 209-215.
+    const scraping = SERVICE_MODES.has(mode) ? scrapeEvery(`http://127.0.0.1:${opsPorts[mode]}`, 1000) : undefined;
     warmup[mode] = (await runClosed(target(mode), settings.connections, settings.warmupSeconds, body)).total;
+    const scrapes = await scraping?.stop();
     count(mode, warmup[mode]);
+    if (scraping) log(`warm-up ${mode}: ${scrapes} scrapes of /metrics answered 200`);
   }
   // With --profile, a process's profile covers its warm-up and its closed-loop rounds: these are its requests.
   log(`warm-up requests ${JSON.stringify(warmup)}`);
