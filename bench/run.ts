@@ -193,11 +193,12 @@ async function main() {
     // webhook, its V8 helper threads 3x: code still being optimised, the heap still growing to its working size).
     // Scraped every second meanwhile, as Prometheus scrapes a running service (the pipeline's operations listener
     // has no /metrics and answers 404). A service's first scrape deoptimises much of its webhook path: the scrape
-    // runs the same Fastify, pg and prom-client code with other shapes and other handlers (with --trace-deopt, 118
-    // functions deoptimised at the first scrape after a warm-up without one, 4-10 at each later phase's end). When
-    // the warm-up had no scrape, the bench's own scrape after it did that, and the monitored service's first round
-    // paid for compiling its webhook path again: 264-336 µs of Node CPU a webhook against 211-261 in rounds 3-4,
-    // its V8 helper threads 29-41 µs against 11-18. With a scrape in the warm-up, 193 against 209-215.
+    // runs the same Fastify, pg and prom-client code with other handlers and other shapes (--trace-deopt: 118
+    // deoptimisations at the first scrape, after a warm-up without one; 4-10 at each later phase's end). When
+    // only the bench's own scrape after the warm-up did that, the monitored service's first round paid to compile
+    // its webhook path again: 264-336 µs of Node CPU a webhook against 211-261 in rounds 3-4, its V8 helper threads
+    // 29-41 µs against 11-18. Scraped during the warm-up: 29 deoptimisations at its end, and the first round 20-30
+    // µs above the third and fourth in three full runs, as the pipeline's was 10-25 µs above its own.
     const scraping = SERVICE_MODES.has(mode) ? scrapeEvery(`http://127.0.0.1:${opsPorts[mode]}`, 1000) : undefined;
     warmup[mode] = (await runClosed(target(mode), settings.connections, settings.warmupSeconds, body)).total;
     const scrapes = await scraping?.stop();
