@@ -197,8 +197,9 @@ async function main() {
     // deoptimisations at the first scrape, after a warm-up without one; 4-10 at each later phase's end). When
     // only the bench's own scrape after the warm-up did that, the monitored service's first round paid to compile
     // its webhook path again: 264-336 µs of Node CPU a webhook against 211-261 in rounds 3-4, its V8 helper threads
-    // 29-41 µs against 11-18. Scraped during the warm-up: 29 deoptimisations at its end, and the first round 20-30
-    // µs above the third and fourth in three full runs, as the pipeline's was 10-25 µs above its own.
+    // 29-41 µs against 11-18. Scraped during the warm-up: 29 deoptimisations at its end, and the first round 26-27
+    // µs above the mean of the third and fourth in four full runs; the pipeline's first round is dearer than its
+    // later ones too.
     const scraping = SERVICE_MODES.has(mode) ? scrapeEvery(`http://127.0.0.1:${opsPorts[mode]}`, 1000) : undefined;
     warmup[mode] = (await runClosed(target(mode), settings.connections, settings.warmupSeconds, body)).total;
     const scrapes = await scraping?.stop();
