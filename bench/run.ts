@@ -46,6 +46,8 @@ const quick = flags.quick!;
 const settings = {
   rounds: Number(flags.rounds ?? (quick ? 1 : 4)),
   warmupSeconds: quick ? 1 : 6,
+  // The services' /metrics are scraped this often during the warm-up (see the warm-up below).
+  warmupScrapeIntervalMs: quick ? 250 : 1000,
   closedSeconds: quick ? 2 : 4,
   pacedMs: quick ? 1000 : 3000,
   // The rate the latency targets are judged at runs twice as long: 6,000 answers a round, so its p99 rests on the
@@ -200,7 +202,7 @@ async function main() {
     // 29-41 µs against 11-18. Scraped during the warm-up: 29 deoptimisations at its end, and the first round 26-27
     // µs above the mean of the third and fourth in four full runs; the pipeline's first round is dearer than its
     // later ones too.
-    const scraping = SERVICE_MODES.has(mode) ? scrapeEvery(`http://127.0.0.1:${opsPorts[mode]}`, 1000) : undefined;
+    const scraping = SERVICE_MODES.has(mode) ? scrapeEvery(`http://127.0.0.1:${opsPorts[mode]}`, settings.warmupScrapeIntervalMs) : undefined;
     warmup[mode] = (await runClosed(target(mode), settings.connections, settings.warmupSeconds, body)).total;
     const scrapes = await scraping?.stop();
     count(mode, warmup[mode]);

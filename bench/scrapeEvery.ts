@@ -6,12 +6,14 @@ export interface Scraper {
 
 export function scrapeEvery(opsUrl: string, intervalMs: number): Scraper {
   let answered = 0;
-  let inFlight: Promise<void> = Promise.resolve();
+  // One scrape at a time, as Prometheus scrapes a target: a tick that comes while one is under way is skipped, so
+  // none is still running when stop() resolves.
+  let inFlight: Promise<void> | undefined;
   const scrape = () => {
-    inFlight = fetch(`${opsUrl}/metrics`).then(async (r) => {
+    inFlight ??= fetch(`${opsUrl}/metrics`).then(async (r) => {
       await r.text();
       if (r.ok) answered += 1;
-    }, () => undefined);
+    }, () => undefined).finally(() => (inFlight = undefined));
   };
   const timer = setInterval(scrape, intervalMs);
   return {
