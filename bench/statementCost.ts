@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
-import { uuidv7 } from 'uuidv7';
 import { makePool, type Pool } from '../src/db/makePool.js';
-import type { Signal } from '../src/domain/types.js';
 import { insertSignals, type NewSignal } from '../src/pipeline/insertSignals.js';
+import { newSignal } from '../tests/support/newSignal.js';
 import { createTestDatabase, startTestServer, stopTestServer } from '../tests/support/testDatabase.js';
 
 /**
@@ -16,17 +15,13 @@ const batch = Number(process.argv[2] ?? 10);
 const batches = Number(process.argv[3] ?? 400);
 const rounds = Number(process.argv[4] ?? 6);
 
-function newSignal(n: number): NewSignal {
-  const signal: Signal = {
-    ticker: ['BTCUSDT', 'ETHUSDT', 'AAPL'][n % 3]!, exchange: 'BINANCE', action: 'buy', quantity: 1, price: 100 + (n % 50), strategy: 'bench', interval: '5',
-    alertTime: new Date(), alertId: null, orderId: null, marketPosition: null, positionSize: null, prevMarketPosition: null, prevPositionSize: null, extra: { note: 'bench' },
-  };
-  const receivedAt = new Date();
-  const id = uuidv7();
-  return {
-    id, webhookId: uuidv7(), signal, dedupe: { key: `h:${id}`, until: new Date(receivedAt.getTime() + 60_000) }, status: 'queued',
-    declineReason: null, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', receivedAt, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', maxAttempts: 5,
-  };
+/** A signal of the bench's shape: three tickers, a strategy, an alert time, and the trace ids a monitored service stores. */
+function benchSignal(n: number): NewSignal {
+  return newSignal(
+    { ticker: ['BTCUSDT', 'ETHUSDT', 'AAPL'][n % 3]!, price: 100 + (n % 50), strategy: 'bench', interval: '5', alertTime: new Date(), extra: { note: 'bench' } },
+    undefined,
+    { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+  );
 }
 
 /** The same pool, its statements sent without a name (as insertSignals sent them until the nineteenth round). */
@@ -49,7 +44,7 @@ try {
     for (const kind of round % 2 === 0 ? (['unnamed', 'prepared'] as const) : (['prepared', 'unnamed'] as const)) {
       const target = kind === 'prepared' ? pool : unnamed(pool);
       const before = await cpuMs();
-      for (let b = 0; b < batches; b += 1) await insertSignals(target, Array.from({ length: batch }, () => newSignal(n++)));
+      for (let b = 0; b < batches; b += 1) await insertSignals(target, Array.from({ length: batch }, () => benchSignal(n++)));
       const us = (((await cpuMs()) - before) * 1000) / (batches * batch);
       results[kind].push(Math.round(us));
       console.log(`round ${round + 1} ${kind}: ${us.toFixed(1)} µs of Postgres CPU a signal (batches of ${batch})`);

@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { uuidv7 } from 'uuidv7';
 import { makePool, type Pool } from '../src/db/makePool.js';
-import type { Signal } from '../src/domain/types.js';
-import { insertSignals, type NewSignal } from '../src/pipeline/insertSignals.js';
+import { insertSignals } from '../src/pipeline/insertSignals.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { countJobs } from './support/jobQueue.js';
+import { newSignal } from './support/newSignal.js';
+
 
 const ROUNDS = 30;
 const BATCH = 50;
-
-function newSignal(dedupeKey: string): NewSignal {
-  const signal: Signal = {
-    ticker: 'BTCUSDT', exchange: 'BINANCE', action: 'buy', quantity: 1, price: 100, strategy: null, interval: null,
-    alertTime: null, alertId: null, orderId: null, marketPosition: null, positionSize: null, prevMarketPosition: null, prevPositionSize: null, extra: {},
-  };
-  const receivedAt = new Date();
-  return {
-    id: uuidv7(), webhookId: uuidv7(), signal, dedupe: { key: dedupeKey, until: new Date(receivedAt.getTime() + 60_000) }, status: 'queued',
-    declineReason: null, traceId: null, receivedAt, traceparent: null, maxAttempts: 5,
-  };
-}
 
 /**
  * Two service processes on one database each write their signals in batches (group commit). When the same
@@ -49,8 +37,8 @@ describe('insertSignals: two processes writing batches of the same alerts at onc
     for (let round = 0; round < ROUNDS; round += 1) {
       const keys = Array.from({ length: BATCH }, (_, i) => `i:round-${round}-alert-${i}`);
       const results = await Promise.allSettled([
-        insertSignals(processA, keys.map(newSignal)),
-        insertSignals(processB, [...keys].reverse().map(newSignal)),
+        insertSignals(processA, keys.map((key) => newSignal({}, key))),
+        insertSignals(processB, [...keys].reverse().map((key) => newSignal({}, key))),
       ]);
       const inserted: number[] = [];
       for (const r of results) {

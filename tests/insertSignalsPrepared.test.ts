@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { uuidv7 } from 'uuidv7';
 import { makePool, type Pool } from '../src/db/makePool.js';
-import type { Signal } from '../src/domain/types.js';
-import { INSERT_SIGNALS_STATEMENT, insertSignals, type NewSignal } from '../src/pipeline/insertSignals.js';
+import { INSERT_SIGNALS_STATEMENT, insertSignals } from '../src/pipeline/insertSignals.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { countJobs } from './support/jobQueue.js';
+import { newSignal } from './support/newSignal.js';
 
-function newSignal(n: number): NewSignal {
-  const signal: Signal = {
-    ticker: 'BTCUSDT', exchange: 'BINANCE', action: 'buy', quantity: 1, price: 100 + n, strategy: null, interval: null,
-    alertTime: null, alertId: null, orderId: null, marketPosition: null, positionSize: null, prevMarketPosition: null, prevPositionSize: null, extra: {},
-  };
-  const receivedAt = new Date();
-  return {
-    id: uuidv7(), webhookId: uuidv7(), signal, dedupe: { key: `i:prepared-${n}`, until: new Date(receivedAt.getTime() + 60_000) }, status: 'queued',
-    declineReason: null, traceId: null, receivedAt, traceparent: null, maxAttempts: 5,
-  };
-}
 
 /**
  * The signal writer's statement is prepared once per connection: sent without a name, Postgres parsed, analysed
@@ -39,7 +27,7 @@ describe('insertSignals: one prepared statement per connection, planned once', f
   it('runs every batch as the same named statement on the connection, and stores every batch', async () => {
     const batches = 8;
     for (let b = 0; b < batches; b += 1) {
-      const inserted = await insertSignals(pool, [newSignal(2 * b), newSignal(2 * b + 1)]);
+      const inserted = await insertSignals(pool, [newSignal({ price: 100 + 2 * b }), newSignal({ price: 101 + 2 * b })]);
       assert.equal(inserted.size, 2);
     }
     const { rows } = await pool.query<{ name: string; runs: number }>(

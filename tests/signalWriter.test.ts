@@ -1,25 +1,12 @@
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import pg from 'pg';
-import { uuidv7 } from 'uuidv7';
 import { makePool, type Pool } from '../src/db/makePool.js';
-import type { Signal } from '../src/domain/types.js';
-import type { NewSignal } from '../src/pipeline/insertSignals.js';
 import { DEFAULT_SIGNAL_WRITER_OPTIONS, makeSignalWriter, SignalWriterOverloaded } from '../src/pipeline/makeSignalWriter.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { countJobs, listJobKeys } from './support/jobQueue.js';
+import { newSignal } from './support/newSignal.js';
 
-function newSignal(fields: Partial<Signal> = {}, key = uuidv7()): NewSignal {
-  const signal: Signal = {
-    ticker: 'BTCUSDT', exchange: 'BINANCE', action: 'buy', quantity: 1, price: 100, strategy: null, interval: null,
-    alertTime: null, alertId: null, orderId: null, marketPosition: null, positionSize: null, prevMarketPosition: null, prevPositionSize: null, extra: {}, ...fields,
-  };
-  const receivedAt = new Date();
-  return {
-    id: uuidv7(), webhookId: uuidv7(), signal, dedupe: { key, until: new Date(receivedAt.getTime() + 60_000) }, status: 'queued',
-    declineReason: null, traceId: null, receivedAt, traceparent: null, maxAttempts: 5,
-  };
-}
 
 describe('signal writer: batches signals and their jobs, one statement per batch', function () {
   this.timeout(30_000);
