@@ -21,14 +21,23 @@ export function makePool(options: {
   applicationName?: string;
   /** Commit without waiting for the WAL flush (for data that may lose its last fraction of a second in a crash). */
   asynchronousCommit?: boolean;
+  /**
+   * Connections kept open however long they stay idle (0 unless given); the others close after `idleTimeoutMs`.
+   * A connection opened for a query after a quiet spell cost 12-18 ms (TCP, a new backend, SCRAM), against 0.1-0.7
+   * for a query on an open one: the first alert after a quiet minute waited for it.
+   */
+  minOpen?: number;
+  /** How long a connection beyond `minOpen` may stay idle before it is closed: 30 s unless given. */
+  idleTimeoutMs?: number;
 }): Pool {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max,
+    min: Math.min(options.minOpen ?? 0, options.max),
     connectionTimeoutMillis: options.timeoutMs,
     statement_timeout: options.timeoutMs,
     query_timeout: options.timeoutMs,
-    idleTimeoutMillis: 30_000,
+    idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     application_name: options.applicationName ?? 'tv-webhook',
     ...(options.asynchronousCommit ? { options: '-c synchronous_commit=off' } : {}),
   });
