@@ -115,7 +115,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   try {
     await migrate(database.url, logger);
     // One connection stays open through quiet spells: the signal writer uses one at a time, and TradingView's
-    // alerts often come after minutes of quiet (a bar's close), when opening one would add 12-18 ms to the answer.
+    // alerts often come after minutes of quiet (a bar's close), when opening one would add about 10 ms to the answer (node dist/bench/coldConnection.js).
     const pool = makePool({ connectionString: database.url, max: config.database.poolMax, timeoutMs: config.database.timeoutMs, logger, minOpen: 1 });
     steps.pool = () => closePool(pool);
     const telemetry = makeTelemetry(config, database.url, logger);

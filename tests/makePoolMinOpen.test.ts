@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from './support/testDatabase.js
 
 /**
  * The request pool keeps a connection open through a quiet spell (startService: `minOpen: 1`): a query after it
- * finds one, where opening a connection (TCP, a new backend, SCRAM) cost 12-18 ms against 0.1-0.7.
+ * finds one, where opening a connection (TCP, a new backend, SCRAM) cost about 10 ms against 0.3 (bench/coldConnection.ts).
  */
 describe('makePool: connections kept open however long they stay idle', function () {
   let db: TestDatabase;
