@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { pino } from 'pino';
 import { makePool } from '../src/db/makePool.js';
 import { createTestDatabase, startTestServer, stopTestServer } from '../tests/support/testDatabase.js';
+import { median } from './stats.js';
 
 /**
  * `node dist/bench/coldConnection.js [times]`: how long a query takes on an open connection, and the first query
@@ -28,7 +29,6 @@ try {
     await once(pool, 'remove');
     reopened.push(await timed());
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   const show = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
   console.log(`query on an open connection (ms): ${show(open)}; median ${median(open).toFixed(2)}`);
   console.log(`first query after the idle connection closed (ms): ${show(reopened)}; median ${median(reopened).toFixed(2)}`);

@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { makePool, type Pool } from '../src/db/makePool.js';
 import { insertSignals, type NewSignal } from '../src/pipeline/insertSignals.js';
 import { newSignal } from '../tests/support/newSignal.js';
 import { createTestDatabase, startTestServer, stopTestServer } from '../tests/support/testDatabase.js';
+import { processCpuSeconds } from './readProcCpu.js';
+import { median } from './stats.js';
 
 /**
  * `node dist/bench/statementCost.js [batch] [batches] [rounds]`: Postgres CPU a signal of the signal writer's
@@ -34,24 +35,19 @@ const db = await createTestDatabase();
 const pool = makePool({ connectionString: db.url, max: 1, timeoutMs: 30_000, logger: pino({ level: 'silent' }) });
 try {
   const backend = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-  const cpuMs = async () => {
-    const fields = (await readFile(`/proc/${backend}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  };
   let n = 0;
   const results: Record<'prepared' | 'unnamed', number[]> = { prepared: [], unnamed: [] };
   for (let round = 0; round < rounds; round += 1) {
     for (const kind of round % 2 === 0 ? (['unnamed', 'prepared'] as const) : (['prepared', 'unnamed'] as const)) {
       const target = kind === 'prepared' ? pool : unnamed(pool);
-      const before = await cpuMs();
+      const before = await processCpuSeconds(backend);
       for (let b = 0; b < batches; b += 1) await insertSignals(target, Array.from({ length: batch }, () => benchSignal(n++)));
-      const us = (((await cpuMs()) - before) * 1000) / (batches * batch);
+      const us = (((await processCpuSeconds(backend)) - before) * 1e6) / (batches * batch);
       results[kind].push(Math.round(us));
       console.log(`round ${round + 1} ${kind}: ${us.toFixed(1)} µs of Postgres CPU a signal (batches of ${batch})`);
     }
     await pool.query('ANALYZE');
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   console.log(`median (lower middle): prepared ${median(results.prepared)}, unnamed ${median(results.unnamed)} µs a signal; ${JSON.stringify(results)}`);
 } finally {
   await pool.end();

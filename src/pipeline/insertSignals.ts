@@ -91,8 +91,8 @@ function toRow(s: NewSignal, ord: number) {
 /**
  * The statement's name: a prepared statement on each connection of the pool. pg sends its text (Parse) once per
  * connection, then only Bind and Execute. Sent without a name, Postgres parsed, analysed and planned it for every
- * batch: `node dist/bench/statementCost.js` put that at about 40 µs of Postgres CPU a signal in batches of ten
- * (180 against 132-142 µs, with its generic plan in use after five executions).
+ * batch: `node dist/bench/statementCost.js` put that at about 50 µs of Postgres CPU a signal in batches of ten
+ * (208 against 155 µs, with its generic plan in use after five executions; 655 against 415 in batches of two).
  */
 export const INSERT_SIGNALS_STATEMENT = 'tv_insert_signals';
 
