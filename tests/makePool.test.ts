@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { pino } from 'pino';
 import { makePool } from '../src/db/makePool.js';
 import { createTestDatabase } from './support/testDatabase.js';
@@ -17,6 +18,37 @@ describe('makePool: session settings', () => {
     } finally {
       await requestPool.end();
       await sinkPool.end();
+      await db.drop();
+    }
+  });
+});
+
+describe('makePool: timeouts', () => {
+  it('a statement past timeoutMs is cancelled by the server, so it never commits after the caller was told it failed', async () => {
+    const db = await createTestDatabase();
+    const logger = pino({ level: 'silent' });
+    const pool = makePool({ connectionString: db.url, max: 1, timeoutMs: 300, logger });
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      await locker.query('CREATE TABLE held (n int)');
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE held IN ACCESS EXCLUSIVE MODE');
+      // The insert waits on the lock. The server's statement timeout must end it (SQLSTATE 57014, rolled back)
+      // before our own bound gives up on an answer: that bound firing first left the insert waiting, to commit
+      // as soon as the lock went, after the webhook had been answered 503.
+      const err = await pool.query('INSERT INTO held VALUES (1)').then(() => undefined, (e: unknown) => e as { code?: string; message: string });
+      await locker.query('ROLLBACK');
+      assert.ok(err, 'the insert should have timed out');
+      assert.equal(err.code, '57014', `cancelled by the server, not abandoned by the client (${err.message})`);
+      // A lock that conflicts with the insert's is granted only after any insert still queued has finished.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE held IN SHARE MODE');
+      await locker.query('COMMIT');
+      assert.equal((await locker.query('SELECT count(*)::int AS n FROM held')).rows[0].n, 0);
+    } finally {
+      await locker.end();
+      await pool.end();
       await db.drop();
     }
   });

@@ -149,6 +149,13 @@ describe('monitoring: spans, records and metrics for every webhook', function ()
       assert.equal(res.status, 503);
       assert.equal(res.body.error.code, 'WH_ERR_UNAVAILABLE');
       await locker.query('ROLLBACK');
+      // A 503 says nothing was stored: the insert must not commit once the lock is gone. A lock that conflicts
+      // with an insert's is granted only after any insert still queued for the table has finished.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE signals IN SHARE MODE');
+      await locker.query('COMMIT');
+      const stored = await svc.pool.query('SELECT count(*)::int AS n FROM signals WHERE webhook_id = $1', [res.body.webhookId]);
+      assert.equal(stored.rows[0].n, 0, 'a signal answered 503 was stored');
       const detail = await record(res.body.webhookId);
       assert.equal(detail.webhook.status, 'failed');
       assert.equal(detail.webhook.errorCode, 'WH_ERR_UNAVAILABLE');

@@ -108,9 +108,10 @@ describe('prometheus: a real Prometheus scraping the service proves every dashbo
       seen = JSON.stringify(executed.map((e) => [e.metric.outcome, e.value[1]]));
       const filled = executed.find((e) => e.metric.outcome === 'filled');
       return filled !== undefined && Number(filled.value[1]) === executionsExpected;
-    }, { timeoutMs: 60_000, what: `${executionsExpected} executions in Prometheus (seen ${seen})` }).catch(async (err) => {
+    }, { timeoutMs: 60_000, what: `${executionsExpected} executions in Prometheus` }).catch(async (err) => {
+      // `what` is written before the wait; what Prometheus last answered is known only now.
       const { rows } = await svc.pool.query('SELECT status, count(*)::int AS n FROM signals GROUP BY status');
-      throw new Error(`${(err as Error).message}; signals by status ${JSON.stringify(rows)}`);
+      throw new Error(`${(err as Error).message} (last seen ${seen}); signals by status ${JSON.stringify(rows)}`);
     });
     const totals = await waitFor(async () => {
       const rows = await prom.query('sum by (status, code) (webhook_requests_total{job="tv-webhook"}) > 0');

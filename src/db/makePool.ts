@@ -9,8 +9,18 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export type Pool = pg.Pool;
 
 /**
+ * How much longer than the server's statement timeout our own wait for an answer lasts. The server must be the one
+ * that gives up: a statement it cancels is rolled back, so a 503 means nothing was stored. With both bounds equal,
+ * our timer (started before the statement was even sent) fired first, the webhook was answered 503, and the
+ * statement, still waiting on a lock, could commit a moment later: a signal answered as failed was executed (seen in
+ * CI, tests/prometheusScrape.test.ts). Our own bound is left for a server that stopped answering altogether.
+ */
+export const CLIENT_TIMEOUT_GRACE_MS = 250;
+
+/**
  * The request-path pool. Every query is bounded three ways by `timeoutMs`: getting a connection, the
- * server-side statement timeout, and a client-side query timeout (which also covers a server that vanished).
+ * server-side statement timeout, and a client-side query timeout `CLIENT_TIMEOUT_GRACE_MS` later (for a server
+ * that vanished, the one case where whether a statement committed is unknown).
  * Client errors (the server restarting), idle or in use, are logged, never thrown: the pool replaces the client.
  */
 export function makePool(options: {
@@ -36,7 +46,7 @@ export function makePool(options: {
     min: Math.min(options.minOpen ?? 0, options.max),
     connectionTimeoutMillis: options.timeoutMs,
     statement_timeout: options.timeoutMs,
-    query_timeout: options.timeoutMs,
+    query_timeout: options.timeoutMs + CLIENT_TIMEOUT_GRACE_MS,
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     application_name: options.applicationName ?? 'tv-webhook',
     ...(options.asynchronousCommit ? { options: '-c synchronous_commit=off' } : {}),
