@@ -128,6 +128,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           pool,
           intervalMs: config.monitoring.signalWatchIntervalMs,
           lookbackMs: config.monitoring.strategyLookbackDays * 86_400_000,
+          rhythmRefreshMs: config.monitoring.strategyRhythmRefreshMs,
           logger,
           onError: () => telemetry.metrics?.watchErrors.inc(),
         })

@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
-import { UUID } from 'uuidv7';
 import { refreshStrategyActivity } from '../src/monitoring/refreshStrategyActivity.js';
+import { insertHistory } from './support/insertSignalAt.js';
 import { sampleValue, scrape } from './support/metricsText.js';
 import { startTestService, type TestService } from './support/startTestService.js';
 
 const WEEK_MS = 7 * 86_400_000;
 const MINUTE = 60_000;
 
-/**
- * A signal received at `receivedAt`, as the pipeline stores it: its id is the UUIDv7 of that instant. Time is
- * moved by writing the history a strategy would have sent, not by waiting for it.
- */
-async function insertSignal(svc: TestService, strategy: string | null, receivedAt: Date): Promise<void> {
-  const id = UUID.fromFieldsV7(receivedAt.getTime(), randomInt(0x1000), randomInt(0x40000000), randomInt(0x100000000)).toString();
-  await svc.pool.query(
-    `INSERT INTO signals (id, webhook_id, dedupe_key, dedupe_until, ticker, action, strategy, status, received_at)
-     VALUES ($1::uuid, $1::uuid, 'h:' || $1::text, $2, 'BTCUSDT', 'buy', $3, 'declined', $2)`,
-    [id, receivedAt, strategy],
-  );
-}
-
 async function history(svc: TestService, strategy: string | null, count: number, everyMs: number, lastAt: number): Promise<void> {
-  for (let i = 0; i < count; i++) await insertSignal(svc, strategy, new Date(lastAt - i * everyMs));
+  await insertHistory(svc.pool, strategy, count, everyMs, lastAt);
 }
 
 describe('strategy silence: each strategy\'s usual interval is learned from its own history', function () {

@@ -198,6 +198,11 @@ export const SETTINGS = {
     healthExecutionFailureWindowSeconds: setting('HEALTH_EXECUTION_FAILURE_WINDOW_SECONDS', int(1, 7 * 86_400).default(600)),
     /** Issue 15: how often the signal watch looks for missed alerts (position gaps) and learns each strategy's rhythm. */
     signalWatchIntervalMs: setting('SIGNAL_WATCH_INTERVAL_MS', int(1_000, 3_600_000).default(60_000)),
+    /**
+     * How often the watch learns usual intervals again from the whole lookback window (a median over a week moves
+     * little in 15 minutes); the runs between only move last-alert times forward, from the signals since the last run.
+     */
+    strategyRhythmRefreshMs: setting('STRATEGY_RHYTHM_REFRESH_MS', int(1_000, 86_400_000).default(900_000)),
     /** How far back the watch reads signals: gaps are found, and usual intervals learned, within it. */
     strategyLookbackDays: setting('STRATEGY_LOOKBACK_DAYS', int(1, 90).default(7)),
     /** Strategies reported by name in /metrics (the most recently active); the rest are counted as left out. */

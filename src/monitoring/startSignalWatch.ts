@@ -3,12 +3,26 @@ import type { Pool } from '../db/makePool.js';
 import { toError } from '../domain/errors.js';
 import { detectPositionGaps } from './detectPositionGaps.js';
 import { refreshStrategyActivity } from './refreshStrategyActivity.js';
+import { touchStrategyActivity } from './touchStrategyActivity.js';
+
+/**
+ * How far before the previous run a cheap run reads: a signal is stored with the receipt time it got up to
+ * DB_TIMEOUT_MS (at most 60 s) earlier, and another process's clock may differ by a little.
+ */
+export const TOUCH_OVERLAP_MS = 5 * 60_000;
 
 export interface SignalWatchOptions {
   pool: Pool;
   intervalMs: number;
   lookbackMs: number;
+  /**
+   * How often usual intervals are learned again from the whole lookback window; the runs in between only move
+   * last-alert times forward (and add new strategies) from the signals since the previous run.
+   */
+  rhythmRefreshMs: number;
   logger: Logger;
+  /** Clock (ms since the epoch), for tests. */
+  now?: () => number;
   /** Counts a failed run (tradingview_watch_errors_total). */
   onError?: () => void;
 }
@@ -16,15 +30,27 @@ export interface SignalWatchOptions {
 /**
  * The periodic job that reads the signals for what did not arrive: position gaps (missed alerts) and each
  * strategy's rhythm (silence). It runs off the request path, first a second after start, then every
- * `intervalMs`; a run that fails is logged and counted, and the next one tries again.
+ * `intervalMs`; a run that fails is logged and counted, and the next one tries again. The first run, and one
+ * every `rhythmRefreshMs`, learns usual intervals from the whole window; the others read only the signals since
+ * the run before (TOUCH_OVERLAP_MS earlier).
  */
 export function startSignalWatch(options: SignalWatchOptions): { stop(): Promise<void>; runOnce(): Promise<void> } {
+  const now = options.now ?? Date.now;
   let running: Promise<void> | undefined;
+  let lastRunAt: number | undefined;
+  let lastRhythmAt = -Infinity;
   const run = () => {
     running ??= (async () => {
       try {
-        const gaps = await detectPositionGaps(options.pool, { lookbackMs: options.lookbackMs });
-        await refreshStrategyActivity(options.pool, { lookbackMs: options.lookbackMs });
+        const at = now();
+        const gaps = await detectPositionGaps(options.pool, { lookbackMs: options.lookbackMs, now: new Date(at) });
+        if (lastRunAt === undefined || at - lastRhythmAt >= options.rhythmRefreshMs) {
+          await refreshStrategyActivity(options.pool, { lookbackMs: options.lookbackMs, now: new Date(at) });
+          lastRhythmAt = at;
+        } else {
+          await touchStrategyActivity(options.pool, { since: new Date(lastRunAt - TOUCH_OVERLAP_MS) });
+        }
+        lastRunAt = at;
         if (gaps.opened > 0 || gaps.closed > 0) options.logger.warn({ ...gaps }, 'position gaps changed: alerts missing from TradingView (see GET /api/monitoring/gaps)');
       } catch (err) {
         options.onError?.();
