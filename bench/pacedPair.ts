@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,10 @@ function describe(list: Collection[]): string {
 }
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'paced-pair-'));
+// Run as root, Postgres runs as `postgres`, which must enter the folder. Left at mkdtemp's 0700 the cluster was
+// placed under /var/lib/tv-webhook-postgres/clusters instead (placeCluster) and stayed there when this folder was
+// removed: 1.4 GB a run, until the disk was full and Postgres stopped in the middle of a full bench run.
+await chmod(work, 0o755);
 const db = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort(), superuserPassword: randomBytes(24).toString('base64url'), logger: pino({ level: 'warn' }) });
 const receiver = await startReceiverThread();
 const services: Service[] = [];
