@@ -38,6 +38,9 @@ export interface Summary {
     /** Spans a whole trace per record makes (its root and one per stage), and spans the receiver got. */
     spansExpected: number;
     spansExported: number;
+    /** Spans the exporter dropped at its queue's bound, and spans it failed to deliver, by its own counters before the stop. */
+    exportDroppedSpans?: number;
+    exportFailedSpans?: number;
   };
   /** CPU per 2xx answer in the closed-loop phase (µs, median of rounds): the server process and Postgres. */
   cpuUs: Record<string, { node: number; postgres: number }>;
@@ -114,7 +117,7 @@ export function printReport(s: Summary, checks: Check[], rates: number[]): void 
   lines.push('', `memory (monitored service RSS): start ${mb(s.memory.startBytes)}, after warm-up ${mb(s.memory.afterWarmupBytes)}, peak ${mb(s.memory.peakBytes)}, end ${mb(s.memory.endBytes)}; soak medians: first third ${mb(s.memory.firstThirdBytes)}, last third ${mb(s.memory.lastThirdBytes)}; V8 heap after the latest major collection: at the soak's start ${mb(s.memory.heapAfterMajorGc.first)}, at its end ${mb(s.memory.heapAfterMajorGc.last)} (${s.memory.heapAfterMajorGc.majorGcs} major collections in the soak)`);
   const f = s.fidelity;
   lines.push(`records: ${f.recordsWritten} written for ${f.requestsAnswered} requests answered (the bench got ${f.requestsSentByBench} answers); dropped ${f.dropped}, failed ${f.failed}, rate_limited ${f.rateLimited}; sink peak buffer ${f.peakBufferedRecords} records, drained ${f.drainMs} ms after the soak`);
-  lines.push(`spans: ${f.spansExported} exported for ${f.spansExpected} expected (each record's root and stages)`);
+  lines.push(`spans: ${f.spansExported} exported for ${f.spansExpected} expected (each record's root and stages); the exporter counted ${f.exportDroppedSpans ?? '?'} dropped at its queue's bound and ${f.exportFailedSpans ?? '?'} failed`);
   lines.push('', 'monitoring overhead at each rate (monitored minus pipeline, ms):');
   for (const rate of rates) {
     const m = s.latency.monitored?.[String(rate)];

@@ -335,6 +335,10 @@ async function main() {
     drainMs,
     spansExpected: recordsWritten + stageRecords,
     spansExported: 0,
+    // What the exporter counted as not delivered before it was stopped: a miss above is explained by these, or else
+    // by the spans given up when the stop's flush ran out of time.
+    exportDroppedSpans: await scrapeSum(monitoredOps, 'trace_export_dropped_spans_total'),
+    exportFailedSpans: await scrapeSum(monitoredOps, 'trace_export_failures_total'),
   };
 
   // Stopping flushes the monitored service's exporter: its spans are all at the receiver after this.
