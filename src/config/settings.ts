@@ -78,7 +78,7 @@ export const SETTINGS = {
     /** Web processes a client's requests are spread over; each enforces its share, ceil(rateLimitPerMinute / this). */
     rateLimitProcessCount: setting('RATE_LIMIT_PROCESS_COUNT', int(1, 1_000).default(1)),
     /** Listening sockets on PORT (SO_REUSEPORT), one Fastify app behind them: libuv accepts one connection per socket per event-loop turn (see makeAcceptSockets). */
-    acceptSockets: setting('HTTP_ACCEPT_SOCKETS', int(1, 1024).default(256)),
+    acceptSockets: setting('HTTP_ACCEPT_SOCKETS', int(1, 4096).default(1024)),
     /** How far behind (ms of event-loop delay, three turns running while busy 90% of the time) the service may fall before new webhooks get 503 WH_ERR_OVERLOADED with Retry-After; 0 = off. */
     overloadMaxDelayMs: setting('OVERLOAD_MAX_DELAY_MS', int(0, 60_000).default(25)),
     /** Load shedding also refuses while every webhook answered in the last 100 ms (at least 20) took longer than this (ms). */

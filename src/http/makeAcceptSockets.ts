@@ -20,10 +20,12 @@ export interface AcceptSockets {
  * kernel's accept queue, where no bound of the service sees them and none can refuse them. With many sockets the
  * kernel spreads new connections over them and a turn accepts one from each, so the excess arrives inside the
  * service, where the load shedder sees the late turns and refuses it with a quick 503 (the same bare server at
- * 1.5 x its rate: p99 227 ms and no accept queue, against 3 s with one socket and the same shedder). 256 by
- * default: on the bench at 5,400 webhooks/s (twice the service's closed-loop rate, 4,500 new connections in 5 s)
- * p99 was 4.7 s with 64 sockets, 2.4 s with 256 and 2.8 s with 1,024; what remains there is the machine's two
- * cores shared with the load generator.
+ * 1.5 x its rate: p99 227 ms and no accept queue, against 3 s with one socket and the same shedder). 1,024 by
+ * default: on the bench at 9,000 webhooks/s (twice the service's closed-loop rate, 1,000-3,000 new connections a
+ * half-second) the p99 of all answers was 466-669 ms with 1,024 (eight runs) against 606-1,245 with 256 (five),
+ * 462-662 with 2,048; at 7,600/s 455-482 against 473-540. Idle, the sockets' servers check their connections once
+ * a second each: 5.0 against 3.4 ms of CPU a second for 256. (At 5,400/s with the shedder of 2026-11-29, 1,024 was
+ * within the noise of 256.)
  *
  * Linux only lets sockets of the same user share a port this way; a `checkPortFree` probe before start still
  * refuses a port another program holds.

@@ -36,6 +36,9 @@ export async function startTestService(env: Record<string, string> = {}, options
     WORKER_ENABLED: 'false',
     LOG_LEVEL: 'silent',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // Tests open several services in one process: 16 accept sockets each instead of the default 1,024 (77 ms and
+    // 1,024 descriptors a service). Spawned services (startServiceProcess) keep the default.
+    HTTP_ACCEPT_SOCKETS: '16',
     ...env,
   });
   const service = await startService(config, options.logger ?? quietLogger);
