@@ -114,7 +114,7 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     const drops = makeQueueDropCounter(config.monitoring.exportQueueMaxSpans, onDropped);
     const counted = makeCountingExporter(new (json ? OTLPJsonTraceExporter : OTLPTraceExporter)({ url: otlpTracesUrl, headers: config.monitoring.otlpHeaders }), onFailed, drops.handedOver, exportHealth);
     // The SDK's path, for the SDK's spans (the worker's execution, an operator's retry) and, with http/json, for
-    // webhooks' spans too. Bounded: at most exportQueueMaxSpans spans wait for the collector (65,536 by
+    // webhooks' spans too. Bounded: at most exportQueueMaxSpans spans wait for the collector (131,072 by
     // default: several seconds of spans at the machine's rate); past that the batch processor drops them, and drops
     // counts each one.
     batch = new BatchSpanProcessor({
