@@ -22,18 +22,28 @@ async function activity(pool: Pool): Promise<Record<string, Activity>> {
   return Object.fromEntries(rows.map((r) => [r.strategy, { last: Math.round(r.last), usual: r.usual, intervals: r.intervals }]));
 }
 
+/** A watch on a fresh database whose clock the test moves; its timers stay an hour away, so every run is asked for. */
+async function startWatchAt(base: number) {
+  const db = await createTestDatabase();
+  const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 5_000, logger: pino({ level: 'silent' }) });
+  const clock = { now: base };
+  const watch = startSignalWatch({
+    pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, logger: pino({ level: 'silent' }), now: () => clock.now,
+  });
+  const close = async () => {
+    await watch.stop();
+    await pool.end();
+    await db.drop();
+  };
+  return { pool, watch, clock, close };
+}
+
 describe('startSignalWatch: usual intervals from the whole window now and then, last alert times from the newest signals every run', function () {
   this.timeout(30_000);
 
   it('learns at its first run and every rhythmRefreshMs; the runs between move last-alert times forward and add new strategies only', async () => {
-    const db = await createTestDatabase();
-    const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 5_000, logger: pino({ level: 'silent' }) });
     const base = Date.now();
-    let clock = base;
-    // The timers stay far away (an hour); every run is asked for, at a clock the test moves.
-    const watch = startSignalWatch({
-      pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, logger: pino({ level: 'silent' }), now: () => clock,
-    });
+    const { pool, watch, clock, close } = await startWatchAt(base);
     try {
       // Every 5 minutes, the last half an hour ago.
       await insertHistory(pool, 'steady', 10, 5 * MINUTE, base - 30 * MINUTE);
@@ -43,7 +53,7 @@ describe('startSignalWatch: usual intervals from the whole window now and then, 
       // Then every minute for 20 minutes, and a strategy never seen before.
       await insertHistory(pool, 'steady', 20, MINUTE, base + 20 * MINUTE);
       await insertHistory(pool, 'fresh', 6, 2 * MINUTE, base + 19 * MINUTE);
-      clock = base + 21 * MINUTE;
+      clock.now = base + 21 * MINUTE;
       await watch.runOnce();
       let seen = await activity(pool);
       assert.deepEqual(seen.steady, { last: base + 20 * MINUTE, usual: 300, intervals: 9 }, 'last alert moved; the rhythm waits for its refresh');
@@ -51,43 +61,34 @@ describe('startSignalWatch: usual intervals from the whole window now and then, 
 
       // A signal stored late (received before the last one) never moves the last alert time back.
       await insertSignalAt(pool, 'steady', new Date(base + 20 * MINUTE - 30_000));
-      clock = base + 22 * MINUTE;
+      clock.now = base + 22 * MINUTE;
       await watch.runOnce();
       assert.equal((await activity(pool)).steady!.last, base + 20 * MINUTE);
 
       // An hour after the first run the whole window is read again: the new rhythm is learned.
-      clock = base + 61 * MINUTE;
+      clock.now = base + 61 * MINUTE;
       await watch.runOnce();
       seen = await activity(pool);
       assert.deepEqual(seen.steady, { last: base + 20 * MINUTE, usual: 60, intervals: 30 });
       assert.deepEqual(seen.fresh, { last: base + 19 * MINUTE, usual: 120, intervals: 5 });
     } finally {
-      await watch.stop();
-      await pool.end();
-      await db.drop();
+      await close();
     }
   });
 
   it('a cheap run reads back from the run before it, so a signal stored up to TOUCH_OVERLAP_MS late still counts', async () => {
-    const db = await createTestDatabase();
-    const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 5_000, logger: pino({ level: 'silent' }) });
     const base = Date.now();
-    let clock = base;
-    const watch = startSignalWatch({
-      pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, logger: pino({ level: 'silent' }), now: () => clock,
-    });
+    const { pool, watch, clock, close } = await startWatchAt(base);
     try {
       await insertSignalAt(pool, 'late', new Date(base - 10 * MINUTE));
       await watch.runOnce();
       // Received (its id's time) before the previous run, committed after it, as a signal waiting on a slow database.
       await insertSignalAt(pool, 'late', new Date(base - 2 * MINUTE));
-      clock = base + MINUTE;
+      clock.now = base + MINUTE;
       await watch.runOnce();
       assert.equal((await activity(pool)).late!.last, base - 2 * MINUTE);
     } finally {
-      await watch.stop();
-      await pool.end();
-      await db.drop();
+      await close();
     }
   });
 });
