@@ -8,6 +8,7 @@ import { migrate, MIGRATIONS_DIR } from './db/migrate.js';
 import { provisionAppDatabase } from './db/embedded/provisionAppDatabase.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './db/startEmbeddedPostgres.js';
 import { checkPortFree } from './http/checkPortFree.js';
+import { fitAcceptSockets, readOpenFileLimit } from './http/fitAcceptSockets.js';
 import { toError } from './domain/errors.js';
 import { listenAt } from './http/listenAt.js';
 import { makeAcceptSockets } from './http/makeAcceptSockets.js';
@@ -177,8 +178,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     // Connections waiting to be accepted: Node's default of 511 overflowed in bursts of new connections (the kernel
     // dropped their SYNs, and each waited 1 s or more for a retry); the kernel caps it at net.core.somaxconn.
     // Linux only: elsewhere Node refuses reusePort (ENOTSUP), and the port keeps its one plain socket.
+    const openFileLimit = readOpenFileLimit();
+    const socketCount = fitAcceptSockets(config.http.acceptSockets, openFileLimit);
+    if (socketCount < config.http.acceptSockets) {
+      logger.warn(
+        { requested: config.http.acceptSockets, used: socketCount, openFileLimit },
+        `HTTP_ACCEPT_SOCKETS lowered to ${socketCount}, a quarter of the open-file limit (${openFileLimit}); raise the limit (LimitNOFILE, ulimit -n) to use more`,
+      );
+    }
     const acceptSockets =
-      config.http.acceptSockets > 1 && process.platform === 'linux' ? makeAcceptSockets(app, config.http.acceptSockets, connectionsCheckingIntervalMs(config)) : undefined;
+      socketCount > 1 && process.platform === 'linux' ? makeAcceptSockets(app, socketCount, connectionsCheckingIntervalMs(config)) : undefined;
     const url = await listenAt(app, { host: config.http.host, port: config.http.port, settings: 'HOST/PORT', backlog: 4096, acceptSockets });
     const opsUrl = await listenAt(ops, { host: config.http.opsHost, port: config.http.opsPort, settings: 'OPS_HOST/OPS_PORT' });
     if (config.worker.enabled) {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import { fitAcceptSockets, readOpenFileLimit } from '../src/http/fitAcceptSockets.js';
 import { rawHttp, rawJsonBody } from './support/rawHttp.js';
+import { startServiceProcess } from './support/startServiceProcess.js';
+import { createTestDatabase } from './support/testDatabase.js';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 
 /** Listening TCP sockets on `port` (IPv4), from /proc/net/tcp (state 0A is LISTEN). */
@@ -87,6 +90,34 @@ describe('accept sockets: HTTP_ACCEPT_SOCKETS=1 is one plain socket', function (
       assert.equal((await svc.post(alert())).status, 200);
     } finally {
       await svc.close();
+    }
+  });
+});
+
+describe('accept sockets: never more than a quarter of the open-file limit', function () {
+  this.timeout(90_000);
+  it('fitAcceptSockets keeps HTTP_ACCEPT_SOCKETS under a quarter of the limit, and readOpenFileLimit reads the soft limit', () => {
+    assert.equal(fitAcceptSockets(1024, 1024), 256);
+    assert.equal(fitAcceptSockets(1024, 20_000), 1024);
+    assert.equal(fitAcceptSockets(8, 3), 1);
+    assert.equal(fitAcceptSockets(1024, undefined), 1024);
+    const limits = 'Limit                     Soft Limit           Hard Limit           Units     \nMax open files            4096                 8192                 files     \n';
+    assert.equal(readOpenFileLimit(limits), 4096);
+    assert.equal(readOpenFileLimit('Max open files            unlimited            unlimited            files\n'), undefined);
+    assert.equal(readOpenFileLimit(''), undefined);
+  });
+
+  it('a service started under a limit of 1,024 open files listens with 256 sockets, says why, and serves webhooks (1,024 sockets failed with EMFILE)', async () => {
+    const db = await createTestDatabase();
+    const svc = await startServiceProcess({ DATABASE_URL: db.url, RATE_LIMIT_PER_MINUTE: '0' }, { runUnder: ['prlimit', '--nofile=1024:1024', '--'] });
+    try {
+      assert.equal(await listeningSockets(Number(new URL(svc.url).port)), 256);
+      assert.match(svc.output(), /HTTP_ACCEPT_SOCKETS lowered to 256, a quarter of the open-file limit \(1024\)/);
+      const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => postOnNewConnection(svc.url, JSON.stringify(alert({ ticker: `BINANCE:L${i}USDT` })))));
+      assert.deepEqual(answers.map((a) => a.status), Array(16).fill(200));
+    } finally {
+      await svc.stop();
+      await db.drop();
     }
   });
 });

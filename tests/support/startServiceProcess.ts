@@ -22,12 +22,15 @@ export interface ServiceProcess {
  * The web service as its own OS process, as a trader runs it (src/main.ts with the telemetry entry file
  * loaded by --import, through tsx so no build is needed), on a free port; resolves once GET /readyz is 200.
  */
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+export async function startServiceProcess(env: Record<string, string>, options: { runUnder?: string[] } = {}): Promise<ServiceProcess> {
   const root = projectRoot();
   const port = await freePort();
   const opsPort = await freePort();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tvw-proc-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', path.join(root, 'src/telemetry/instrumentation.ts'), path.join(root, 'src/main.ts')], {
+  const nodeArgs = ['--import', 'tsx', '--import', path.join(root, 'src/telemetry/instrumentation.ts'), path.join(root, 'src/main.ts')];
+  // `runUnder`: a command the process is started through (prlimit, to run it under other limits).
+  const [command, ...args] = [...(options.runUnder ?? []), process.execPath, ...nodeArgs];
+  const child = spawn(command!, args, {
     cwd: root,
     env: {
       ...process.env,
