@@ -39,7 +39,9 @@ describe('prometheus: a real Prometheus scraping the service proves every dashbo
 
   before(async function () {
     requireTools(this, TOOLS.prometheus);
-    svc = await startTestService({ WORKER_ENABLED: 'true', WORKER_POLL_INTERVAL_MS: '100', ALLOWED_SYMBOLS: 'BTCUSDT,ETHUSDT', DB_TIMEOUT_MS: '300', SIGNAL_WATCH_INTERVAL_MS: '1000' });
+    svc = await startTestService({ WORKER_ENABLED: 'true', WORKER_POLL_INTERVAL_MS: '100', ALLOWED_SYMBOLS: 'BTCUSDT,ETHUSDT', DB_TIMEOUT_MS: '300', SIGNAL_WATCH_INTERVAL_MS: '1000',
+      // Every run of the watch learns usual intervals (15 minutes apart by default), so the silence panel has data.
+      STRATEGY_RHYTHM_REFRESH_MS: '1000' });
     prom = await startPrometheus(new URL(svc.opsUrl).host);
   });
   after(async () => {
