@@ -175,9 +175,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       await Promise.all([app.close(), ops.close()]);
       pipeline.loadShedder.stop();
     };
-    // Connections waiting to be accepted: Node's default of 511 overflowed in bursts of new connections (the kernel
-    // dropped their SYNs, and each waited 1 s or more for a retry); the kernel caps it at net.core.somaxconn.
-    // Linux only: elsewhere Node refuses reusePort (ENOTSUP), and the port keeps its one plain socket.
+    // Each accept socket is a descriptor: at most a quarter of the open-file limit (fitAcceptSockets).
     const openFileLimit = readOpenFileLimit();
     const socketCount = fitAcceptSockets(config.http.acceptSockets, openFileLimit);
     if (socketCount < config.http.acceptSockets) {
@@ -186,6 +184,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         `HTTP_ACCEPT_SOCKETS lowered to ${socketCount}, a quarter of the open-file limit (${openFileLimit}); raise the limit (LimitNOFILE, ulimit -n) to use more`,
       );
     }
+    // Connections waiting to be accepted: Node's default of 511 overflowed in bursts of new connections (the kernel
+    // dropped their SYNs, and each waited 1 s or more for a retry); the kernel caps it at net.core.somaxconn.
+    // Linux only: elsewhere Node refuses reusePort (ENOTSUP), and the port keeps its one plain socket.
     const acceptSockets =
       socketCount > 1 && process.platform === 'linux' ? makeAcceptSockets(app, socketCount, connectionsCheckingIntervalMs(config)) : undefined;
     const url = await listenAt(app, { host: config.http.host, port: config.http.port, settings: 'HOST/PORT', backlog: 4096, acceptSockets });
