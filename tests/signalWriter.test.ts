@@ -6,7 +6,26 @@ import { DEFAULT_SIGNAL_WRITER_OPTIONS, makeSignalWriter, SignalWriterOverloaded
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { countJobs, listJobKeys } from './support/jobQueue.js';
 import { newSignal } from './support/newSignal.js';
+import { INSERT_SIGNALS_STATEMENT } from '../src/pipeline/insertSignals.js';
 
+type Send = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * Passes each of the writer's statements (the prepared insert, on whichever client the pool lends) through `hook`,
+ * which sends it with `send`; every other query goes as it came.
+ */
+function interceptWriterStatements(pool: Pool, hook: (send: Send, args: unknown[]) => Promise<unknown>): void {
+  const seen = new WeakSet<pg.PoolClient>();
+  pool.on('acquire', (client) => {
+    if (seen.has(client)) return;
+    seen.add(client);
+    const send = client.query.bind(client) as Send;
+    (client as unknown as { query: Send }).query = (...args) => {
+      const first = args[0] as { name?: string } | string;
+      return typeof first === 'object' && first.name === INSERT_SIGNALS_STATEMENT ? hook(send, args) : send(...args);
+    };
+  });
+}
 
 describe('signal writer: batches signals and their jobs, one statement per batch', function () {
   this.timeout(30_000);
@@ -36,13 +55,12 @@ describe('signal writer: batches signals and their jobs, one statement per batch
     // Statements at once, counted at the pool: the writer sends a batch's statement in the turn that starts it.
     let atOnce = 0;
     let most = 0;
-    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
-    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args) => {
+    interceptWriterStatements(pool, (send, args) => {
       most = Math.max(most, (atOnce += 1));
-      const sent = query(...args);
+      const sent = send(...args);
       sent.then(() => (atOnce -= 1), () => (atOnce -= 1));
       return sent;
-    };
+    });
     const writeAll = async (writer: ReturnType<typeof makeSignalWriter>) => {
       most = 0;
       const results = await Promise.all(Array.from({ length: 40 }, (_, i) => writer.write(newSignal({ price: i + 1 }))));
@@ -56,11 +74,10 @@ describe('signal writer: batches signals and their jobs, one statement per batch
   it('sends the next batch to the database before answering the batch that committed', async () => {
     // With one batch in flight, answering first left Postgres idle while every answer of the batch ran.
     const events: string[] = [];
-    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
-    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args) => {
+    interceptWriterStatements(pool, (send, args) => {
       events.push('statement');
-      return query(...args);
-    };
+      return send(...args);
+    });
     const writer = makeSignalWriter(pool);
     // The first signal is written at once, alone; the other nine wait for it and go together in the second batch.
     const writes = Array.from({ length: 10 }, (_, i) => writer.write(newSignal({ price: i + 1 })).then(() => events.push(`answered ${i}`)));
@@ -93,12 +110,11 @@ describe('signal writer: batches signals and their jobs, one statement per batch
   it('never stays stuck after a batch fails in an unexpected way: the batch is refused, the next one is written', async () => {
     // A driver rejecting with something that is not an error (null) once; the writer must not count that batch in
     // flight for ever, which would leave every later signal waiting until refused.
-    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
     let statements = 0;
-    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args) => {
+    interceptWriterStatements(pool, (send, args) => {
       statements += 1;
-      return statements === 2 ? Promise.reject(null) : query(...args);
-    };
+      return statements === 2 ? Promise.reject(null) : send(...args);
+    });
     const writer = makeSignalWriter(pool);
     // The first signal goes alone; the next two wait for it and share the second statement, which fails.
     const [first, ...failed] = await Promise.allSettled([writer.write(newSignal()), writer.write(newSignal()), writer.write(newSignal())]);

@@ -92,3 +92,63 @@ describe('startSignalWatch: usual intervals from the whole window now and then, 
     }
   });
 });
+
+describe('startSignalWatch: a clock set back, and a refresh that fails', function () {
+  this.timeout(30_000);
+
+  it('learns usual intervals again at the first run after the clock went back, not rhythmRefreshMs after it', async () => {
+    const base = Date.now();
+    const { pool, watch, clock, close } = await startWatchAt(base);
+    try {
+      await insertHistory(pool, 'steady', 10, 5 * MINUTE, base - 30 * MINUTE);
+      await watch.runOnce();
+      assert.equal((await activity(pool)).steady!.usual, 300);
+      // The clock is stepped back an hour; the strategy's rhythm changed, and a new one started.
+      await insertHistory(pool, 'steady', 20, MINUTE, base - 10 * MINUTE);
+      await insertHistory(pool, 'fresh', 6, 2 * MINUTE, base - 11 * MINUTE);
+      clock.now = base - 60 * MINUTE + 10_000;
+      await watch.runOnce();
+      const seen = await activity(pool);
+      assert.equal(seen.steady!.usual, 60, 'learned again at once');
+      assert.equal(seen.fresh!.usual, 120);
+    } finally {
+      await close();
+    }
+  });
+
+  it('moves last alert times on when learning usual intervals fails, and counts the failure', async () => {
+    const base = Date.now();
+    const db = await createTestDatabase();
+    const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 5_000, logger: pino({ level: 'silent' }) });
+    const clock = { now: base };
+    let errors = 0;
+    const watch = startSignalWatch({
+      pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, logger: pino({ level: 'silent' }), now: () => clock.now, onError: () => (errors += 1),
+    });
+    try {
+      await insertHistory(pool, 'steady', 10, 5 * MINUTE, base - 30 * MINUTE);
+      await watch.runOnce();
+      // From now on, the full refresh (which rewrites usual intervals) fails, as one past its statement timeout would.
+      await pool.query(`
+        CREATE FUNCTION refuse_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'refresh refused by the test'; END $$;
+        CREATE TRIGGER refuse_refresh BEFORE UPDATE ON strategy_activity FOR EACH ROW
+          WHEN (NEW.refreshed_at IS DISTINCT FROM OLD.refreshed_at) EXECUTE FUNCTION refuse_refresh();`);
+      await insertSignalAt(pool, 'steady', new Date(base + 70 * MINUTE));
+      clock.now = base + 71 * MINUTE;
+      await watch.runOnce();
+      assert.equal((await activity(pool)).steady!.last, base + 70 * MINUTE, 'the last alert time moved on');
+      assert.equal(errors, 1);
+      // The refresh is tried again at the next run, and the times keep moving.
+      await insertSignalAt(pool, 'steady', new Date(base + 71 * MINUTE + 30_000));
+      clock.now = base + 72 * MINUTE;
+      await watch.runOnce();
+      assert.equal((await activity(pool)).steady!.last, base + 71 * MINUTE + 30_000);
+      assert.equal(errors, 2);
+    } finally {
+      await watch.stop();
+      await pool.end();
+      await db.drop();
+    }
+  });
+});

@@ -62,6 +62,8 @@ export function logFault(error: WebhookError, body: ErrorBody, log: { error(fiel
     log.error({ err: error.cause ?? error, errorId }, 'internal error');
   } else if (error.code === 'WH_ERR_UNAVAILABLE') {
     log.error({ err: error.cause ?? error }, 'database unavailable; answered 503');
+  } else if (error.code === 'WH_ERR_OUTCOME_UNKNOWN') {
+    log.error({ err: error.cause ?? error, details: error.details }, 'whether the signal was stored is unknown; answered 503');
   }
 }
 

@@ -44,11 +44,24 @@ export function startSignalWatch(options: SignalWatchOptions): { stop(): Promise
       try {
         const at = now();
         const gaps = await detectPositionGaps(options.pool, { lookbackMs: options.lookbackMs, now: new Date(at) });
-        if (lastRunAt === undefined || at - lastRhythmAt >= options.rhythmRefreshMs) {
-          await refreshStrategyActivity(options.pool, { lookbackMs: options.lookbackMs, now: new Date(at) });
-          lastRhythmAt = at;
+        // A clock set back (NTP stepping a clock that ran ahead, a restored VM) would otherwise put the next
+        // refresh off by as long as it went back, and strategies seen meanwhile would have no usual interval.
+        const previous = lastRunAt;
+        if (previous === undefined || at < previous || at - lastRhythmAt >= options.rhythmRefreshMs) {
+          try {
+            await refreshStrategyActivity(options.pool, { lookbackMs: options.lookbackMs, now: new Date(at) });
+            lastRhythmAt = at;
+          } catch (err) {
+            // Last alert times must still move: a refresh that keeps failing (past the statement timeout over a
+            // large week) would otherwise freeze them, and every strategy would look silent. The refresh is tried
+            // again at the next run.
+            if (previous === undefined) throw err;
+            options.onError?.();
+            options.logger.warn({ err: toError(err) }, 'signal watch: learning usual intervals failed; last alert times moved on, learning again next run');
+            await touchStrategyActivity(options.pool, { since: new Date(Math.min(previous, at) - TOUCH_OVERLAP_MS) });
+          }
         } else {
-          await touchStrategyActivity(options.pool, { since: new Date(lastRunAt - TOUCH_OVERLAP_MS) });
+          await touchStrategyActivity(options.pool, { since: new Date(previous - TOUCH_OVERLAP_MS) });
         }
         lastRunAt = at;
         if (gaps.opened > 0 || gaps.closed > 0) options.logger.warn({ ...gaps }, 'position gaps changed: alerts missing from TradingView (see GET /api/monitoring/gaps)');

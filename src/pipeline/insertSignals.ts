@@ -1,4 +1,5 @@
 import type { Pool } from '../db/makePool.js';
+import { queryKnowingOutcome } from '../db/queryKnowingOutcome.js';
 import { EXECUTE_SIGNAL_TASK, makeExecuteSignalPayload } from '../domain/executeSignalJob.js';
 import type { Signal } from '../domain/types.js';
 import type { DedupeKey } from './makeDedupeKey.js';
@@ -96,8 +97,12 @@ function toRow(s: NewSignal, ord: number) {
  */
 export const INSERT_SIGNALS_STATEMENT = 'tv_insert_signals';
 
-/** Returns the ids of the signals inserted; the others were duplicates. */
+/**
+ * Returns the ids of the signals inserted; the others were duplicates. Rejects with OutcomeUnknownError when the
+ * statement may have committed although it failed (see queryKnowingOutcome); any other rejection means nothing was
+ * stored.
+ */
 export async function insertSignals(pool: Pool, signals: NewSignal[]): Promise<Set<string>> {
-  const result = await pool.query({ name: INSERT_SIGNALS_STATEMENT, text: SQL, values: [JSON.stringify(signals.map(toRow)), EXECUTE_SIGNAL_TASK] });
+  const result = await queryKnowingOutcome<{ id: string }>(pool, { name: INSERT_SIGNALS_STATEMENT, text: SQL, values: [JSON.stringify(signals.map(toRow)), EXECUTE_SIGNAL_TASK] });
   return new Set(result.rows.map((r: { id: string }) => r.id));
 }

@@ -1,12 +1,15 @@
 import type { Pool } from '../db/makePool.js';
+import { OutcomeUnknownError } from '../db/queryKnowingOutcome.js';
 import { sqlStateOf } from '../db/sqlStateOf.js';
 import { toError } from '../domain/errors.js';
 import { insertSignals, type NewSignal } from './insertSignals.js';
+import { settleUnknownBatch } from './settleUnknownBatch.js';
 
 export interface SignalWriter {
   /**
    * Resolves once the signal (and its job) is committed, or is known to be a duplicate. Rejects with
-   * SignalWriterOverloaded, before anything is written, when the signal would wait too long for its batch.
+   * SignalWriterOverloaded, before anything is written, when the signal would wait too long for its batch; with
+   * OutcomeUnknownError when whether it was stored could not be found out; otherwise, nothing of it was stored.
    */
   write(signal: NewSignal): Promise<{ inserted: boolean }>;
   /** Signals waiting for a batch, plus those being written. */
@@ -28,9 +31,17 @@ export interface SignalWriterOptions {
    * without being written. 0 = no bound (only maxWaiting).
    */
   maxQueueDelayMs?: number;
+  /**
+   * How long to spend at most finding out what became of a batch whose statement failed without an answer from
+   * Postgres saying it rolled back (settleUnknownBatch): 500 ms unless given. With DB_TIMEOUT_MS at its default
+   * (2,000) and the client's 250 ms grace, an answer still leaves before TradingView's 3 s timeout.
+   */
+  outcomeCheckMs?: number;
   /** Clock (ms, monotonic), for tests. */
   now?: () => number;
 }
+
+export const DEFAULT_OUTCOME_CHECK_MS = 500;
 
 /**
  * One statement in flight (SIGNAL_BATCHES_IN_FLIGHT): signals that arrive meanwhile wait for it and share the next.
@@ -104,8 +115,27 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
         for (const w of batch) (await writeBatch([w]))();
         return () => undefined;
       }
+      if (err instanceof OutcomeUnknownError) return settle(batch, err);
       return refusing(batch, err);
     }
+  }
+
+  /**
+   * A batch that may have committed: its signals are answered by what became of it, once that is known, so that a
+   * 503 never stands for a signal that was stored and will be executed (seen when the commit outlasted the
+   * client's bound). Still unknown within outcomeCheckMs, they are refused with the OutcomeUnknownError itself.
+   */
+  async function settle(batch: Waiter[], err: OutcomeUnknownError): Promise<() => void> {
+    let stored: Set<string>;
+    try {
+      stored = await settleUnknownBatch(pool, err, batch.map((w) => w.signal.id), options.outcomeCheckMs ?? DEFAULT_OUTCOME_CHECK_MS);
+    } catch {
+      return refusing(batch, err);
+    }
+    if (stored.size === 0) return refusing(batch, new Error('the statement did not commit (checked once its session had ended)', { cause: err }));
+    return () => {
+      for (const w of batch) w.resolve({ inserted: stored.has(w.signal.id) });
+    };
   }
 
   /** Refuses, unwritten, the signals at the front that have waited past the bound. */

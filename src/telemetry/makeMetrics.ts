@@ -24,7 +24,8 @@ export type InstrumentationComponent = (typeof INSTRUMENTATION_COMPONENTS)[numbe
 const KNOWN_LABELS = {
   requests: [
     { status: 'success', code: 'accepted' }, { status: 'success', code: 'duplicate' }, { status: 'success', code: 'declined' },
-    { status: 'failed', code: 'WH_ERR_UNAVAILABLE' }, { status: 'failed', code: 'WH_ERR_INTERNAL' },
+    { status: 'failed', code: 'WH_ERR_UNAVAILABLE' }, { status: 'failed', code: 'WH_ERR_OUTCOME_UNKNOWN' },
+    { status: 'failed', code: 'WH_ERR_INTERNAL' },
   ],
   declines: ['stale_alert', 'symbol_not_allowed', 'quantity_above_limit', 'notional_above_limit'].map((reason) => ({ reason })),
   executions: [

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { pino } from 'pino';
+import { makePool } from '../src/db/makePool.js';
+import { OutcomeUnknownError, provesRollback, queryKnowingOutcome } from '../src/db/queryKnowingOutcome.js';
+import { waitForBackendExit } from '../src/db/waitForBackendExit.js';
+import { detectPositionGaps } from '../src/monitoring/detectPositionGaps.js';
+import { adminUrl, createTestDatabase } from './support/testDatabase.js';
+import { alert, startTestService, type TestService } from './support/startTestService.js';
+import { countJobs } from './support/jobQueue.js';
+import { waitFor } from './support/waitFor.js';
+
+const logger = pino({ level: 'silent' });
+
+/**
+ * Postgres's statement_timeout ends with the statement; the commit after it runs with no timer. A commit that waits
+ * (here for a synchronous standby that does not exist, as a slow fsync or a standby that went away would make it
+ * wait) outlasts the service's own bound on the statement, DB_TIMEOUT_MS + 250 ms.
+ */
+async function withMissingStandby<T>(run: () => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  try {
+    await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'tvw_no_such_standby'");
+    await admin.query('SELECT pg_reload_conf()');
+    return await run();
+  } finally {
+    await admin.query('ALTER SYSTEM RESET synchronous_standby_names');
+    await admin.query('SELECT pg_reload_conf()');
+    await admin.end();
+  }
+}
+
+/** The webhook's record, once the sink has written it. */
+async function recordOf(svc: TestService, webhookId: string): Promise<any> {
+  return waitFor(async () => {
+    const res = await svc.api(`/api/webhooks/${webhookId}`);
+    return res.status === 200 ? res.body : undefined;
+  }, { timeoutMs: 5_000, what: `the record of ${webhookId}` });
+}
+
+async function storedSignals(svc: TestService, webhookId: string): Promise<number> {
+  return (await svc.pool.query('SELECT count(*)::int AS n FROM signals WHERE webhook_id = $1', [webhookId])).rows[0].n;
+}
+
+describe('signal writer: a commit that outlasts the client bound', function () {
+  this.timeout(30_000);
+
+  it('answers 200 accepted when the commit went through after the client\'s bound (it used to be answered 503, then executed)', async () => {
+    const svc = await startTestService({ DB_TIMEOUT_MS: '300' });
+    try {
+      const res = await withMissingStandby(() => svc.post(alert({ price: 31337 })));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.status, 'accepted');
+      assert.equal(await storedSignals(svc, res.body.webhookId), 1);
+      assert.equal(await countJobs(svc.pool, res.body.signalId), 1, 'the accepted signal has its job');
+      const detail = await recordOf(svc, res.body.webhookId);
+      assert.equal(detail.webhook.status, 'success');
+      assert.equal(detail.webhook.outcome, 'accepted');
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('answers 503 WH_ERR_OUTCOME_UNKNOWN, naming the signal, when the session cannot be ended in time', async function () {
+    if (process.env.TEST_DATABASE_URL) this.skip(); // the backend must be a process on this host, to be stopped
+    const svc = await startTestService({ DB_TIMEOUT_MS: '300' });
+    let stopped: number | undefined;
+    try {
+      const res = await withMissingStandby(async () => {
+        const answer = svc.post(alert({ price: 27182 }));
+        // The writer's session, waiting for the standby at its commit: stopped, it cannot end when asked to.
+        const watcher = new pg.Client({ connectionString: adminUrl() });
+        await watcher.connect();
+        try {
+          stopped = await waitFor(async () => {
+            const { rows } = await watcher.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND datname = $1", [svc.db.name]);
+            return rows[0]?.pid;
+          }, { timeoutMs: 5_000, what: 'a commit waiting for the standby' });
+        } finally {
+          await watcher.end();
+        }
+        process.kill(stopped!, 'SIGSTOP');
+        return answer;
+      });
+      assert.equal(res.status, 503);
+      assert.equal(res.body.error.code, 'WH_ERR_OUTCOME_UNKNOWN');
+      assert.match(res.body.error.message, /may have been/);
+      assert.match(res.body.error.details.signalId, /^[0-9a-f-]{36}$/);
+      process.kill(stopped!, 'SIGCONT');
+      stopped = undefined;
+      // Whatever became of it, the resend is answered by it: a duplicate of the stored signal, or stored now.
+      await waitFor(async () => (await svc.pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'SyncRep'")).rows[0].n === 0, { timeoutMs: 5_000, what: 'the stopped session to end' });
+      const resend = await svc.post(alert({ price: 27182 }));
+      assert.equal(resend.status, 200);
+      assert.equal(await storedSignals(svc, res.body.webhookId) + await storedSignals(svc, resend.body.webhookId), 1, 'stored once');
+      if (resend.body.status === 'duplicate') assert.equal(resend.body.signalId, res.body.error.details.signalId);
+      else assert.equal(resend.body.status, 'accepted');
+      const detail = await recordOf(svc, res.body.webhookId);
+      assert.equal(detail.webhook.status, 'failed');
+      assert.equal(detail.webhook.errorCode, 'WH_ERR_OUTCOME_UNKNOWN');
+    } finally {
+      if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
+      await svc.close();
+    }
+  });
+});
+
+describe('queryKnowingOutcome', () => {
+  it('an error from Postgres about the statement proves it rolled back; no answer, or the session ended, does not', async () => {
+    const db = await createTestDatabase();
+    const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 2000, logger });
+    try {
+      const refused = await queryKnowingOutcome(pool, { text: 'SELECT 1/0' }).catch((err: unknown) => err);
+      assert.ok(refused instanceof pg.DatabaseError && provesRollback(refused), 'division by zero is rolled back');
+      assert.ok(!(refused instanceof OutcomeUnknownError));
+      const ended = await queryKnowingOutcome(pool, { text: 'SELECT pg_terminate_backend(pg_backend_pid())' }).catch((err: unknown) => err);
+      assert.ok(ended instanceof OutcomeUnknownError, `a session ended under the statement: ${String(ended)}`);
+      assert.equal(typeof ended.backendPid, 'number');
+      assert.equal(provesRollback(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), false);
+      assert.equal(provesRollback(new Error('Query read timeout')), false);
+      assert.equal((await queryKnowingOutcome<{ n: number }>(pool, { text: 'SELECT 1 AS n' })).rows[0]!.n, 1);
+    } finally {
+      await pool.end();
+      await db.drop();
+    }
+  });
+});
+
+describe('waitForBackendExit', () => {
+  it('a role without privileges ends its own session and waits until it is gone', async () => {
+    const db = await createTestDatabase();
+    const role = `tvw_plain_${process.pid}`;
+    const admin = new pg.Client({ connectionString: adminUrl() });
+    await admin.connect();
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'plain-password-0123'`);
+    const url = Object.assign(new URL(db.url), { username: role, password: 'plain-password-0123' }).toString();
+    const pool = makePool({ connectionString: url, max: 2, timeoutMs: 2000, logger });
+    const victim = new pg.Client({ connectionString: url });
+    victim.on('error', () => undefined);
+    try {
+      await victim.connect();
+      const pid = (await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const sleeping = victim.query('SELECT pg_sleep(30)').catch((err: unknown) => err);
+      await waitForBackendExit(pool, pid, performance.now() + 5_000);
+      assert.equal((await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n, 0);
+      assert.ok((await sleeping) instanceof Error, 'the ended session\'s statement failed');
+      // A session already gone is only looked for.
+      await waitForBackendExit(pool, pid, performance.now() + 1_000);
+    } finally {
+      await victim.end().catch(() => undefined);
+      await pool.end();
+      await db.drop();
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    }
+  });
+});
+
+describe('detectPositionGaps: a session that stopped answering', () => {
+  it('is closed, not handed back: the pool\'s next query (a signal batch\'s) runs on a fresh session at once', async function () {
+    if (process.env.TEST_DATABASE_URL) this.skip(); // the backend must be a process on this host, to be stopped
+    const db = await createTestDatabase();
+    const pool = makePool({ connectionString: db.url, max: 1, timeoutMs: 300, logger });
+    let stopped: number | undefined;
+    try {
+      stopped = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      process.kill(stopped, 'SIGSTOP');
+      await assert.rejects(detectPositionGaps(pool, { lookbackMs: 60_000 }), /timeout/i);
+      const started = performance.now();
+      const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      assert.notEqual(rows[0]!.pid, stopped, 'a fresh session');
+      assert.ok(performance.now() - started < 300, 'not after waiting on the stopped one');
+    } finally {
+      if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
+      await pool.end();
+      await db.drop();
+    }
+  });
+});
