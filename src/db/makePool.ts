@@ -18,6 +18,15 @@ export type Pool = pg.Pool;
 export const CLIENT_TIMEOUT_GRACE_MS = 250;
 
 /**
+ * Idle time after which a connection sends TCP keepalive probes. The request pool keeps a connection open through
+ * quiet spells (`minOpen`), and a NAT, firewall or load balancer between the service and Postgres forgets an idle
+ * flow silently (AWS's NAT gateway after 350 s, Azure's load balancer after 4 minutes): the first alert after a
+ * quiet spell would be written into a connection that leads nowhere, wait out DB_TIMEOUT_MS and be answered 503. A
+ * probe every 30 s of quiet keeps the flow known, and a connection whose peer is gone fails and is replaced.
+ */
+export const KEEPALIVE_IDLE_MS = 30_000;
+
+/**
  * The request-path pool. Every query is bounded three ways by `timeoutMs`: getting a connection, the
  * server-side statement timeout, and a client-side query timeout `CLIENT_TIMEOUT_GRACE_MS` later (for a server
  * that vanished, the one case where whether a statement committed is unknown).
@@ -48,6 +57,8 @@ export function makePool(options: {
     statement_timeout: options.timeoutMs,
     query_timeout: options.timeoutMs + CLIENT_TIMEOUT_GRACE_MS,
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     application_name: options.applicationName ?? 'tv-webhook',
     ...(options.asynchronousCommit ? { options: '-c synchronous_commit=off' } : {}),
   });
