@@ -61,6 +61,8 @@ describe('signal writer: batches signals and their jobs, one statement per batch
       sent.then(() => (atOnce -= 1), () => (atOnce -= 1));
       return sent;
     });
+    // Two connections open beforehand: a batch that had to open one would start after the other had finished.
+    await Promise.all([pool.query('SELECT pg_sleep(0.05)'), pool.query('SELECT pg_sleep(0.05)')]);
     const writeAll = async (writer: ReturnType<typeof makeSignalWriter>) => {
       most = 0;
       const results = await Promise.all(Array.from({ length: 40 }, (_, i) => writer.write(newSignal({ price: i + 1 }))));

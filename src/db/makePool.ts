@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { PidCheckedClient } from './backendPid.js';
 import type { Logger } from 'pino';
 
 // NUMERIC arrives as a string by default; our numeric columns hold prices and quantities that fit a double.
@@ -50,6 +51,8 @@ export function makePool(options: {
   idleTimeoutMs?: number;
 }): Pool {
   const pool = new pg.Pool({
+    // Verifies each connection's session pid (backendPid.ts), for queryKnowingOutcome.
+    Client: PidCheckedClient,
     connectionString: options.connectionString,
     max: options.max,
     min: Math.min(options.minOpen ?? 0, options.max),
@@ -66,9 +69,9 @@ export function makePool(options: {
   pool.on('error', (err) => options.logger.warn({ err, pool: name }, 'idle database client failed; it will be replaced'));
   // A client in use whose session ends between two queries emits 'error' itself: unheard, that is an uncaught
   // exception (the process would die). graphile-worker 0.18 also warns on stderr about a pool without this.
-  pool.on('connect', (client) =>
-    client.on('error', (err) => options.logger.warn({ err, pool: name }, 'database client in use lost its connection; it will be replaced')),
-  );
+  pool.on('connect', (client) => {
+    client.on('error', (err) => options.logger.warn({ err, pool: name }, 'database client in use lost its connection; it will be replaced'));
+  });
   return pool;
 }
 

@@ -56,6 +56,8 @@ export function startSignalWatch(options: SignalWatchOptions): { stop(): Promise
             // large week) would otherwise freeze them, and every strategy would look silent. The refresh is tried
             // again at the next run.
             if (previous === undefined) throw err;
+            // Due again at the next run, even when the clock went back (lastRhythmAt would be in the future).
+            lastRhythmAt = -Infinity;
             options.onError?.();
             options.logger.warn({ err: toError(err) }, 'signal watch: learning usual intervals failed; last alert times moved on, learning again next run');
             await touchStrategyActivity(options.pool, { since: new Date(Math.min(previous, at) - TOUCH_OVERLAP_MS) });

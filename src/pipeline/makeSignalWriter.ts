@@ -33,8 +33,8 @@ export interface SignalWriterOptions {
   maxQueueDelayMs?: number;
   /**
    * How long to spend at most finding out what became of a batch whose statement failed without an answer from
-   * Postgres saying it rolled back (settleUnknownBatch): 500 ms unless given. With DB_TIMEOUT_MS at its default
-   * (2,000) and the client's 250 ms grace, an answer still leaves before TradingView's 3 s timeout.
+   * Postgres saying it rolled back (settleUnknownBatch): 500 ms unless given, and less when its oldest signal would
+   * otherwise be answered later than ANSWER_BY_MS after it arrived (at least MIN_OUTCOME_CHECK_MS).
    */
   outcomeCheckMs?: number;
   /** Clock (ms, monotonic), for tests. */
@@ -42,6 +42,13 @@ export interface SignalWriterOptions {
 }
 
 export const DEFAULT_OUTCOME_CHECK_MS = 500;
+/**
+ * TradingView waits 3 s for an answer. At the defaults a batch's oldest signal may have waited 250 ms for it
+ * (SIGNAL_MAX_QUEUE_DELAY_MS) and 2,250 ms for the client to give up on its statement: the outcome check gets what
+ * is left before 2.8 s, so that its answer still arrives in time.
+ */
+export const ANSWER_BY_MS = 2_800;
+export const MIN_OUTCOME_CHECK_MS = 100;
 
 /**
  * One statement in flight (SIGNAL_BATCHES_IN_FLIGHT): signals that arrive meanwhile wait for it and share the next.
@@ -128,7 +135,9 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
   async function settle(batch: Waiter[], err: OutcomeUnknownError): Promise<() => void> {
     let stored: Set<string>;
     try {
-      stored = await settleUnknownBatch(pool, err, batch.map((w) => w.signal.id), options.outcomeCheckMs ?? DEFAULT_OUTCOME_CHECK_MS);
+      const waited = now() - Math.min(...batch.map((w) => w.enqueuedAt));
+      const budget = Math.max(MIN_OUTCOME_CHECK_MS, Math.min(options.outcomeCheckMs ?? DEFAULT_OUTCOME_CHECK_MS, ANSWER_BY_MS - waited));
+      stored = await settleUnknownBatch(pool, err, batch.map((w) => w.signal.id), budget);
     } catch {
       return refusing(batch, err);
     }
