@@ -145,6 +145,13 @@ describe('startSignalWatch: a clock set back, and a refresh that fails', functio
       await watch.runOnce();
       assert.equal((await activity(pool)).steady!.last, base + 71 * MINUTE + 30_000);
       assert.equal(errors, 2);
+      // The clock goes back an hour and the refresh fails again: it is still tried at the run after.
+      clock.now = base + 12 * MINUTE;
+      await watch.runOnce();
+      assert.equal(errors, 3);
+      clock.now = base + 13 * MINUTE;
+      await watch.runOnce();
+      assert.equal(errors, 4, 'the refresh was tried again, not put off until the clock is back where it was');
     } finally {
       await watch.stop();
       await pool.end();
