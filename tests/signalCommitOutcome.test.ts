@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import pg from 'pg';
 import { pino } from 'pino';
 import { makePool } from '../src/db/makePool.js';
@@ -227,6 +228,37 @@ describe('settleUnknownBatch: a session it cannot identify (a pooler in between)
     } finally {
       await direct.end();
       await pooled.end();
+      await db.drop();
+    }
+  });
+});
+
+describe('makePool: a connection that fails while its pid is checked', () => {
+  it('is not lent, and its error reaches the borrower instead of crashing the process', async () => {
+    const db = await createTestDatabase();
+    const target = new URL(db.url);
+    // A proxy that passes the handshake and cuts the connection at the pid check, as a reset or a pool timeout would.
+    const proxy = net.createServer((downstream) => {
+      const upstream = net.connect(Number(target.port), target.hostname);
+      upstream.on('error', () => downstream.destroy());
+      downstream.on('error', () => upstream.destroy());
+      upstream.pipe(downstream);
+      downstream.on('data', (chunk: Buffer) => {
+        if (chunk.includes('pg_backend_pid')) {
+          upstream.destroy();
+          downstream.destroy();
+        } else upstream.write(chunk);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = Object.assign(new URL(db.url), { hostname: '127.0.0.1', port: String((proxy.address() as net.AddressInfo).port) }).toString();
+    const pool = makePool({ connectionString: url, max: 1, timeoutMs: 2000, logger });
+    try {
+      await assert.rejects(pool.query('SELECT 1'), /terminated|closed|ECONNRESET|EPIPE/i);
+      assert.equal(pool.totalCount, 0, 'the failed connection was not kept');
+    } finally {
+      await pool.end();
+      proxy.close();
       await db.drop();
     }
   });

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { PidCheckedClient } from './backendPid.js';
+import { verifyBackendPid } from './backendPid.js';
 import type { Logger } from 'pino';
 
 // NUMERIC arrives as a string by default; our numeric columns hold prices and quantities that fit a double.
@@ -51,8 +51,8 @@ export function makePool(options: {
   idleTimeoutMs?: number;
 }): Pool {
   const pool = new pg.Pool({
-    // Verifies each connection's session pid (backendPid.ts), for queryKnowingOutcome.
-    Client: PidCheckedClient,
+    // Each new connection's session pid, checked before it is lent (backendPid.ts), for queryKnowingOutcome.
+    onConnect: verifyBackendPid,
     connectionString: options.connectionString,
     max: options.max,
     min: Math.min(options.minOpen ?? 0, options.max),

@@ -72,18 +72,27 @@ export function queryKnowingOutcome<R extends pg.QueryResultRow>(pool: Pool, que
           release();
           resolve(result);
         },
-        (err: unknown) => void settleFailure(client, release, err).then(reject),
+        (err: unknown) =>
+          void settleFailure(client, release, err).then(reject, (thrown: unknown) =>
+            // Not expected (settleFailure catches what it calls); should it throw, the caller must still get an answer,
+            // and one that claims nothing.
+            reject(new OutcomeUnknownError(`the statement's failure could not be classified: ${toError(thrown).message}`, null, { cause: err })),
+          ),
       );
     });
   });
 }
+
+/** How long a session whose error was in another language has to answer that it is still usable. */
+const PROBE_TIMEOUT_MS = 200;
 
 /** What a failed statement's rejection is: the error itself when it proves a rollback, else OutcomeUnknownError. */
 async function settleFailure(client: pg.PoolClient, release: (err?: Error | boolean) => void, err: unknown): Promise<unknown> {
   let proven = provesRollback(err);
   if (!proven && err instanceof pg.DatabaseError && !endsSession(err.code ?? '') && err.severity !== 'FATAL' && err.severity !== 'PANIC') {
     // A severity in another language: an ERROR leaves the session usable, a FATAL or PANIC does not.
-    proven = await client.query('SELECT 1').then(() => true, () => false);
+    // Briefly: the check of the outcome, if needed, comes after this and has its own budget.
+    proven = await client.query({ text: 'SELECT 1', query_timeout: PROBE_TIMEOUT_MS } as pg.QueryConfig).then(() => true, () => false);
   }
   const error = toError(err);
   const pid = verifiedBackendPid(client);
