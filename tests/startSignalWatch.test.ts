@@ -23,12 +23,12 @@ async function activity(pool: Pool): Promise<Record<string, Activity>> {
 }
 
 /** A watch on a fresh database whose clock the test moves; its timers stay an hour away, so every run is asked for. */
-async function startWatchAt(base: number) {
+async function startWatchAt(base: number, onError?: () => void) {
   const db = await createTestDatabase();
   const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 5_000, logger: pino({ level: 'silent' }) });
   const clock = { now: base };
   const watch = startSignalWatch({
-    pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, logger: pino({ level: 'silent' }), now: () => clock.now,
+    pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, logger: pino({ level: 'silent' }), now: () => clock.now, onError,
   });
   const close = async () => {
     await watch.stop();
@@ -118,13 +118,8 @@ describe('startSignalWatch: a clock set back, and a refresh that fails', functio
 
   it('moves last alert times on when learning usual intervals fails, and counts the failure', async () => {
     const base = Date.now();
-    const db = await createTestDatabase();
-    const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 5_000, logger: pino({ level: 'silent' }) });
-    const clock = { now: base };
     let errors = 0;
-    const watch = startSignalWatch({
-      pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, logger: pino({ level: 'silent' }), now: () => clock.now, onError: () => (errors += 1),
-    });
+    const { pool, watch, clock, close } = await startWatchAt(base, () => (errors += 1));
     try {
       await insertHistory(pool, 'steady', 10, 5 * MINUTE, base - 30 * MINUTE);
       await watch.runOnce();
@@ -153,9 +148,7 @@ describe('startSignalWatch: a clock set back, and a refresh that fails', functio
       await watch.runOnce();
       assert.equal(errors, 4, 'the refresh was tried again, not put off until the clock is back where it was');
     } finally {
-      await watch.stop();
-      await pool.end();
-      await db.drop();
+      await close();
     }
   });
 });
