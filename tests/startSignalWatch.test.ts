@@ -152,3 +152,28 @@ describe('startSignalWatch: a clock set back, and a refresh that fails', functio
     }
   });
 });
+
+describe('startSignalWatch: gap detection and the strategies\' rhythm fail apart', function () {
+  this.timeout(30_000);
+
+  it('moves last alert times on while gap detection fails, and counts that failure', async () => {
+    const base = Date.now();
+    let errors = 0;
+    const { pool, watch, clock, close } = await startWatchAt(base, () => (errors += 1));
+    try {
+      await insertHistory(pool, 'steady', 3, 5 * MINUTE, base - 10 * MINUTE);
+      // Gap detection's table gone (as any failure of its statement): the rest of the run goes on.
+      await pool.query('ALTER TABLE position_gaps RENAME TO position_gaps_elsewhere');
+      await watch.runOnce();
+      assert.equal((await activity(pool)).steady!.last, base - 10 * MINUTE);
+      assert.equal(errors, 1);
+      await insertSignalAt(pool, 'steady', new Date(base + 4 * MINUTE));
+      clock.now = base + 5 * MINUTE;
+      await watch.runOnce();
+      assert.equal((await activity(pool)).steady!.last, base + 4 * MINUTE);
+      assert.equal(errors, 2);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -30,7 +30,8 @@ export interface SignalWatchOptions {
 /**
  * The periodic job that reads the signals for what did not arrive: position gaps (missed alerts) and each
  * strategy's rhythm (silence). It runs off the request path, first a second after start, then every
- * `intervalMs`; a run that fails is logged and counted, and the next one tries again. The first run, and one
+ * `intervalMs`; a part of a run that fails (the gaps, the rhythm) is logged and counted, the other part still runs, and
+ * the next run tries again. The first run, and one
  * every `rhythmRefreshMs`, learns usual intervals from the whole window; the others read only the signals since
  * the run before (TOUCH_OVERLAP_MS earlier).
  */
@@ -39,37 +40,57 @@ export function startSignalWatch(options: SignalWatchOptions): { stop(): Promise
   let running: Promise<void> | undefined;
   let lastRunAt: number | undefined;
   let lastRhythmAt = -Infinity;
+  /** A failed part of a run: logged and counted; the next run tries again. */
+  const report = (err: unknown, what: string) => {
+    options.onError?.();
+    options.logger.warn({ err: toError(err) }, `signal watch: ${what} failed; will try again`);
+  };
+
+  /** Position gaps. Its own failure stops nothing else: the strategies' rhythm is read all the same. */
+  async function watchGaps(at: number): Promise<void> {
+    try {
+      const gaps = await detectPositionGaps(options.pool, { lookbackMs: options.lookbackMs, now: new Date(at) });
+      if (gaps.opened > 0 || gaps.closed > 0) options.logger.warn({ ...gaps }, 'position gaps changed: alerts missing from TradingView (see GET /api/monitoring/gaps)');
+    } catch (err) {
+      report(err, 'position gap detection');
+    }
+  }
+
+  /** Each strategy's last alert time, and now and then its usual interval. */
+  async function watchRhythm(at: number): Promise<void> {
+    // A clock set back (NTP stepping a clock that ran ahead, a restored VM) would otherwise put the next
+    // refresh off by as long as it went back, and strategies seen meanwhile would have no usual interval.
+    const previous = lastRunAt;
+    try {
+      if (previous === undefined || at < previous || at - lastRhythmAt >= options.rhythmRefreshMs) {
+        try {
+          await refreshStrategyActivity(options.pool, { lookbackMs: options.lookbackMs, now: new Date(at) });
+          lastRhythmAt = at;
+        } catch (err) {
+          // Last alert times must still move: a refresh that keeps failing (past the statement timeout over a
+          // large week) would otherwise freeze them, and every strategy would look silent. The refresh is tried
+          // again at the next run.
+          if (previous === undefined) throw err;
+          // Due again at the next run, even when the clock went back (lastRhythmAt would be in the future).
+          lastRhythmAt = -Infinity;
+          report(err, 'learning usual intervals (last alert times moved on)');
+          await touchStrategyActivity(options.pool, { since: new Date(Math.min(previous, at) - TOUCH_OVERLAP_MS) });
+        }
+      } else {
+        await touchStrategyActivity(options.pool, { since: new Date(previous - TOUCH_OVERLAP_MS) });
+      }
+      lastRunAt = at;
+    } catch (err) {
+      report(err, 'reading the strategies\' rhythm');
+    }
+  }
+
   const run = () => {
     running ??= (async () => {
       try {
         const at = now();
-        const gaps = await detectPositionGaps(options.pool, { lookbackMs: options.lookbackMs, now: new Date(at) });
-        // A clock set back (NTP stepping a clock that ran ahead, a restored VM) would otherwise put the next
-        // refresh off by as long as it went back, and strategies seen meanwhile would have no usual interval.
-        const previous = lastRunAt;
-        if (previous === undefined || at < previous || at - lastRhythmAt >= options.rhythmRefreshMs) {
-          try {
-            await refreshStrategyActivity(options.pool, { lookbackMs: options.lookbackMs, now: new Date(at) });
-            lastRhythmAt = at;
-          } catch (err) {
-            // Last alert times must still move: a refresh that keeps failing (past the statement timeout over a
-            // large week) would otherwise freeze them, and every strategy would look silent. The refresh is tried
-            // again at the next run.
-            if (previous === undefined) throw err;
-            // Due again at the next run, even when the clock went back (lastRhythmAt would be in the future).
-            lastRhythmAt = -Infinity;
-            options.onError?.();
-            options.logger.warn({ err: toError(err) }, 'signal watch: learning usual intervals failed; last alert times moved on, learning again next run');
-            await touchStrategyActivity(options.pool, { since: new Date(Math.min(previous, at) - TOUCH_OVERLAP_MS) });
-          }
-        } else {
-          await touchStrategyActivity(options.pool, { since: new Date(previous - TOUCH_OVERLAP_MS) });
-        }
-        lastRunAt = at;
-        if (gaps.opened > 0 || gaps.closed > 0) options.logger.warn({ ...gaps }, 'position gaps changed: alerts missing from TradingView (see GET /api/monitoring/gaps)');
-      } catch (err) {
-        options.onError?.();
-        options.logger.warn({ err: toError(err) }, 'signal watch run failed; will try again');
+        await watchGaps(at);
+        await watchRhythm(at);
       } finally {
         running = undefined;
       }
