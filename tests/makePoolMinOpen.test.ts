@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { pino } from 'pino';
 import { makePool, type Pool } from '../src/db/makePool.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
+import { withTestPool } from './support/withTestPool.js';
 
 /**
  * The request pool keeps a connection open through a quiet spell (startService: `minOpen: 1`): a query after it
@@ -75,9 +76,7 @@ async function keepaliveTimer(localPort: number, remotePort: number): Promise<{ 
 
 describe('makePool: TCP keepalive', () => {
   it('an idle connection of the pool has the kernel\'s keepalive timer running (a NAT between forgets no flow)', async () => {
-    const db = await createTestDatabase();
-    const pool = makePool({ connectionString: db.url, max: 1, timeoutMs: 5_000, logger: pino({ level: 'silent' }), minOpen: 1 });
-    try {
+    await withTestPool({ max: 1, timeoutMs: 5_000, minOpen: 1 }, async (pool) => {
       const client = await pool.connect();
       const socket = (client as unknown as { connection: { stream: import('node:net').Socket } }).connection.stream;
       client.release();
@@ -89,9 +88,6 @@ describe('makePool: TCP keepalive', () => {
       }
       assert.ok(timer, 'the connection is in /proc/net/tcp');
       assert.equal(timer.active, 2, 'the keepalive timer runs on the idle connection');
-    } finally {
-      await pool.end();
-      await db.drop();
-    }
+    });
   });
 });

@@ -3,28 +3,17 @@ import net from 'node:net';
 import pg from 'pg';
 import { pino } from 'pino';
 import { verifiedBackendPid, verifyBackendPid } from '../src/db/backendPid.js';
-import { makePool, type Pool } from '../src/db/makePool.js';
+import { makePool } from '../src/db/makePool.js';
 import { OutcomeUnknownError, provesRollback, queryKnowingOutcome } from '../src/db/queryKnowingOutcome.js';
 import { waitForBackendExit } from '../src/db/waitForBackendExit.js';
 import { detectPositionGaps } from '../src/monitoring/detectPositionGaps.js';
 import { insertSignals } from '../src/pipeline/insertSignals.js';
 import { settleUnknownBatch } from '../src/pipeline/settleUnknownBatch.js';
 import { newSignal } from './support/newSignal.js';
-import { adminUrl, createTestDatabase, type TestDatabase } from './support/testDatabase.js';
+import { adminUrl, createTestDatabase } from './support/testDatabase.js';
+import { withTestPool } from './support/withTestPool.js';
 
 const logger = pino({ level: 'silent' });
-
-/** A fresh database and a pool on it, for `run`; both gone after. */
-async function withPool<T>(options: { max: number; timeoutMs: number }, run: (pool: Pool, db: TestDatabase) => Promise<T>): Promise<T> {
-  const db = await createTestDatabase();
-  const pool = makePool({ connectionString: db.url, ...options, logger });
-  try {
-    return await run(pool, db);
-  } finally {
-    await pool.end();
-    await db.drop();
-  }
-}
 
 /**
  * The parts under the signal writer's handling of a statement whose outcome is unknown (see
@@ -33,7 +22,7 @@ async function withPool<T>(options: { max: number; timeoutMs: number }, run: (po
  */
 describe('settleUnknownBatch: a session it cannot identify (a pooler in between)', () => {
   it('counts signals found as stored, and refuses to call signals not found unstored', async () => {
-    await withPool({ max: 2, timeoutMs: 2000 }, async (pool) => {
+    await withTestPool({ max: 2, timeoutMs: 2000 }, async (pool) => {
       const stored = newSignal();
       await insertSignals(pool, [stored]);
       const missing = newSignal();
@@ -107,7 +96,7 @@ describe('makePool: a connection that fails while its pid is checked', () => {
 
 describe('queryKnowingOutcome', () => {
   it('an error from Postgres about the statement proves it rolled back; no answer, or the session ended, does not', async () => {
-    await withPool({ max: 2, timeoutMs: 2000 }, async (pool) => {
+    await withTestPool({ max: 2, timeoutMs: 2000 }, async (pool) => {
       const refused = await queryKnowingOutcome(pool, { text: 'SELECT 1/0' }).catch((err: unknown) => err);
       assert.ok(refused instanceof pg.DatabaseError && provesRollback(refused), 'division by zero is rolled back');
       assert.ok(!(refused instanceof OutcomeUnknownError));
@@ -160,7 +149,7 @@ describe('waitForBackendExit', () => {
 describe('detectPositionGaps: a session that stopped answering', () => {
   it('is closed, not handed back: the pool\'s next query (a signal batch\'s) runs on a fresh session at once', async function () {
     if (process.env.TEST_DATABASE_URL) this.skip(); // the backend must be a process on this host, to be stopped
-    await withPool({ max: 1, timeoutMs: 300 }, async (pool) => {
+    await withTestPool({ max: 1, timeoutMs: 300 }, async (pool) => {
       let stopped: number | undefined;
       try {
         stopped = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
