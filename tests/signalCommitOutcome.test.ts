@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { pino } from 'pino';
 import { adminUrl } from './support/testDatabase.js';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 import { countJobs } from './support/jobQueue.js';
@@ -63,7 +64,9 @@ describe('signal writer: a commit that outlasts the client bound', function () {
 
   it('answers 503 WH_ERR_OUTCOME_UNKNOWN, naming the signal, when the session cannot be ended in time', async () => {
     // 1.5 s: time enough to find and stop the session before the client gives up (its commit waits for ever).
-    const svc = await startTestService({ DB_TIMEOUT_MS: '1500' });
+    const logged: Array<{ msg?: string; err?: { message?: string } }> = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const svc = await startTestService({ DB_TIMEOUT_MS: '1500' }, { logger });
     let stopped: number | undefined;
     try {
       const res = await withMissingStandby(async () => {
@@ -89,6 +92,9 @@ describe('signal writer: a commit that outlasts the client bound', function () {
       assert.equal(res.body.error.code, 'WH_ERR_OUTCOME_UNKNOWN');
       assert.match(res.body.error.message, /may have been/);
       assert.match(res.body.error.details.signalId, /^[0-9a-f-]{36}$/);
+      // The log says why it was unknown (the client gave up on the statement) and why it stayed so.
+      const entry = logged.find((l) => l.msg === 'whether the signal was stored is unknown; answered 503');
+      assert.match(entry?.err?.message ?? '', /Query read timeout; checking what became of it failed: (Postgres session \d+ was still running|whether the signals were stored could not be checked)/);
       process.kill(stopped!, 'SIGCONT');
       stopped = undefined;
       // Whatever became of it, the resend is answered by it: a duplicate of the stored signal, or stored now.

@@ -138,8 +138,9 @@ export function makeSignalWriter(pool: Pool, options: SignalWriterOptions = DEFA
       const waited = now() - Math.min(...batch.map((w) => w.enqueuedAt));
       const budget = Math.max(MIN_OUTCOME_CHECK_MS, Math.min(options.outcomeCheckMs ?? DEFAULT_OUTCOME_CHECK_MS, ANSWER_BY_MS - waited));
       stored = await settleUnknownBatch(pool, err, batch.map((w) => w.signal.id), budget);
-    } catch {
-      return refusing(batch, err);
+    } catch (checkError) {
+      // Both reasons reach the log with the 503 (sendError logs the cause): why it was unknown, why it stayed so.
+      return refusing(batch, new OutcomeUnknownError(`${err.message}; checking what became of it failed: ${toError(checkError).message}`, err.backendPid, { cause: err }));
     }
     if (stored.size === 0) return refusing(batch, new Error('the statement did not commit (checked once its session had ended)', { cause: err }));
     return () => {
