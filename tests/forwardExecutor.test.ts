@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parseConfig } from '../src/config/parseConfig.js';
 import { Webhook } from 'standardwebhooks';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 import { startTargetServer, type Reply } from './support/startTargetServer.js';
@@ -102,6 +103,43 @@ describe('forward executor', () => {
     } finally {
       await close();
     }
+  });
+
+  it('counts a 2xx whose body arrives after FORWARD_TIMEOUT_MS as forwarded, and sends the order once', async () => {
+    // The bridge took the order (200) but finishes its answer slowly: retrying would place it a second time.
+    const { target, svc, close } = await setup([{ status: 200, body: '{"orderId":"b-1"}', bodyDelayMs: 1_000 }]);
+    try {
+      const res = await svc.post(alert({ price: 106 }));
+      const settled = await settle(svc, res.body.signalId);
+      assert.equal(settled.signal.status, 'executed');
+      assert.equal(settled.signal.attempts, 1);
+      assert.equal(target.calls.length, 1);
+      assert.equal(settled.executions[0].outcome, 'forwarded');
+    } finally {
+      await close();
+    }
+  });
+
+  it('does not follow a redirect (fetch would send the order again as a GET): the signal fails at once, naming it', async () => {
+    const { target, svc, close } = await setup([{ status: 301, headers: { location: '/elsewhere' } }, { status: 200 }]);
+    try {
+      const res = await svc.post(alert({ price: 107 }));
+      const settled = await settle(svc, res.body.signalId);
+      assert.equal(settled.signal.status, 'failed');
+      assert.equal(settled.signal.attempts, 1);
+      assert.match(settled.signal.lastError, /answered 301 \(a redirect to \/elsewhere\).*FORWARD_URL/);
+      assert.deepEqual(target.calls.map((c) => c.url), ['/orders']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('refuses a FORWARD_URL with a user name or password at start-up, without echoing it', () => {
+    assert.throws(
+      () => parseConfig({ EXECUTOR: 'forward', FORWARD_URL: 'https://trader:hunter2-secret@bridge.example/orders' }),
+      (err: Error) => /FORWARD_URL.*user name or password/.test(err.message) && !err.message.includes('hunter2-secret'),
+    );
+    assert.equal(parseConfig({ EXECUTOR: 'forward', FORWARD_URL: 'https://bridge.example/orders?token=abc' }).execution.forwardUrl, 'https://bridge.example/orders?token=abc');
   });
 
   it('keeps at most 4 KiB of the answer', async () => {

@@ -27,6 +27,15 @@ const optionalString = z
   .transform((s) => (s.trim() === '' ? undefined : s.trim()))
   .optional();
 const optionalUrl = optionalString.refine((s) => s === undefined || /^https?:\/\//.test(s), 'must be an http(s) URL');
+/** Whether an http(s) URL carries user information (user:password@); an unparseable one has none to leak. */
+const hasUserInfo = (s: string): boolean => {
+  try {
+    const u = new URL(s);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return false;
+  }
+};
 const withoutTrailingSlash = (s: string | undefined) => s?.replace(/\/+$/, '');
 const positiveNumberOrOff = z.coerce.number().min(0).refine(Number.isFinite, 'must be a finite number');
 /** A value parsed by one of our parsers, whose thrown message becomes the variable's configuration error. */
@@ -139,7 +148,13 @@ export const SETTINGS = {
   execution: {
     maxAttempts: setting('EXECUTION_MAX_ATTEMPTS', int(1, 25).default(5)),
     executor: setting('EXECUTOR', z.enum(EXECUTORS).default('paper')),
-    forwardUrl: setting('FORWARD_URL', optionalUrl),
+    // Secret: a bridge's address may carry a token in its query. A user name or password in it is refused: fetch
+    // refuses such a URL with an error that quotes it whole, which would reach logs, records and the API.
+    forwardUrl: setting(
+      'FORWARD_URL',
+      optionalUrl.refine((s) => s === undefined || !hasUserInfo(s), 'must not carry a user name or password (user:password@host): send credentials in the URL\'s query or sign with FORWARD_SIGNING_SECRET'),
+      { secret: true },
+    ),
     forwardTimeoutMs: setting('FORWARD_TIMEOUT_MS', int(100, 60_000).default(5_000)),
     forwardSigningSecret: setting(
       'FORWARD_SIGNING_SECRET',

@@ -52,7 +52,8 @@ async function readBounded(response: Response, limit: number): Promise<{ text: s
 /**
  * Forwards the normalised signal as JSON to FORWARD_URL (a broker bridge). `Idempotency-Key` is the signal id,
  * so a bridge can drop the second copy of a retried call; optionally signed with Standard Webhooks.
- * 2xx = executed; 408/425/429/5xx/network errors/timeouts = retried; other 4xx = failed at once.
+ * 2xx = executed (even when its body arrives too slowly to be read whole); 408/425/429/5xx/network errors/timeouts =
+ * retried; 3xx (not followed) and other 4xx = failed at once.
  */
 export function makeForwardExecutor(options: { url: string; timeoutMs: number; signingSecret?: string }): Executor {
   const signer = options.signingSecret ? new Webhook(options.signingSecret) : undefined;
@@ -73,15 +74,31 @@ export function makeForwardExecutor(options: { url: string; timeoutMs: number; s
       }
       let response: Response;
       try {
-        response = await fetch(options.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(options.timeoutMs) });
+        // Redirects are not followed: fetch would send the order again as a GET to wherever it points, and that
+        // GET's 200 would count as the order placed.
+        response = await fetch(options.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) });
       } catch (err) {
         const e = err as Error;
         if (e.name === 'TimeoutError') throw new Error(`forward target did not answer within FORWARD_TIMEOUT_MS (${options.timeoutMs} ms)`);
         throw new Error(`forward target unreachable: ${(e.cause as Error | undefined)?.message ?? e.message}`);
       }
-      const { text, truncated } = await readBounded(response, MAX_RESPONSE_BYTES);
+      let answer: { text: string; truncated: boolean };
+      try {
+        answer = await readBounded(response, MAX_RESPONSE_BYTES);
+      } catch (err) {
+        // The status is the target's answer. A 2xx whose body is cut short (the time ran out while it arrived) is
+        // still an order placed: sending it again would place a second one with a bridge that does not deduplicate.
+        const e = err as Error;
+        answer = { text: `(the answer's body was not read whole: ${e.name === 'TimeoutError' ? 'FORWARD_TIMEOUT_MS ran out' : e.message})`, truncated: true };
+      }
+      const { text, truncated } = answer;
       const kept = { status: response.status, body: text, truncated };
       if (response.ok) return { outcome: 'forwarded', response: kept, quantity: signal.quantity, price: signal.price };
+      if (response.status >= 300 && response.status < 400) {
+        throw new PermanentExecutionError(
+          `forward target answered ${response.status} (a redirect${response.headers.get('location') ? ` to ${response.headers.get('location')!.slice(0, 200)}` : ''}): FORWARD_URL must be the address that takes the order; redirects are not followed`,
+        );
+      }
       const summary = `forward target answered ${response.status}: ${text.slice(0, 200)}`;
       if (response.status >= 500 || RETRYABLE_STATUSES.has(response.status)) throw new Error(summary);
       throw new PermanentExecutionError(summary);

@@ -7,7 +7,11 @@ export interface ReceivedCall {
   body: string;
 }
 
-export type Reply = { status: number; body?: string; delayMs?: number } | 'hang';
+/**
+ * A scripted answer: its status, body and extra headers after `delayMs`; with `bodyDelayMs`, the status and
+ * headers go first and the body that much later (a target slow to finish its answer). 'hang' never answers.
+ */
+export type Reply = { status: number; body?: string; delayMs?: number; bodyDelayMs?: number; headers?: Record<string, string> } | 'hang';
 
 /**
  * A local HTTP server standing in for a broker bridge: answers each call with the next scripted reply
@@ -25,8 +29,13 @@ export async function startTargetServer(replies: Reply[]) {
       const reply = replies[Math.min(calls.length - 1, replies.length - 1)]!;
       if (reply === 'hang') return;
       setTimeout(() => {
-        res.writeHead(reply.status, { 'content-type': 'application/json' });
-        res.end(reply.body ?? JSON.stringify({ ok: reply.status < 300 }));
+        res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+        const body = reply.body ?? JSON.stringify({ ok: reply.status < 300 });
+        if (reply.bodyDelayMs === undefined) res.end(body);
+        else {
+          res.flushHeaders();
+          setTimeout(() => res.end(body), reply.bodyDelayMs);
+        }
       }, reply.delayMs ?? 0);
     });
   });
