@@ -61,6 +61,20 @@ describe('webhook replay: only records that passed authentication', () => {
     assert.equal(await signalsFor('PREAUTH'), 0);
   });
 
+  it('without force, a replay of a webhook that stored a signal is its duplicate, even after the dedupe window', async () => {
+    const ok = await svc.post(alert({ ticker: 'ONCE', price: 10 }));
+    assert.equal(ok.body.status, 'accepted');
+    await recorded(ok.body.webhookId);
+    // The dedupe window has passed (moved, not waited for): dedupe alone would store the replay as a new order.
+    await svc.pool.query("UPDATE signals SET received_at = now() - interval '2 minutes', dedupe_until = now() - interval '1 minute' WHERE id = $1", [ok.body.signalId]);
+    const replay = await svc.api(`/api/webhooks/${ok.body.webhookId}/replay`, { method: 'POST' });
+    assert.equal(replay.status, 200, JSON.stringify(replay.body));
+    assert.deepEqual([replay.body.status, replay.body.signalId], ['duplicate', ok.body.signalId]);
+    assert.equal(await signalsFor('ONCE'), 1);
+    const record = await recorded(replay.body.webhookId);
+    assert.deepEqual([record.webhook.status, record.webhook.outcome], ['success', 'duplicate']);
+  });
+
   it('still replays an authenticated webhook, and a replay of that replay', async () => {
     const ok = await svc.post(alert({ ticker: 'AUTHED', price: 10 }));
     assert.equal(ok.status, 200);

@@ -24,8 +24,8 @@ export interface ReplayDeps {
  * Re-runs a stored webhook's payload through the pipeline as a new webhook (its own id, trace and record)
  * linked to the original. Only a webhook that passed authentication (its record's signature_valid) is replayed:
  * the stored payload has no secret (it was removed before storage), so the record is the only proof that its
- * sender knew it; the admin token authorises the replay. Dedupe applies unless `force`, so a replay of an
- * accepted alert is a duplicate.
+ * sender knew it; the admin token authorises the replay. Unless `force`, a replay of a webhook that stored a signal
+ * is answered as that signal's duplicate, and any other goes through dedupe.
  */
 export async function replayWebhook(
   deps: ReplayDeps,
@@ -84,6 +84,10 @@ export async function replayWebhook(
       fields: payload as Record<string, unknown>,
       trace,
       bypassDedupe: request.force,
+      // The original stored a signal: without force, the replay is its duplicate even once the dedupe window has
+      // passed, or when the original's dedupe key came from a signature the replay does not carry (Standard Webhooks'
+      // webhook-id): either way the replay would have become a second order.
+      duplicateOf: request.force ? undefined : (original.signal_id ?? undefined),
     });
     finishWebhookTrace(trace, { httpStatus: 200, answer, headers: request.headers, extras });
     return { ...answer, replayOf: originalId };

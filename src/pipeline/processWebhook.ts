@@ -80,7 +80,16 @@ export async function processWebhook(deps: PipelineDeps, input: WebhookInput, ct
  */
 export async function processFields(
   deps: PipelineDeps,
-  input: { webhookId: string; receivedAt: Date; fields: BodyFields; trace: WebhookTrace; bypassDedupe?: boolean; signed?: SignedMessage },
+  input: {
+    webhookId: string;
+    receivedAt: Date;
+    fields: BodyFields;
+    trace: WebhookTrace;
+    bypassDedupe?: boolean;
+    signed?: SignedMessage;
+    /** A replay (without force) of a webhook that stored this signal: a duplicate of it, however long ago. */
+    duplicateOf?: string;
+  },
 ): Promise<AcceptedAnswer> {
   const { trace } = input;
   const alert = validateAlert(input.fields, resolveAliases(input.fields), deps.inputLimits);
@@ -107,7 +116,9 @@ export async function processFields(
   trace.stageAttributes({ [ATTR.decision]: decision.kind, [ATTR.declineReason]: decision.kind === 'decline' ? decision.reason : undefined });
 
   trace.begin('executing');
-  const answer = await storeSignal(deps.pool, deps.signalWriter, {
+  const answer: AcceptedAnswer = input.duplicateOf !== undefined
+    ? { status: 'duplicate', webhookId: input.webhookId, signalId: input.duplicateOf }
+    : await storeSignal(deps.pool, deps.signalWriter, {
     id: newId(),
     webhookId: input.webhookId,
     signal,
