@@ -142,6 +142,31 @@ describe('forward executor', () => {
     assert.equal(parseConfig({ EXECUTOR: 'forward', FORWARD_URL: 'https://bridge.example/orders?token=abc' }).execution.forwardUrl, 'https://bridge.example/orders?token=abc');
   });
 
+  it('keeps a symbol\'s order across a retry: a signal after one that waits for its retry is sent after that retry', async () => {
+    const { target, svc, close } = await setup([{ status: 503 }, { status: 200 }]);
+    try {
+      const buy = await svc.post(alert({ price: 110, action: 'buy' }));
+      await waitFor(async () => {
+        const job = await findJob(svc.pool, buy.body.signalId);
+        return job?.attempts === 1 && job.lockedAt === null;
+      }, { what: 'the buy to wait for its retry' });
+      // The queue of the symbol is free while the buy waits: its close must still not go first.
+      const close1 = await svc.post(alert({ price: 111, action: 'close' }));
+      await waitFor(async () => {
+        const [b, c] = [await findJob(svc.pool, buy.body.signalId), await findJob(svc.pool, close1.body.signalId)];
+        return b && c && c.attempts === 0 && c.lockedAt === null && c.runAt.getTime() >= b.runAt.getTime();
+      }, { what: 'the close to be put back behind the buy\'s retry' });
+      assert.equal(target.calls.length, 1, 'nothing sent for the close yet');
+      await rescheduleJob(svc.pool, buy.body.signalId);
+      assert.equal((await settle(svc, buy.body.signalId)).signal.status, 'executed');
+      await rescheduleJob(svc.pool, close1.body.signalId);
+      assert.equal((await settle(svc, close1.body.signalId)).signal.attempts, 1, 'being put back spent none of its attempts');
+      assert.deepEqual(target.calls.map((c) => c.headers['idempotency-key']), [buy.body.signalId, buy.body.signalId, close1.body.signalId]);
+    } finally {
+      await close();
+    }
+  });
+
   it('keeps at most 4 KiB of the answer', async () => {
     const { svc, close } = await setup([{ status: 200, body: 'x'.repeat(10_000) }]);
     try {

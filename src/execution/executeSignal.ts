@@ -6,6 +6,7 @@ import { contextFromTraceparent } from '../telemetry/webhookTrace.js';
 import type { Pool } from '../db/makePool.js';
 import { toError } from '../domain/errors.js';
 import { type Executor, PermanentExecutionError } from './executor.js';
+import { deferBehindEarlierSignal } from './deferBehindEarlierSignal.js';
 import { loadSignal } from './loadSignal.js';
 import { markSignalExecuting } from './markSignalExecuting.js';
 import { markSignalExecuted } from './markSignalExecuted.js';
@@ -19,7 +20,7 @@ export interface ExecuteDeps {
   tracer: Tracer;
 }
 
-export type ExecuteResult = 'executed' | 'already_settled' | 'failed' | 'missing';
+export type ExecuteResult = 'executed' | 'already_settled' | 'failed' | 'missing' | 'deferred';
 
 /**
  * Runs one attempt of a signal's job. Idempotent: a settled signal is left alone, and the execution record is
@@ -41,7 +42,7 @@ export async function executeSignal(
   );
   try {
     // The execution row names the trace its attempt ran in: the webhook's, or an operator retry's (a new trace).
-    const result = await runAttempt(deps, { ...job, traceId: traceIdOf(job.traceparent) });
+    const result = await runAttempt(deps, { ...job, traceparent: job.traceparent ?? null, traceId: traceIdOf(job.traceparent) });
     span.setAttribute(ATTR.executionOutcome, result.outcome);
     if (result.outcome === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
     return result.result;
@@ -62,13 +63,17 @@ function traceIdOf(traceparent: string | null | undefined): string | null {
 
 async function runAttempt(
   deps: ExecuteDeps,
-  job: { signalId: string; attempt: number; maxAttempts: number; traceId: string | null },
+  job: { signalId: string; attempt: number; maxAttempts: number; traceparent: string | null; traceId: string | null },
 ): Promise<{ result: ExecuteResult; outcome: string; error?: string }> {
   const log = deps.logger.child({ signalId: job.signalId, attempt: job.attempt });
   const signal = await loadSignal(deps.pool, job.signalId);
   if (!signal) {
     log.error('job for a signal that does not exist; dropping it');
     return { result: 'missing', outcome: 'missing' };
+  }
+  if (signal.status === 'queued' && (await deferBehindEarlierSignal(deps.pool, job))) {
+    log.info({ ticker: signal.ticker }, 'an earlier signal of this ticker waits for its retry; put back behind it');
+    return { result: 'deferred', outcome: 'deferred' };
   }
   if (!(await markSignalExecuting(deps.pool, signal.id, job.attempt))) {
     log.info({ status: signal.status }, 'signal already settled; nothing to do');
