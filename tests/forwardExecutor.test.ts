@@ -142,6 +142,12 @@ describe('forward executor', () => {
     assert.equal(parseConfig({ EXECUTOR: 'forward', FORWARD_URL: 'https://bridge.example/orders?token=abc' }).execution.forwardUrl, 'https://bridge.example/orders?token=abc');
   });
 
+  it('refuses a FORWARD_TIMEOUT_MS that a shutdown would cut off (the job would stay locked for 4 hours)', () => {
+    const forward = { EXECUTOR: 'forward', FORWARD_URL: 'https://bridge.example/orders' };
+    assert.throws(() => parseConfig({ ...forward, FORWARD_TIMEOUT_MS: '10000', SHUTDOWN_TIMEOUT_MS: '10000' }), /FORWARD_TIMEOUT_MS=10000: must be shorter than SHUTDOWN_TIMEOUT_MS \(10000\)/);
+    assert.equal(parseConfig({ ...forward, FORWARD_TIMEOUT_MS: '5000' }).execution.forwardTimeoutMs, 5000);
+  });
+
   it('keeps a symbol\'s order across a retry: a signal after one that waits for its retry is sent after that retry', async () => {
     const { target, svc, close } = await setup([{ status: 503 }, { status: 200 }]);
     try {

@@ -103,7 +103,7 @@ describe('worker: exactly-once effects, recovery, concurrency, shutdown', functi
 
   it('shutdown lets a running job finish', async () => {
     const target = await startTargetServer([{ status: 200, delayMs: 400 }]);
-    const svc = await startTestService({ WORKER_ENABLED: 'true', EXECUTOR: 'forward', FORWARD_URL: target.url, FORWARD_TIMEOUT_MS: '5000' });
+    const svc = await startTestService({ WORKER_ENABLED: 'true', EXECUTOR: 'forward', FORWARD_URL: target.url, FORWARD_TIMEOUT_MS: '4000' });
     const client = new pg.Client({ connectionString: svc.db.url });
     try {
       const res = await svc.post(alert({ price: 7 }));

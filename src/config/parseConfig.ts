@@ -68,6 +68,14 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, options: { hea
   if (config.execution.executor === 'forward' && !config.execution.forwardUrl) {
     throw new ConfigError('Invalid configuration:\n  FORWARD_URL: required when EXECUTOR=forward');
   }
+  // A forward still in flight when the shutdown's time runs out is cut off with its job locked: graphile-worker
+  // takes such a job up again only after 4 hours, and every later signal of its symbol waits behind it.
+  if (config.execution.executor === 'forward' && config.execution.forwardTimeoutMs >= config.service.shutdownTimeoutMs) {
+    throw new ConfigError(
+      `Invalid configuration:\n  FORWARD_TIMEOUT_MS=${config.execution.forwardTimeoutMs}: must be shorter than SHUTDOWN_TIMEOUT_MS (${config.service.shutdownTimeoutMs}), ` +
+        'so that a forward in flight finishes before a shutdown stops the worker (a job cut off stays locked for 4 hours, and its symbol with it)',
+    );
+  }
   if (config.http.opsPort !== 0 && config.http.opsPort === config.http.port) {
     throw new ConfigError(`Invalid configuration:\n  OPS_PORT=${config.http.opsPort}: must differ from PORT (the operations listener is a second server)`);
   }
