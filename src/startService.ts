@@ -199,6 +199,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         logger,
         pollIntervalMs: config.worker.pollIntervalMs,
         tracer: telemetry.tracer,
+        maxAlertAgeSeconds: config.pipeline.maxAlertAgeSeconds,
       });
       steps.worker = () => worker!.stop();
     }

@@ -44,6 +44,26 @@ describe('worker: exactly-once effects, recovery, concurrency, shutdown', functi
     }
   });
 
+  it('does not execute an alert that grew older than MAX_ALERT_AGE_SECONDS while it waited for its turn', async () => {
+    const svc = await startTestService({ MAX_ALERT_AGE_SECONDS: '60' }); // worker off: the job stays queued
+    const pool = makePool({ connectionString: svc.db.url, max: 2, timeoutMs: 5000, logger: quietLogger });
+    try {
+      const res = await svc.post(alert({ ticker: 'STALE', quantity: 1, price: 10, time: new Date().toISOString() }));
+      assert.equal(res.body.status, 'accepted');
+      // Fresh when accepted; five minutes old when its turn comes (retries, a queue held by a dead worker's lock).
+      await pool.query("UPDATE signals SET alert_time = now() - interval '5 minutes' WHERE id = $1", [res.body.signalId]);
+      const deps = { pool, executor: makePaperExecutor(), logger: quietLogger, tracer: trace.getTracer('test'), maxAlertAgeSeconds: 60 };
+      assert.equal(await executeSignal(deps, { signalId: res.body.signalId, attempt: 1, maxAttempts: 5 }), 'failed');
+      const signal = (await svc.api(`/api/signals/${res.body.signalId}`)).body.signal;
+      assert.equal(signal.status, 'failed');
+      assert.match(signal.lastError, /not executed: the alert is 30\d s old .*MAX_ALERT_AGE_SECONDS is 60/);
+      assert.equal(await count(pool, "SELECT count(*) AS n FROM positions WHERE ticker = 'STALE'", []), 0);
+    } finally {
+      await pool.end();
+      await svc.close();
+    }
+  });
+
   it("recovers a job locked by a dead worker once its lock is older than the queue's lock timeout", async () => {
     const svc = await startTestService();
     try {

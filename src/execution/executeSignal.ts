@@ -18,6 +18,11 @@ export interface ExecuteDeps {
   executor: Executor;
   logger: Logger;
   tracer: Tracer;
+  /**
+   * MAX_ALERT_AGE_SECONDS (0: off): an alert older than this when its turn comes is not executed. Accepted fresh,
+   * it can grow old waiting: retries over hours, a queue held by a job a dead worker locked (4 hours).
+   */
+  maxAlertAgeSeconds?: number;
 }
 
 export type ExecuteResult = 'executed' | 'already_settled' | 'failed' | 'missing' | 'deferred';
@@ -82,6 +87,15 @@ async function runAttempt(
   const startedAt = new Date();
   const base = { signal, executor: deps.executor.name, attempt: job.attempt, startedAt, traceId: job.traceId ?? signal.traceId };
   try {
+    const maxAge = deps.maxAlertAgeSeconds ?? 0;
+    if (maxAge > 0 && signal.alertTime) {
+      const ageSeconds = (startedAt.getTime() - signal.alertTime.getTime()) / 1000;
+      if (ageSeconds > maxAge) {
+        throw new PermanentExecutionError(
+          `not executed: the alert is ${Math.round(ageSeconds)} s old at its turn to execute, and MAX_ALERT_AGE_SECONDS is ${maxAge} (it waited for retries or a held queue)`,
+        );
+      }
+    }
     const effect = await deps.executor.execute(signal);
     const recorded = await markSignalExecuted(deps.pool, { ...base, effect });
     log.info({ executor: deps.executor.name, outcome: effect.outcome, recorded }, 'signal executed');

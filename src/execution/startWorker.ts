@@ -17,6 +17,8 @@ export interface WorkerOptions {
   resetLockedIntervalMs?: { min: number; max: number };
   /** Execution spans join the webhook's trace through the traceparent stored with the job. */
   tracer?: Tracer;
+  /** MAX_ALERT_AGE_SECONDS, checked again when a signal's turn comes (see ExecuteDeps); 0 or absent: off. */
+  maxAlertAgeSeconds?: number;
 }
 
 export interface RunningWorker {
@@ -74,6 +76,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     executor: options.executor,
     logger: options.logger.child({ component: 'executor' }),
     tracer: options.tracer ?? trace.getTracer('tv-webhook'),
+    maxAlertAgeSeconds: options.maxAlertAgeSeconds,
   };
   const task: Task = async (payload, helpers) => {
     const { signalId, traceparent } = parseExecuteSignalPayload(payload);
