@@ -76,6 +76,19 @@ describe('forward executor', () => {
     }
   });
 
+  it('retries a 409 (a bridge still processing the same Idempotency-Key), and the retry gets the answer', async () => {
+    const { target, svc, close } = await setup([{ status: 409, body: '{"error":"request in progress"}' }, { status: 200 }]);
+    try {
+      const res = await svc.post(alert({ price: 108 }));
+      await retryNow(svc, res.body.signalId, 1);
+      const settled = await settle(svc, res.body.signalId);
+      assert.equal(settled.signal.status, 'executed');
+      assert.deepEqual(target.calls.map((c) => c.headers['idempotency-key']), [res.body.signalId, res.body.signalId]);
+    } finally {
+      await close();
+    }
+  });
+
   it('fails at once on a 400 (retrying cannot help)', async () => {
     const { target, svc, close } = await setup([{ status: 400, body: '{"error":"unknown symbol"}' }]);
     try {

@@ -4,8 +4,13 @@ import { type ExecutableSignal, type Executor, PermanentExecutionError } from '.
 /** At most this much of the target's answer is kept with the execution record. */
 export const MAX_RESPONSE_BYTES = 4096;
 
-/** HTTP statuses worth retrying: the target may succeed later. Other 4xx mean the request itself is wrong. */
-const RETRYABLE_STATUSES = new Set([408, 425, 429]);
+/**
+ * HTTP statuses worth retrying: the target may succeed later. Other 4xx mean the request itself is wrong. 409 is
+ * what a bridge that honours Idempotency-Key answers while the first request with the same key is still being
+ * processed (the IETF Idempotency-Key header draft): failing the signal then would show a failure for an order
+ * that went through; the retry gets the first request's answer.
+ */
+const RETRYABLE_STATUSES = new Set([408, 409, 425, 429]);
 
 export function forwardPayload(signal: ExecutableSignal) {
   return {
@@ -52,7 +57,7 @@ async function readBounded(response: Response, limit: number): Promise<{ text: s
 /**
  * Forwards the normalised signal as JSON to FORWARD_URL (a broker bridge). `Idempotency-Key` is the signal id,
  * so a bridge can drop the second copy of a retried call; optionally signed with Standard Webhooks.
- * 2xx = executed (even when its body arrives too slowly to be read whole); 408/425/429/5xx/network errors/timeouts =
+ * 2xx = executed (even when its body arrives too slowly to be read whole); 408/409/425/429/5xx/network errors/timeouts =
  * retried; 3xx (not followed) and other 4xx = failed at once.
  */
 export function makeForwardExecutor(options: { url: string; timeoutMs: number; signingSecret?: string }): Executor {
