@@ -6,6 +6,7 @@ import { contextFromTraceparent } from '../telemetry/webhookTrace.js';
 import type { Pool } from '../db/makePool.js';
 import { toError } from '../domain/errors.js';
 import { type Executor, PermanentExecutionError } from './executor.js';
+import { alertAgeOverLimit } from '../domain/alertAgeOverLimit.js';
 import { deferBehindEarlierSignal } from './deferBehindEarlierSignal.js';
 import { loadSignal } from './loadSignal.js';
 import { markSignalExecuting } from './markSignalExecuting.js';
@@ -87,14 +88,11 @@ async function runAttempt(
   const startedAt = new Date();
   const base = { signal, executor: deps.executor.name, attempt: job.attempt, startedAt, traceId: job.traceId ?? signal.traceId };
   try {
-    const maxAge = deps.maxAlertAgeSeconds ?? 0;
-    if (maxAge > 0 && signal.alertTime) {
-      const ageSeconds = (startedAt.getTime() - signal.alertTime.getTime()) / 1000;
-      if (ageSeconds > maxAge) {
-        throw new PermanentExecutionError(
-          `not executed: the alert is ${Math.round(ageSeconds)} s old at its turn to execute, and MAX_ALERT_AGE_SECONDS is ${maxAge} (it waited for retries or a held queue)`,
-        );
-      }
+    const ageSeconds = alertAgeOverLimit(signal, deps.maxAlertAgeSeconds ?? 0, startedAt);
+    if (ageSeconds !== undefined) {
+      throw new PermanentExecutionError(
+        `not executed: the alert is ${Math.round(ageSeconds)} s old at its turn to execute, and MAX_ALERT_AGE_SECONDS is ${deps.maxAlertAgeSeconds} (it waited for retries or a held queue)`,
+      );
     }
     const effect = await deps.executor.execute(signal);
     const recorded = await markSignalExecuted(deps.pool, { ...base, effect });

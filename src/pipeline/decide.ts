@@ -1,3 +1,4 @@
+import { alertAgeOverLimit } from '../domain/alertAgeOverLimit.js';
 import type { Decision, Signal } from '../domain/types.js';
 
 export interface Policy {
@@ -13,15 +14,13 @@ export interface Policy {
 
 /** The trading policy: accept, or decline with a reason the trader can act on. Pure; `now` is passed in. */
 export function decide(signal: Signal, policy: Policy, now: Date): Decision {
-  if (policy.maxAlertAgeSeconds > 0 && signal.alertTime) {
-    const ageSeconds = (now.getTime() - signal.alertTime.getTime()) / 1000;
-    if (ageSeconds > policy.maxAlertAgeSeconds) {
-      return {
-        kind: 'decline',
-        reason: 'stale_alert',
-        message: `The alert is ${Math.round(ageSeconds)} s old; MAX_ALERT_AGE_SECONDS is ${policy.maxAlertAgeSeconds}.`,
-      };
-    }
+  const ageSeconds = alertAgeOverLimit(signal, policy.maxAlertAgeSeconds, now);
+  if (ageSeconds !== undefined) {
+    return {
+      kind: 'decline',
+      reason: 'stale_alert',
+      message: `The alert is ${Math.round(ageSeconds)} s old; MAX_ALERT_AGE_SECONDS is ${policy.maxAlertAgeSeconds}.`,
+    };
   }
   if (policy.allowedSymbols.length > 0) {
     const full = signal.exchange ? `${signal.exchange}:${signal.ticker}` : signal.ticker;
