@@ -5,6 +5,7 @@ import { alert, startTestService, type TestService } from './support/startTestSe
 import { startTargetServer, type Reply } from './support/startTargetServer.js';
 import { waitFor } from './support/waitFor.js';
 import { findJob, rescheduleJob } from './support/jobQueue.js';
+import { sampleValue, scrape } from './support/metricsText.js';
 
 const SIGNING = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -193,6 +194,83 @@ describe('forward executor', () => {
       const settled = await settle(svc, res.body.signalId);
       assert.equal(settled.executions[0].response.truncated, true);
       assert.equal(settled.executions[0].response.body.length, 4096);
+    } finally {
+      await close();
+    }
+  });
+
+  it('stores a bridge answer that carries a NUL character, and sends the order once (jsonb refused it: the order went again)', async () => {
+    const { target, svc, close } = await setup([{ status: 200, body: 'accepted\u0000B-7' }]);
+    try {
+      const res = await svc.post(alert({ price: 112 }));
+      const settled = await settle(svc, res.body.signalId);
+      assert.equal(settled.signal.status, 'executed');
+      assert.equal(settled.executions[0].response.body, 'accepted\uFFFDB-7');
+      assert.equal(target.calls.length, 1);
+    } finally {
+      await close();
+    }
+  });
+
+  it('fails a 400 whose answer carries a NUL character at once, sending the order once', async () => {
+    const { target, svc, close } = await setup([{ status: 400, body: 'bad\u0000symbol' }]);
+    try {
+      const res = await svc.post(alert({ price: 113 }));
+      const settled = await settle(svc, res.body.signalId);
+      assert.equal(settled.signal.status, 'failed');
+      assert.match(settled.signal.lastError, /answered 400: bad\uFFFDsymbol/);
+      assert.equal(target.calls.length, 1);
+    } finally {
+      await close();
+    }
+  });
+
+  /** Makes the executions insert of a forwarded order fail `times` times (a database blip while recording it). */
+  async function failRecordingForwards(svc: TestService, times: number) {
+    await svc.pool.query(`
+      CREATE SEQUENCE test_recording_failures;
+      CREATE FUNCTION test_fail_recording() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.outcome = 'forwarded' AND nextval('test_recording_failures') <= ${times} THEN
+            RAISE EXCEPTION 'simulated failure while recording the execution';
+          END IF;
+          RETURN NEW;
+        END $$;
+      CREATE TRIGGER test_fail_recording BEFORE INSERT ON executions FOR EACH ROW EXECUTE FUNCTION test_fail_recording();`);
+  }
+
+  it('records an order whose recording failed at its next attempt, without sending it again', async () => {
+    const { target, svc, close } = await setup([{ status: 200, body: '{"orderId":"B-8"}' }]);
+    try {
+      await failRecordingForwards(svc, 1);
+      const res = await svc.post(alert({ price: 114 }));
+      await retryNow(svc, res.body.signalId, 1);
+      const queued = await svc.api(`/api/signals/${res.body.signalId}`);
+      assert.match(queued.body.signal.lastError ?? '', /was forwarded, but recording it failed: simulated failure/);
+      const settled = await settle(svc, res.body.signalId);
+      assert.equal(settled.signal.status, 'executed');
+      assert.equal(settled.signal.attempts, 2);
+      assert.deepEqual(settled.executions[0].response, { status: 200, body: '{"orderId":"B-8"}', truncated: false });
+      assert.equal(target.calls.length, 1, 'the order was sent once');
+    } finally {
+      await close();
+    }
+  });
+
+  it('never fails, nor sends again, an order whose recording fails at every attempt: it stays executing, saying why', async () => {
+    const { target, svc, close } = await setup([{ status: 200 }], { EXECUTION_MAX_ATTEMPTS: '2' });
+    try {
+      await failRecordingForwards(svc, 1_000);
+      const res = await svc.post(alert({ price: 115 }));
+      await retryNow(svc, res.body.signalId, 1);
+      await waitFor(async () => (await findJob(svc.pool, res.body.signalId)) === undefined, { what: 'the last attempt to end' });
+      const { body } = await svc.api(`/api/signals/${res.body.signalId}`);
+      assert.equal(body.signal.status, 'executing', 'not failed: the order went through');
+      assert.match(body.signal.lastError, /was forwarded, but recording it failed .*: not sent again; reconcile it with the target/);
+      assert.equal(target.calls.length, 1);
+      const text = await scrape(svc.opsUrl);
+      assert.equal(sampleValue(text, 'signal_executions_total', { executor: 'forward', outcome: 'unrecorded' }), 2);
+      assert.equal(sampleValue(text, 'signal_executions_total', { executor: 'forward', outcome: 'failed' }), 0);
     } finally {
       await close();
     }

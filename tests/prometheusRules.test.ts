@@ -67,6 +67,7 @@ const LINKED_PANEL: Record<string, string> = {
   SignalQueueBacklogGrowing: 'Queue',
   SignalQueueOldestJobTooOld: 'Queue',
   SignalExecutionsFailing: 'Executions by outcome',
+  SignalExecutionsUnrecorded: 'Executions by outcome',
   MonitoringSinkDroppingRecords: 'Sink records by outcome',
   TradingViewDeliveryLagHigh: 'TradingView delivery lag',
   TraceExportFailing: 'Instrumentation errors',

@@ -70,7 +70,7 @@ export function makeOverviewDashboard() {
       prom('max(signal_queue_depth)', 'depth', 0),
       prom('max(signal_queue_oldest_job_age_seconds)', 'oldest job age (s)', 1),
     ]))
-    .withPanel(timeseries('Executions by outcome', 'Execution attempts settled by the worker: filled (paper), forwarded, retry, failed (attempts exhausted: a trade that did not happen).', 'ops', { h: 8, w: 8, x: 8, y: 31 }, [
+    .withPanel(timeseries('Executions by outcome', 'Execution attempts settled by the worker: filled (paper), forwarded, retry, failed (attempts exhausted: a trade that did not happen), unrecorded (the order went out but recording it failed).', 'ops', { h: 8, w: 8, x: 8, y: 31 }, [
       prom(`sum by (executor, outcome) (rate(signal_executions_total${RATE}))`, '{{executor}} {{outcome}}', 0),
       prom(quantile(0.95, 'signal_execution_duration_seconds', 'executor'), '{{executor}} p95 duration (s)', 1, true),
     ]))

@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { toStorableText } from '../domain/storableText.js';
 import { type ExecutableSignal, type Executor, PermanentExecutionError } from './executor.js';
 
 /** At most this much of the target's answer is kept with the execution record. */
@@ -96,7 +97,10 @@ export function makeForwardExecutor(options: { url: string; timeoutMs: number; s
         const e = err as Error;
         answer = { text: `(the answer's body was not read whole: ${e.name === 'TimeoutError' ? 'FORWARD_TIMEOUT_MS ran out' : e.message})`, truncated: true };
       }
-      const { text, truncated } = answer;
+      // The bridge's words are kept in jsonb and text columns: a NUL in them failed the statement that records the
+      // execution, and the order was sent again at every attempt.
+      const text = toStorableText(answer.text);
+      const { truncated } = answer;
       const kept = { status: response.status, body: text, truncated };
       if (response.ok) return { outcome: 'forwarded', response: kept, quantity: signal.quantity, price: signal.price };
       if (response.status >= 300 && response.status < 400) {

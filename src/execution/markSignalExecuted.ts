@@ -1,5 +1,6 @@
 import { newId } from '../domain/newId.js';
 import type { Pool } from '../db/makePool.js';
+import { toStorableText } from '../domain/storableText.js';
 import type { ExecutionEffect, ExecutorName, StoredSignalRef } from './executor.js';
 
 /**
@@ -33,7 +34,7 @@ export async function markSignalExecuted(
         input.signal.action,
         fill.quantity,
         fill.price,
-        input.effect.response === undefined ? null : JSON.stringify(input.effect.response),
+        input.effect.response === undefined ? null : JSON.stringify(input.effect.response, storableStrings),
         input.attempt,
         input.traceId,
         input.startedAt,
@@ -58,4 +59,9 @@ export async function markSignalExecuted(
   } finally {
     tx.release();
   }
+}
+
+/** JSON.stringify's replacer: what an executor kept of its target's answer, storable in jsonb (see toStorableText). */
+function storableStrings(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? toStorableText(value) : value;
 }

@@ -1,5 +1,6 @@
 import { newId } from '../domain/newId.js';
 import type { Pool } from '../db/makePool.js';
+import { toStorableText } from '../domain/storableText.js';
 import type { ExecutorName, StoredSignalRef } from './executor.js';
 
 /** Settles the signal as `failed` with its last error, and stores the failed execution row (once per run). */
@@ -25,7 +26,8 @@ export async function markSignalFailed(
       input.signal.ticker,
       input.signal.action,
       input.attempt,
-      input.error,
+      // Any executor's error: one NUL in it failed this statement, and the job ran (and sent the order) again.
+      toStorableText(input.error),
       input.traceId,
       input.startedAt,
       completedAt,

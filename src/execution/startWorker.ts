@@ -5,6 +5,7 @@ import { closePool, makePool, type Pool } from '../db/makePool.js';
 import { EXECUTE_SIGNAL_TASK, parseExecuteSignalPayload } from '../domain/executeSignalJob.js';
 import { executeSignal } from './executeSignal.js';
 import type { Executor } from './executor.js';
+import { makeUnrecordedEffects } from './makeUnrecordedEffects.js';
 
 export interface WorkerOptions {
   connectionString: string;
@@ -60,6 +61,9 @@ function summariseMeta(meta: Record<string, unknown> | undefined): Record<string
   return out;
 }
 
+/** Executions waiting for their next attempt to be recorded (see makeUnrecordedEffects), at most. */
+const MAX_UNRECORDED_EFFECTS = 10_000;
+
 /** Starts the background worker in this process: graphile-worker running `execute_signal` jobs. */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   // Its own pool: the request pool's short statement timeout is for the request path, and jobs must not
@@ -71,12 +75,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     logger: options.logger,
     applicationName: 'tv-webhook-worker',
   });
+  const logger = options.logger.child({ component: 'executor' });
   const deps = {
     pool,
     executor: options.executor,
-    logger: options.logger.child({ component: 'executor' }),
+    logger,
     tracer: options.tracer ?? trace.getTracer('tv-webhook'),
     maxAlertAgeSeconds: options.maxAlertAgeSeconds,
+    unrecordedEffects: makeUnrecordedEffects({
+      limit: MAX_UNRECORDED_EFFECTS,
+      onDrop: (key, droppedTotal) =>
+        logger.error({ run: key, droppedTotal, limit: MAX_UNRECORDED_EFFECTS }, 'forgot an execution that was not recorded: its next attempt sends the order again'),
+    }),
   };
   const task: Task = async (payload, helpers) => {
     const { signalId, traceparent } = parseExecuteSignalPayload(payload);

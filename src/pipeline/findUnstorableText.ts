@@ -1,14 +1,8 @@
+import { isStorableText } from '../domain/storableText.js';
+
 /** Longest key shown in a path: a path names the field, it does not repeat whatever the sender put there. */
 const MAX_KEY_CHARS = 64;
 const MAX_FOUND = 20;
-
-/** ES2024 String methods (Node 20 and later); the project's TypeScript lib is ES2022. */
-export type WellFormedString = string & { isWellFormed(): boolean; toWellFormed(): string };
-
-/** True when Postgres can store the text: no NUL character and no lone UTF-16 surrogate (from a `\ud800` escape). */
-export function isStorableText(text: string): boolean {
-  return (text as WellFormedString).isWellFormed() && !text.includes('\u0000');
-}
 
 /** A key as a path shows it: unstorable characters escaped (`\u0000`), long keys cut. */
 function showKey(key: string): string {

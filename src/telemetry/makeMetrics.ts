@@ -29,8 +29,8 @@ const KNOWN_LABELS = {
   ],
   declines: ['stale_alert', 'symbol_not_allowed', 'quantity_above_limit', 'notional_above_limit'].map((reason) => ({ reason })),
   executions: [
-    ...['filled', 'retry', 'failed'].map((outcome) => ({ executor: 'paper', outcome })),
-    ...['forwarded', 'retry', 'failed'].map((outcome) => ({ executor: 'forward', outcome })),
+    ...['filled', 'retry', 'failed', 'unrecorded'].map((outcome) => ({ executor: 'paper', outcome })),
+    ...['forwarded', 'retry', 'failed', 'unrecorded'].map((outcome) => ({ executor: 'forward', outcome })),
   ],
   signalRetries: ['queued', 'declined'].map((result) => ({ result })),
   sinkRecords: ['written', 'retried', 'dropped', 'rate_limited', 'failed'].map((outcome) => ({ outcome })),
@@ -115,7 +115,7 @@ function defineMetrics() {
     }),
     executions: new client.Counter({
       name: 'signal_executions_total',
-      help: 'Execution attempts settled by the worker, by executor and outcome (filled|forwarded|failed|retry).',
+      help: 'Execution attempts settled by the worker, by executor and outcome (filled|forwarded|failed|retry; unrecorded: executed, but recording it failed).',
       labelNames: ['executor', 'outcome'] as const,
       registers,
     }),
