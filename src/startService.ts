@@ -200,6 +200,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         pollIntervalMs: config.worker.pollIntervalMs,
         tracer: telemetry.tracer,
         maxAlertAgeSeconds: config.pipeline.maxAlertAgeSeconds,
+        recordRetryMs: config.execution.recordRetryMs,
       });
       steps.worker = () => worker!.stop();
     }

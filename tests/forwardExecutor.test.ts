@@ -6,6 +6,12 @@ import { startTargetServer, type Reply } from './support/startTargetServer.js';
 import { waitFor } from './support/waitFor.js';
 import { findJob, rescheduleJob } from './support/jobQueue.js';
 import { sampleValue, scrape } from './support/metricsText.js';
+import { trace } from '@opentelemetry/api';
+import { quietLogger } from './support/testDatabase.js';
+import { executeSignal } from '../src/execution/executeSignal.js';
+import { makeForwardExecutor } from '../src/execution/forwardExecutor.js';
+import { makeUnrecordedEffects } from '../src/execution/makeUnrecordedEffects.js';
+import { failRecordingForwards } from './support/failRecording.js';
 
 const SIGNING = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -225,31 +231,14 @@ describe('forward executor', () => {
     }
   });
 
-  /** Makes the executions insert of a forwarded order fail `times` times (a database blip while recording it). */
-  async function failRecordingForwards(svc: TestService, times: number) {
-    await svc.pool.query(`
-      CREATE SEQUENCE test_recording_failures;
-      CREATE FUNCTION test_fail_recording() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF NEW.outcome = 'forwarded' AND nextval('test_recording_failures') <= ${times} THEN
-            RAISE EXCEPTION 'simulated failure while recording the execution';
-          END IF;
-          RETURN NEW;
-        END $$;
-      CREATE TRIGGER test_fail_recording BEFORE INSERT ON executions FOR EACH ROW EXECUTE FUNCTION test_fail_recording();`);
-  }
-
-  it('records an order whose recording failed at its next attempt, without sending it again', async () => {
+  it('records an order whose recording failed once within the same attempt, without sending it again', async () => {
     const { target, svc, close } = await setup([{ status: 200, body: '{"orderId":"B-8"}' }]);
     try {
-      await failRecordingForwards(svc, 1);
+      await failRecordingForwards(svc.pool, 1);
       const res = await svc.post(alert({ price: 114 }));
-      await retryNow(svc, res.body.signalId, 1);
-      const queued = await svc.api(`/api/signals/${res.body.signalId}`);
-      assert.match(queued.body.signal.lastError ?? '', /was forwarded, but recording it failed: simulated failure/);
       const settled = await settle(svc, res.body.signalId);
       assert.equal(settled.signal.status, 'executed');
-      assert.equal(settled.signal.attempts, 2);
+      assert.equal(settled.signal.attempts, 1);
       assert.deepEqual(settled.executions[0].response, { status: 200, body: '{"orderId":"B-8"}', truncated: false });
       assert.equal(target.calls.length, 1, 'the order was sent once');
     } finally {
@@ -257,20 +246,69 @@ describe('forward executor', () => {
     }
   });
 
-  it('never fails, nor sends again, an order whose recording fails at every attempt: it stays executing, saying why', async () => {
-    const { target, svc, close } = await setup([{ status: 200 }], { EXECUTION_MAX_ATTEMPTS: '2' });
+  it('keeps an order it could not record with its signal: another worker (empty memory) records it without sending it again', async () => {
+    const { target, svc, close } = await setup([{ status: 200, body: '{"orderId":"B-10"}' }], { EXECUTION_RECORD_RETRY_MS: '0' });
     try {
-      await failRecordingForwards(svc, 1_000);
+      await failRecordingForwards(svc.pool, 1);
+      const res = await svc.post(alert({ price: 116 }));
+      const id = res.body.signalId as string;
+      await waitFor(async () => {
+        const job = await findJob(svc.pool, id);
+        return job?.attempts === 1 && job.lockedAt === null;
+      }, { what: 'the first attempt to end' });
+      const { body } = await svc.api(`/api/signals/${id}`);
+      assert.equal(body.signal.status, 'executing', 'its order is out: nothing of its symbol waits behind it');
+      assert.match(body.signal.lastError, /the order was forwarded \(attempt 1\), but recording it failed: simulated failure.*recorded at the next attempt, not sent again/);
+      // The next attempt on another worker process: its own executor and an empty memory.
+      const other = {
+        pool: svc.pool,
+        executor: makeForwardExecutor({ url: target.url, timeoutMs: 300 }),
+        logger: quietLogger,
+        tracer: trace.getTracer('test'),
+        unrecordedEffects: makeUnrecordedEffects({ limit: 10, onDrop: () => undefined }),
+        recordRetryMs: 0,
+        stopping: () => false,
+      };
+      assert.equal(await executeSignal(other, { signalId: id, attempt: 2, maxAttempts: 5 }), 'executed');
+      const after = (await svc.api(`/api/signals/${id}`)).body;
+      assert.equal(after.signal.status, 'executed');
+      assert.equal(after.executions[0].attempt, 1, 'recorded as the attempt that sent it');
+      assert.deepEqual(after.executions[0].response, { status: 200, body: '{"orderId":"B-10"}', truncated: false });
+      assert.equal(target.calls.length, 1, 'the order was sent once');
+    } finally {
+      await close();
+    }
+  });
+
+  it('never fails, nor sends again, an order whose recording fails at every attempt: it stays executing, saying why', async () => {
+    const { target, svc, close } = await setup([{ status: 200 }], { EXECUTION_MAX_ATTEMPTS: '2', EXECUTION_RECORD_RETRY_MS: '200' });
+    try {
+      await failRecordingForwards(svc.pool, 1_000);
       const res = await svc.post(alert({ price: 115 }));
       await retryNow(svc, res.body.signalId, 1);
       await waitFor(async () => (await findJob(svc.pool, res.body.signalId)) === undefined, { what: 'the last attempt to end' });
       const { body } = await svc.api(`/api/signals/${res.body.signalId}`);
       assert.equal(body.signal.status, 'executing', 'not failed: the order went through');
-      assert.match(body.signal.lastError, /was forwarded, but recording it failed .*: not sent again; reconcile it with the target/);
+      assert.match(body.signal.lastError, /was forwarded \(attempt 1\), but recording it failed at the last attempt \(2 of 2\): .*: not sent again; reconcile it with the target/);
       assert.equal(target.calls.length, 1);
       const text = await scrape(svc.opsUrl);
-      assert.equal(sampleValue(text, 'signal_executions_total', { executor: 'forward', outcome: 'unrecorded' }), 2);
+      assert.equal(sampleValue(text, 'signal_executions_total', { executor: 'forward', outcome: 'unrecorded' }), 1, 'only the last attempt, which needs a person');
+      assert.equal(sampleValue(text, 'signal_executions_total', { executor: 'forward', outcome: 'retry' }), 1);
       assert.equal(sampleValue(text, 'signal_executions_total', { executor: 'forward', outcome: 'failed' }), 0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a 5xx whose answer is cut mid-emoji still fails the attempt cleanly (a lone surrogate stopped the worker)', async () => {
+    const { target, svc, close } = await setup([{ status: 503, body: `${'x'.repeat(199)}😀 later` }, { status: 200 }]);
+    try {
+      const res = await svc.post(alert({ price: 117 }));
+      await retryNow(svc, res.body.signalId, 1);
+      const queued = await svc.api(`/api/signals/${res.body.signalId}`);
+      assert.match(queued.body.signal.lastError, /answered 503: x{199}\uFFFD$/);
+      assert.equal((await settle(svc, res.body.signalId)).signal.status, 'executed');
+      assert.equal(target.calls.length, 2);
     } finally {
       await close();
     }

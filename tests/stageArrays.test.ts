@@ -3,6 +3,7 @@ import pg from 'pg';
 import { migrate } from '../src/db/migrate.js';
 import { pruneRecords } from '../src/monitoring/pruneRecords.js';
 import { migrateBy } from './support/migrateBy.js';
+import { migrateDownTo } from './support/migrateDownTo.js';
 import { insertRecordsOfBothStageForms, stageViewRows } from './support/recordColumns.js';
 import { createTestDatabase, quietLogger, type TestDatabase } from './support/testDatabase.js';
 
@@ -46,7 +47,7 @@ describe('migration 0013: stages stored as arrays, span ids derived from the web
   });
 
   it('reads the earlier forms as 0012\'s view did; Down turns arrays into 0009\'s objects and Up reads them all the same again', async () => {
-    await migrateBy(db.url, 'down', 1);
+    await migrateDownTo(db.url, '0012_record_text_columns');
     await insertRecordsOfBothStageForms(pool);
     const earlierForms = await stageViewRows(pool);
     await migrateBy(db.url, 'up', 1);

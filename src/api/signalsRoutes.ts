@@ -12,6 +12,8 @@ import { signalJson } from './signalJson.js';
 import { listSignalRetries } from './listSignalRetries.js';
 import { retryFailedSignals } from './retryFailedSignals.js';
 import { type RetryDeps, retrySignal } from './retrySignal.js';
+import { type SettleDeps, settleSignal } from './settleSignal.js';
+import { toStorableText } from '../domain/storableText.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -32,9 +34,19 @@ const bulkRetryQuery = dryRunQuery.extend({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
+const settleQuery = z.object({
+  outcome: z.enum(['executed', 'failed'], { message: 'must be executed (the order is at the target) or failed (it is not)' }),
+  note: z
+    .string()
+    .trim()
+    .min(1, 'say what the target showed (1-500 characters): it is kept with the execution')
+    .max(500)
+    .transform(toStorableText),
+});
+
 export function registerSignalsRoutes(
   app: FastifyInstance,
-  deps: { pool: Pool; requireAdmin: preHandlerAsyncHookHandler; retry: RetryDeps },
+  deps: { pool: Pool; requireAdmin: preHandlerAsyncHookHandler; retry: RetryDeps; settle: SettleDeps },
 ): void {
   app.get('/api/signals', { preHandler: deps.requireAdmin }, async (request) => {
     const filter = parseQuery(listQuery, request.query);
@@ -63,5 +75,13 @@ export function registerSignalsRoutes(
     if (!UUID.test(id)) throw new WebhookError('WH_ERR_BAD_REQUEST', 'The signal id must be a UUID.');
     const { dryRun } = parseQuery(dryRunQuery, request.query);
     return { dryRun, ...(await retrySignal(deps.retry, id, { dryRun, clientAddress: request.ip })) };
+  });
+
+  // A stuck signal (see countStuckSignals), settled by hand once the operator has checked the target.
+  app.post<{ Params: { id: string } }>('/api/signals/:id/settle', { preHandler: deps.requireAdmin }, async (request) => {
+    const { id } = request.params;
+    if (!UUID.test(id)) throw new WebhookError('WH_ERR_BAD_REQUEST', 'The signal id must be a UUID.');
+    const { outcome, note } = parseQuery(settleQuery, request.query);
+    return settleSignal(deps.settle, id, { outcome, note, clientAddress: request.ip });
   });
 }

@@ -156,6 +156,11 @@ export const SETTINGS = {
       { secret: true },
     ),
     forwardTimeoutMs: setting('FORWARD_TIMEOUT_MS', int(100, 60_000).default(5_000)),
+    /**
+     * How long an attempt keeps trying to record an order that went out (Postgres away) before leaving it to the next
+     * attempt (recordSentEffect). It holds the job meanwhile, so no other worker takes the signal.
+     */
+    recordRetryMs: setting('EXECUTION_RECORD_RETRY_MS', int(0, 600_000).default(30_000)),
     forwardSigningSecret: setting(
       'FORWARD_SIGNING_SECRET',
       optionalString.refine((s) => s === undefined || s.startsWith('whsec_'), 'must start with whsec_'),

@@ -13,8 +13,9 @@ import { markSignalExecuting } from './markSignalExecuting.js';
 import { markSignalExecuted } from './markSignalExecuted.js';
 import { markSignalFailed } from './markSignalFailed.js';
 import { markSignalForRetry } from './markSignalForRetry.js';
-import { markSignalUnrecorded } from './markSignalUnrecorded.js';
 import type { UnrecordedEffects } from './makeUnrecordedEffects.js';
+import { recordSentEffect } from './recordSentEffect.js';
+import type { SentEffect } from './sentEffect.js';
 
 export interface ExecuteDeps {
   pool: Pool;
@@ -26,21 +27,24 @@ export interface ExecuteDeps {
    * it can grow old waiting: retries over hours, a queue held by a job a dead worker locked (4 hours).
    */
   maxAlertAgeSeconds?: number;
-  /** Executions whose recording failed, recorded at the next attempt instead of executing again. */
+  /** Sent orders whose recording failed, in this process (see makeUnrecordedEffects). */
   unrecordedEffects: UnrecordedEffects;
+  /**
+   * EXECUTION_RECORD_RETRY_MS: how long an attempt keeps trying to record an order that went out (Postgres away),
+   * holding its job, before it leaves the order to the next attempt (see recordSentEffect).
+   */
+  recordRetryMs: number;
+  /** True once the worker is stopping: recording is tried once more, not waited for. */
+  stopping: () => boolean;
 }
 
 export type ExecuteResult = 'executed' | 'already_settled' | 'failed' | 'missing' | 'deferred' | 'unrecorded';
 
-/** The order went out but recording it failed: the job is retried to record it (not to execute it again). */
-class UnrecordedExecutionError extends Error {
-  override name = 'UnrecordedExecutionError';
-}
-
 /**
  * Runs one attempt of a signal's job. Idempotent: a settled signal is left alone, and the execution record is
  * unique per signal. A transient error is rethrown (the queue retries with exponential backoff) until the
- * last attempt, which fails the signal; a permanent error fails it at once.
+ * last attempt, which fails the signal; a permanent error fails it at once. An order that went out is never sent
+ * again nor failed because recording it failed: see recordSentEffect.
  */
 export async function executeSignal(
   deps: ExecuteDeps,
@@ -62,7 +66,7 @@ export async function executeSignal(
     if (result.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
     return result.result;
   } catch (err) {
-    span.setAttribute(ATTR.executionOutcome, err instanceof UnrecordedExecutionError ? 'unrecorded' : 'retry');
+    span.setAttribute(ATTR.executionOutcome, 'retry');
     span.recordException(toError(err));
     span.setStatus({ code: SpanStatusCode.ERROR, message: toError(err).message });
     throw err;
@@ -86,78 +90,64 @@ async function runAttempt(
     log.error('job for a signal that does not exist; dropping it');
     return { result: 'missing', outcome: 'missing' };
   }
-  if (signal.status === 'queued' && (await deferBehindEarlierSignal(deps.pool, job))) {
+  // An order of this run sent by an earlier attempt (this worker's, or any worker's) and not recorded: it is
+  // recorded now, never sent again, and nothing waits for an earlier signal (the order is out already).
+  const runKey = `${signal.id}:${signal.retries}`;
+  const stored = signal.unrecordedEffect?.run === signal.retries ? signal.unrecordedEffect : null;
+  const sent = stored ?? deps.unrecordedEffects.take(runKey);
+  if (sent === undefined && signal.status === 'queued' && (await deferBehindEarlierSignal(deps.pool, job))) {
     log.info({ ticker: signal.ticker }, 'an earlier signal of this ticker waits for its retry; put back behind it');
     return { result: 'deferred', outcome: 'deferred' };
   }
-  // An execution of this run that happened in an earlier attempt of this process, but was not recorded.
-  const runKey = `${signal.id}:${signal.retries}`;
   if (!(await markSignalExecuting(deps.pool, signal.id, job.attempt))) {
     deps.unrecordedEffects.forget(runKey);
     log.info({ status: signal.status }, 'signal already settled; nothing to do');
     return { result: 'already_settled', outcome: 'already_settled' };
   }
+  if (sent !== undefined) {
+    log.warn({ outcome: sent.outcome, sentAttempt: sent.attempt }, 'recording the order an earlier attempt sent (not sending it again)');
+    return recordSentEffect(deps, { ...job, signal, runKey, log }, sent);
+  }
   const startedAt = new Date();
   const base = { signal, executor: deps.executor.name, attempt: job.attempt, startedAt, traceId: job.traceId ?? signal.traceId };
-  let effect = deps.unrecordedEffects.take(runKey);
-  if (effect === undefined) {
-    try {
-      const ageSeconds = alertAgeOverLimit(signal, deps.maxAlertAgeSeconds ?? 0, startedAt);
-      if (ageSeconds !== undefined) {
-        throw new PermanentExecutionError(
-          `not executed: the alert is ${Math.round(ageSeconds)} s old at its turn to execute, and MAX_ALERT_AGE_SECONDS is ${deps.maxAlertAgeSeconds} (it waited for retries or a held queue)`,
-        );
-      }
-      effect = await deps.executor.execute(signal);
-    } catch (thrown) {
-      const err = toError(thrown);
-      const permanent = err instanceof PermanentExecutionError;
-      if (permanent || job.attempt >= job.maxAttempts) {
-        await markSignalFailed(deps.pool, { ...base, error: err.message });
-        log.warn({ err, permanent }, 'signal failed');
-        return { result: 'failed', outcome: 'failed', error: err.message };
-      }
-      await markSignalForRetry(deps.pool, signal.id, err.message);
-      log.warn({ err, nextAttempt: job.attempt + 1, maxAttempts: job.maxAttempts }, 'execution failed; will retry');
-      throw err;
-    }
-  } else {
-    log.warn({ outcome: effect.outcome }, 'recording the execution of an earlier attempt (not executing again)');
-  }
-  return recordExecution(deps, job, { ...base, effect }, runKey, log);
-}
-
-/**
- * Records an execution that happened. Its failure is not the execution's: the order went out, so it is never sent
- * again from here nor marked failed (an operator's retry of a "failed" signal would send it again). Before the last
- * attempt the effect is kept for the next one, which records it; at the last, the signal stays `executing` with
- * the reason, for the stuck-signal check and an operator to reconcile.
- */
-async function recordExecution(
-  deps: ExecuteDeps,
-  job: { signalId: string; attempt: number; maxAttempts: number },
-  execution: Parameters<typeof markSignalExecuted>[1],
-  runKey: string,
-  log: Logger,
-): Promise<{ result: ExecuteResult; outcome: string; error?: string }> {
-  const { effect } = execution;
+  let effectSent: SentEffect;
   try {
-    const recorded = await markSignalExecuted(deps.pool, execution);
-    log.info({ executor: deps.executor.name, outcome: effect.outcome, recorded }, 'signal executed');
-    return recorded ? { result: 'executed', outcome: effect.outcome } : { result: 'already_settled', outcome: 'already_settled' };
+    const ageSeconds = alertAgeOverLimit(signal, deps.maxAlertAgeSeconds ?? 0, startedAt);
+    if (ageSeconds !== undefined) {
+      throw new PermanentExecutionError(
+        `not executed: the alert is ${Math.round(ageSeconds)} s old at its turn to execute, and MAX_ALERT_AGE_SECONDS is ${deps.maxAlertAgeSeconds} (it waited for retries or a held queue)`,
+      );
+    }
+    const effect = await deps.executor.execute(signal);
+    if (effect.commit) {
+      // An effect in our own database (the paper book): recording it is the execution, in one transaction, and
+      // its failure (a fill that cannot be made, the database away) is the execution's, retried or failed below.
+      const recorded = await markSignalExecuted(deps.pool, { ...base, effect });
+      log.info({ executor: deps.executor.name, outcome: effect.outcome, recorded }, 'signal executed');
+      return recorded ? { result: 'executed', outcome: effect.outcome } : { result: 'already_settled', outcome: 'already_settled' };
+    }
+    effectSent = {
+      outcome: effect.outcome,
+      response: effect.response,
+      quantity: effect.quantity ?? null,
+      price: effect.price ?? null,
+      attempt: job.attempt,
+      startedAt: startedAt.toISOString(),
+      completedAt: new Date().toISOString(),
+      traceId: base.traceId,
+      run: signal.retries,
+    };
   } catch (thrown) {
     const err = toError(thrown);
-    const what = `the order was ${effect.outcome}, but recording it failed`;
-    if (job.attempt < job.maxAttempts) {
-      deps.unrecordedEffects.remember(runKey, effect);
-      const message = `${what}: ${err.message}; it is recorded at the next attempt, not sent again`;
-      await markSignalForRetry(deps.pool, job.signalId, message).catch((e: unknown) => log.warn({ err: toError(e) }, 'could not note the unrecorded execution'));
-      log.error({ err, outcome: effect.outcome, response: effect.response, nextAttempt: job.attempt + 1 }, 'execution not recorded; the next attempt records it');
-      throw new UnrecordedExecutionError(message);
+    const permanent = err instanceof PermanentExecutionError;
+    if (permanent || job.attempt >= job.maxAttempts) {
+      await markSignalFailed(deps.pool, { ...base, error: err.message });
+      log.warn({ err, permanent }, 'signal failed');
+      return { result: 'failed', outcome: 'failed', error: err.message };
     }
-    const message = `${what} at the last attempt (${job.attempt} of ${job.maxAttempts}): ${err.message}: not sent again; reconcile it with the target`;
-    await markSignalUnrecorded(deps.pool, job.signalId, message).catch((e: unknown) => log.warn({ err: toError(e) }, 'could not note the unrecorded execution'));
-    log.error({ err, outcome: effect.outcome, response: effect.response }, 'execution not recorded at the last attempt; the signal stays executing');
-    return { result: 'unrecorded', outcome: 'unrecorded', error: message };
+    await markSignalForRetry(deps.pool, signal.id, err.message);
+    log.warn({ err, nextAttempt: job.attempt + 1, maxAttempts: job.maxAttempts }, 'execution failed; will retry');
+    throw err;
   }
+  return recordSentEffect(deps, { ...job, signal, runKey, log }, effectSent);
 }

@@ -108,7 +108,8 @@ export function makeForwardExecutor(options: { url: string; timeoutMs: number; s
           `forward target answered ${response.status} (a redirect${response.headers.get('location') ? ` to ${response.headers.get('location')!.slice(0, 200)}` : ''}): FORWARD_URL must be the address that takes the order; redirects are not followed`,
         );
       }
-      const summary = `forward target answered ${response.status}: ${text.slice(0, 200)}`;
+      // Cut after 200 UTF-16 units, which can split an emoji: made storable again after the cut.
+      const summary = toStorableText(`forward target answered ${response.status}: ${text.slice(0, 200)}`);
       if (response.status >= 500 || RETRYABLE_STATUSES.has(response.status)) throw new Error(summary);
       throw new PermanentExecutionError(summary);
     },

@@ -1,17 +1,15 @@
-import type { ExecutionEffect } from './executor.js';
+import type { SentEffect } from './sentEffect.js';
 
 /**
- * Executions that happened (the order reached the target) but whose recording failed (the database away, a row it
- * refused), kept in this process until the signal's next attempt records them instead of executing again. Without
- * this, the next attempt sent the order again (a second order at a bridge that does not deduplicate), and the last
- * one marked the signal failed although its order went through. Keyed by signal and run (`signalId:retries`).
- * A worker that restarts meanwhile has lost them: its next attempt sends the order again, with the same
- * Idempotency-Key (the README's threat model says so).
+ * Sent orders whose execution could not be recorded, kept in this process too: `signals.unrecorded_effect` keeps
+ * them for any worker, but with Postgres away that statement fails as well, and then this is what keeps this
+ * worker's next attempt of the signal from sending the order again. Keyed by signal and run (`signalId:retries`).
+ * Lost when the process ends.
  */
 export interface UnrecordedEffects {
-  remember(key: string, effect: ExecutionEffect): void;
+  remember(key: string, effect: SentEffect): void;
   /** The effect kept for this run, removed. */
-  take(key: string): ExecutionEffect | undefined;
+  take(key: string): SentEffect | undefined;
   forget(key: string): void;
   readonly size: number;
 }
@@ -22,7 +20,7 @@ export interface UnrecordedEffects {
  * waiting for a retry after their orders went out, at once.
  */
 export function makeUnrecordedEffects(options: { limit: number; onDrop: (key: string, droppedTotal: number) => void }): UnrecordedEffects {
-  const kept = new Map<string, ExecutionEffect>();
+  const kept = new Map<string, SentEffect>();
   let droppedTotal = 0;
   return {
     remember(key, effect) {

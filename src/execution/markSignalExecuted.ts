@@ -11,7 +11,16 @@ import type { ExecutionEffect, ExecutorName, StoredSignalRef } from './executor.
  */
 export async function markSignalExecuted(
   pool: Pool,
-  input: { signal: StoredSignalRef; executor: ExecutorName; effect: ExecutionEffect; attempt: number; startedAt: Date; traceId: string | null },
+  input: {
+    signal: StoredSignalRef;
+    executor: ExecutorName;
+    effect: ExecutionEffect;
+    attempt: number;
+    startedAt: Date;
+    /** When the target answered, for an order recorded after it went out (see SentEffect); otherwise now. */
+    completedAt?: Date;
+    traceId: string | null;
+  },
 ): Promise<boolean> {
   const tx = await pool.connect();
   try {
@@ -19,7 +28,7 @@ export async function markSignalExecuted(
     const fill = input.effect.commit
       ? await input.effect.commit(tx)
       : { quantity: input.effect.quantity ?? null, price: input.effect.price ?? null };
-    const completedAt = new Date();
+    const completedAt = input.completedAt ?? new Date();
     const inserted = await tx.query(
       `INSERT INTO executions (id, signal_id, executor, outcome, ticker, action, quantity, price, response, attempt, trace_id,
                                started_at, completed_at, duration_ms, retry)
@@ -48,7 +57,7 @@ export async function markSignalExecuted(
       return false;
     }
     await tx.query(
-      `UPDATE signals SET status = 'executed', executed_at = $2, last_error = NULL, updated_at = now() WHERE id = $1`,
+      `UPDATE signals SET status = 'executed', executed_at = $2, last_error = NULL, unrecorded_effect = NULL, updated_at = now() WHERE id = $1`,
       [input.signal.id, completedAt],
     );
     await tx.query('COMMIT');

@@ -3,6 +3,8 @@ import { Logger as WorkerLogger, run, type Runner, type Task } from 'graphile-wo
 import type { Logger } from 'pino';
 import { closePool, makePool, type Pool } from '../db/makePool.js';
 import { EXECUTE_SIGNAL_TASK, parseExecuteSignalPayload } from '../domain/executeSignalJob.js';
+import { toError } from '../domain/errors.js';
+import { toStorableText } from '../domain/storableText.js';
 import { executeSignal } from './executeSignal.js';
 import type { Executor } from './executor.js';
 import { makeUnrecordedEffects } from './makeUnrecordedEffects.js';
@@ -20,6 +22,8 @@ export interface WorkerOptions {
   tracer?: Tracer;
   /** MAX_ALERT_AGE_SECONDS, checked again when a signal's turn comes (see ExecuteDeps); 0 or absent: off. */
   maxAlertAgeSeconds?: number;
+  /** EXECUTION_RECORD_RETRY_MS (see ExecuteDeps); its default when absent. */
+  recordRetryMs?: number;
 }
 
 export interface RunningWorker {
@@ -76,6 +80,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     applicationName: 'tv-webhook-worker',
   });
   const logger = options.logger.child({ component: 'executor' });
+  let stopping = false;
   const deps = {
     pool,
     executor: options.executor,
@@ -85,12 +90,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     unrecordedEffects: makeUnrecordedEffects({
       limit: MAX_UNRECORDED_EFFECTS,
       onDrop: (key, droppedTotal) =>
-        logger.error({ run: key, droppedTotal, limit: MAX_UNRECORDED_EFFECTS }, 'forgot an execution that was not recorded: its next attempt sends the order again'),
+        logger.error({ run: key, droppedTotal, limit: MAX_UNRECORDED_EFFECTS }, 'forgot an order that went out and was not recorded (signals.unrecorded_effect may still hold it)'),
     }),
+    recordRetryMs: options.recordRetryMs ?? 30_000,
+    stopping: () => stopping,
   };
   const task: Task = async (payload, helpers) => {
     const { signalId, traceparent } = parseExecuteSignalPayload(payload);
-    await executeSignal(deps, { signalId, attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts, traceparent });
+    try {
+      await executeSignal(deps, { signalId, attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts, traceparent });
+    } catch (err) {
+      // graphile-worker stores the message through JSON in its failed-job update; a lone surrogate (a bridge's
+      // answer cut mid-emoji) made Postgres refuse that update, and a refused update stops the worker.
+      throw new Error(toStorableText(toError(err).message), { cause: err });
+    }
   };
   let runner: Runner;
   try {
@@ -127,6 +140,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     pool,
     alive: () => alive,
     stop: async () => {
+      stopping = true;
       await runner.stop();
       await closePool(pool);
     },

@@ -115,6 +115,12 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
     pool: deps.pool,
     requireAdmin,
     retry: { pool: deps.pool, policy: pipeline.policy, tracer: deps.telemetry.tracer, maxAttempts: pipeline.executionMaxAttempts },
+    settle: {
+      pool: deps.pool,
+      tracer: deps.telemetry.tracer,
+      executor: config.execution.executor,
+      stuckAfterSeconds: config.monitoring.healthQueueMaxAgeSeconds,
+    },
   });
   registerExecutionRoutes(admin, { pool: deps.pool, requireAdmin });
   registerMonitoringRoutes(admin, {

@@ -1,0 +1,99 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import type { Pool } from '../db/makePool.js';
+import { toError, WebhookError } from '../domain/errors.js';
+import type { ExecutorName } from '../execution/executor.js';
+import { type ManualOutcome, settleStuckSignal } from '../execution/settleStuckSignal.js';
+import { ATTR } from '../telemetry/attributes.js';
+import { getSignal } from './getSignal.js';
+
+export interface SettleDeps {
+  pool: Pool;
+  tracer: Tracer;
+  /** EXECUTOR: a paper signal cannot be settled as executed (its fill is the paper book's to make). */
+  executor: ExecutorName;
+  /** HEALTH_QUEUE_MAX_AGE_SECONDS: how long a signal must be unchanged before it counts as stuck. */
+  stuckAfterSeconds: number;
+}
+
+export interface SettleOutcome {
+  signalId: string;
+  ticker: string;
+  action: string;
+  previousStatus: string;
+  previousError: string | null;
+  outcome: ManualOutcome;
+  note: string;
+}
+
+export const SETTLE_SIGNAL_SPAN = 'settle_signal';
+
+/**
+ * Settles a stuck signal by hand, once the operator has checked the target: `executed` (the order is there) or
+ * `failed` (it is not; the signal can then be retried). For the signals the worker can no longer settle: an order
+ * that went out but could not be recorded at its last attempt, a worker that died holding the job, a job removed.
+ * Only a signal stuck by the health check's rule moves, so this cannot cut in on a running attempt; each
+ * settlement is traced and kept in the execution row (who, from where, why).
+ */
+export async function settleSignal(
+  deps: SettleDeps,
+  signalId: string,
+  options: { outcome: ManualOutcome; note: string; clientAddress: string | null },
+): Promise<SettleOutcome> {
+  const row = await getSignal(deps.pool, signalId);
+  if (!row) throw new WebhookError('WH_ERR_NOT_FOUND', `No signal ${signalId}.`);
+  if (options.outcome === 'executed' && deps.executor === 'paper') {
+    throw new WebhookError(
+      'WH_ERR_BAD_REQUEST',
+      'outcome=executed is for orders at a forward target; a paper fill is made by the paper book: settle it as failed, then retry it.',
+    );
+  }
+  const notStuck = () =>
+    new WebhookError(
+      'WH_ERR_CONFLICT',
+      `Signal ${signalId} is ${row.status}: only a stuck signal can be settled by hand (executing and unchanged for ` +
+        `${deps.stuckAfterSeconds} s, HEALTH_QUEUE_MAX_AGE_SECONDS, or queued with no job left to run it).`,
+    );
+  if (row.status !== 'queued' && row.status !== 'executing') throw notStuck();
+  const span = deps.tracer.startSpan(
+    SETTLE_SIGNAL_SPAN,
+    {
+      kind: SpanKind.INTERNAL,
+      root: true,
+      attributes: {
+        [ATTR.signalId]: signalId,
+        [ATTR.webhookId]: row.webhook_id,
+        [ATTR.ticker]: row.ticker,
+        [ATTR.action]: row.action,
+        [ATTR.executionOutcome]: options.outcome,
+        ...(options.clientAddress ? { [ATTR.clientAddress]: options.clientAddress } : {}),
+      },
+    },
+    ROOT_CONTEXT,
+  );
+  try {
+    const settled = await settleStuckSignal(deps.pool, {
+      signalId,
+      afterSeconds: deps.stuckAfterSeconds,
+      outcome: options.outcome,
+      executor: deps.executor,
+      note: options.note,
+      clientAddress: options.clientAddress,
+      traceId: span.spanContext().traceId,
+    });
+    if (!settled) throw notStuck();
+    return {
+      signalId,
+      ticker: settled.ticker,
+      action: settled.action,
+      previousStatus: row.status,
+      previousError: row.last_error,
+      outcome: options.outcome,
+      note: options.note,
+    };
+  } catch (err) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: toError(err).message });
+    throw err;
+  } finally {
+    span.end();
+  }
+}

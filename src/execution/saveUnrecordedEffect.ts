@@ -1,0 +1,17 @@
+import type { Pool } from '../db/makePool.js';
+import { toStorableText } from '../domain/storableText.js';
+import type { SentEffect } from './sentEffect.js';
+
+/**
+ * Keeps a sent order whose execution could not be recorded with its signal, with the reason, for the signal's
+ * next attempt on any worker (see migration 0014). The signal stays `executing`: its order is out, so no later
+ * signal of its symbol waits behind it, and the health check counts it as stuck if no attempt records it.
+ * A smaller statement than the execution's row, so it can succeed where that one failed (a value Postgres
+ * refused); with Postgres away it fails too, and the worker's memory is what is left.
+ */
+export async function saveUnrecordedEffect(pool: Pool, id: string, sent: SentEffect, error: string): Promise<void> {
+  await pool.query(
+    `UPDATE signals SET unrecorded_effect = $2::jsonb, last_error = $3, updated_at = now() WHERE id = $1 AND status = 'executing'`,
+    [id, JSON.stringify(sent, (_key, value: unknown) => (typeof value === 'string' ? toStorableText(value) : value)), toStorableText(error)],
+  );
+}
