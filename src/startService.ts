@@ -18,6 +18,7 @@ import { makeOpsServer } from './http/makeOpsServer.js';
 import { makeServer } from './http/makeServer.js';
 import { makeLifecycle, type Lifecycle } from './domain/lifecycle.js';
 import { makeExecutor } from './execution/makeExecutor.js';
+import { liveAttemptSeconds } from './execution/stuckSignalCondition.js';
 import { startWorker, type RunningWorker } from './execution/startWorker.js';
 import { makeTelemetry, type Telemetry } from './telemetry/makeTelemetry.js';
 import { makeEventLoopMonitor } from './monitoring/makeEventLoopMonitor.js';
@@ -163,6 +164,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           queueMaxDepth: config.monitoring.healthQueueMaxDepth,
           queueMaxAgeSeconds: config.monitoring.healthQueueMaxAgeSeconds,
           executionFailureWindowSeconds: config.monitoring.healthExecutionFailureWindowSeconds,
+          liveAttemptSeconds: liveAttemptSeconds(config.execution),
         },
         worker: { enabled: config.worker.enabled, alive: () => worker?.alive() ?? false },
         sink: () => telemetry.sink?.getStats(),

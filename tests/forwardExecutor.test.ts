@@ -10,7 +10,6 @@ import { trace } from '@opentelemetry/api';
 import { quietLogger } from './support/testDatabase.js';
 import { executeSignal } from '../src/execution/executeSignal.js';
 import { makeForwardExecutor } from '../src/execution/forwardExecutor.js';
-import { makeUnrecordedEffects } from '../src/execution/makeUnrecordedEffects.js';
 import { failRecordingForwards } from './support/failRecording.js';
 
 const SIGNING = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -246,7 +245,7 @@ describe('forward executor', () => {
     }
   });
 
-  it('keeps an order it could not record with its signal: another worker (empty memory) records it without sending it again', async () => {
+  it('keeps an order it could not record with its signal: the next attempt, on another worker, records it without sending it again', async () => {
     const { target, svc, close } = await setup([{ status: 200, body: '{"orderId":"B-10"}' }], { EXECUTION_RECORD_RETRY_MS: '0' });
     try {
       await failRecordingForwards(svc.pool, 1);
@@ -258,20 +257,21 @@ describe('forward executor', () => {
       }, { what: 'the first attempt to end' });
       const { body } = await svc.api(`/api/signals/${id}`);
       assert.equal(body.signal.status, 'executing', 'its order is out: nothing of its symbol waits behind it');
+      assert.deepEqual([body.signal.unrecordedOrder.attempt, body.signal.unrecordedOrder.response.body], [1, '{"orderId":"B-10"}']);
       assert.match(body.signal.lastError, /the order was forwarded \(attempt 1\), but recording it failed: simulated failure.*recorded at the next attempt, not sent again/);
-      // The next attempt on another worker process: its own executor and an empty memory.
+      // The next attempt on another worker process, with its own executor.
       const other = {
         pool: svc.pool,
         executor: makeForwardExecutor({ url: target.url, timeoutMs: 300 }),
         logger: quietLogger,
         tracer: trace.getTracer('test'),
-        unrecordedEffects: makeUnrecordedEffects({ limit: 10, onDrop: () => undefined }),
         recordRetryMs: 0,
         stopping: () => false,
       };
       assert.equal(await executeSignal(other, { signalId: id, attempt: 2, maxAttempts: 5 }), 'executed');
       const after = (await svc.api(`/api/signals/${id}`)).body;
       assert.equal(after.signal.status, 'executed');
+      assert.equal(after.signal.unrecordedOrder, null);
       assert.equal(after.executions[0].attempt, 1, 'recorded as the attempt that sent it');
       assert.deepEqual(after.executions[0].response, { status: 200, body: '{"orderId":"B-10"}', truncated: false });
       assert.equal(target.calls.length, 1, 'the order was sent once');

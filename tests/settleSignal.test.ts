@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 import { startTargetServer } from './support/startTargetServer.js';
 import { failRecordingForwards } from './support/failRecording.js';
-import { findJob, removeJob } from './support/jobQueue.js';
+import { findJob, lockAsDeadWorker, removeJob } from './support/jobQueue.js';
 import { waitFor } from './support/waitFor.js';
 
 /** Ages the signal past HEALTH_QUEUE_MAX_AGE_SECONDS (60) instead of waiting for it. */
@@ -36,7 +36,7 @@ describe('POST /api/signals/:id/settle: a stuck signal settled by hand', () => {
       const early = await settle(svc, id, 'outcome=executed&note=B-9+is+at+the+bridge');
       assert.equal(early.status, 409);
       assert.equal(early.body.error.code, 'WH_ERR_CONFLICT');
-      assert.match(early.body.error.message, /only a stuck signal can be settled by hand \(executing and unchanged for 60 s/);
+      assert.match(early.body.error.message, /only a stuck signal can be settled by hand: queued or executing, unchanged for 60 s/);
 
       await age(svc, id);
       assert.equal((await svc.api('/api/monitoring/health')).body.checks.executions.stuck, 1);
@@ -54,9 +54,11 @@ describe('POST /api/signals/:id/settle: a stuck signal settled by hand', () => {
         { previousStatus: 'executing', outcome: 'executed', note: 'B-9 is at the bridge' },
       );
       assert.match(done.body.previousError, /reconcile it with the target/);
+      assert.equal(done.body.unrecordedOrder.response.body, '{"orderId":"B-9"}');
       const { body } = await svc.api(`/api/signals/${id}`);
       assert.equal(body.signal.status, 'executed');
       assert.equal(body.signal.lastError, null);
+      assert.equal(body.signal.unrecordedOrder, null);
       assert.equal(body.executions.length, 1);
       assert.equal(body.executions[0].outcome, 'forwarded');
       const { unrecordedOrder, ...settledBy } = body.executions[0].response;
@@ -67,6 +69,54 @@ describe('POST /api/signals/:id/settle: a stuck signal settled by hand', () => {
       // Settled: a second settlement (or a retry) finds nothing to do.
       assert.equal((await settle(svc, id, 'outcome=failed&note=again')).status, 409);
       assert.equal((await svc.api(`/api/signals/${id}/retry`, { method: 'POST' })).status, 409);
+    } finally {
+      await svc.close();
+      await target.close();
+    }
+  });
+
+  it('never cuts in on an attempt still running or a retry still to come; a job held by a dead worker can be settled, keeping the order', async () => {
+    const target = await startTargetServer([{ status: 200, body: '{"orderId":"B-12"}' }]);
+    const svc = await startTestService({
+      WORKER_ENABLED: 'true',
+      EXECUTOR: 'forward',
+      FORWARD_URL: target.url,
+      FORWARD_TIMEOUT_MS: '300',
+      EXECUTION_MAX_ATTEMPTS: '3',
+      EXECUTION_RECORD_RETRY_MS: '0',
+      WORKER_POLL_INTERVAL_MS: '100',
+      HEALTH_QUEUE_MAX_AGE_SECONDS: '60',
+    });
+    try {
+      await failRecordingForwards(svc.pool, 1_000);
+      const res = await svc.post(alert({ price: 123 }));
+      const id = res.body.signalId as string;
+      await waitFor(async () => {
+        const job = await findJob(svc.pool, id);
+        return job?.attempts === 1 && job.lockedAt === null;
+      }, { what: 'the first attempt to end, its order kept for the next' });
+      await age(svc, id);
+      // Its retry is still to come: not stuck, and not to be settled.
+      assert.equal((await svc.api('/api/monitoring/health')).body.checks.executions.stuck, 0);
+      const pending = await settle(svc, id, 'outcome=failed&note=x');
+      assert.equal(pending.status, 409);
+      assert.match(pending.body.error.message, /with no job waiting for its run or retry and none running/);
+      // Held by a worker a minute ago: an attempt that may still be running (FORWARD_TIMEOUT_MS + EXECUTION_RECORD_RETRY_MS + statements).
+      await lockAsDeadWorker(svc.pool, id, 1 / 60);
+      await age(svc, id);
+      assert.equal((await settle(svc, id, 'outcome=failed&note=x')).status, 409);
+      // Held for an hour: that worker died (graphile-worker would free it after 4 hours).
+      await lockAsDeadWorker(svc.pool, id, 1);
+      assert.equal((await svc.api('/api/monitoring/health')).body.checks.executions.stuck, 1);
+      const failed = await settle(svc, id, 'outcome=failed&note=no+order+B-12+at+the+bridge');
+      assert.equal(failed.status, 200);
+      const { body } = await svc.api(`/api/signals/${id}`);
+      assert.equal(body.signal.status, 'failed');
+      assert.equal(body.signal.unrecordedOrder, null, 'a retry sends the order again, as the operator decided');
+      const row = body.executions.find((e: { outcome: string }) => e.outcome === 'failed');
+      assert.equal(row.response.unrecordedOrder.response.body, '{"orderId":"B-12"}', 'the evidence stays with the failed row');
+      assert.equal(row.response.note, 'no order B-12 at the bridge');
+      assert.equal(target.calls.length, 1);
     } finally {
       await svc.close();
       await target.close();

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { trace } from '@opentelemetry/api';
 import pg from 'pg';
 import { executeSignal } from '../src/execution/executeSignal.js';
-import { makeUnrecordedEffects } from '../src/execution/makeUnrecordedEffects.js';
 import { makePaperExecutor } from '../src/execution/paperExecutor.js';
 import { startWorker, type RunningWorker } from '../src/execution/startWorker.js';
 import { makePool } from '../src/db/makePool.js';
@@ -25,7 +24,7 @@ describe('worker: exactly-once effects, recovery, concurrency, shutdown', functi
     const pool = makePool({ connectionString: svc.db.url, max: 4, timeoutMs: 5000, logger: quietLogger });
     try {
       const res = await svc.post(alert({ ticker: 'ONCE', quantity: 2, price: 10 }));
-      const deps = { pool, executor: makePaperExecutor(), logger: quietLogger, tracer: trace.getTracer('test'), unrecordedEffects: makeUnrecordedEffects({ limit: 10, onDrop: () => undefined }), recordRetryMs: 0, stopping: () => false };
+      const deps = { pool, executor: makePaperExecutor(), logger: quietLogger, tracer: trace.getTracer('test'), recordRetryMs: 0, stopping: () => false };
       const job = { signalId: res.body.signalId, attempt: 1, maxAttempts: 5 };
       const results = await Promise.all([executeSignal(deps, job), executeSignal(deps, job)]);
       assert.deepEqual(results.sort(), ['already_settled', 'executed']);
@@ -53,7 +52,7 @@ describe('worker: exactly-once effects, recovery, concurrency, shutdown', functi
       assert.equal(res.body.status, 'accepted');
       // Fresh when accepted; five minutes old when its turn comes (retries, a queue held by a dead worker's lock).
       await pool.query("UPDATE signals SET alert_time = now() - interval '5 minutes' WHERE id = $1", [res.body.signalId]);
-      const deps = { pool, executor: makePaperExecutor(), logger: quietLogger, tracer: trace.getTracer('test'), maxAlertAgeSeconds: 60, unrecordedEffects: makeUnrecordedEffects({ limit: 10, onDrop: () => undefined }), recordRetryMs: 0, stopping: () => false };
+      const deps = { pool, executor: makePaperExecutor(), logger: quietLogger, tracer: trace.getTracer('test'), maxAlertAgeSeconds: 60, recordRetryMs: 0, stopping: () => false };
       assert.equal(await executeSignal(deps, { signalId: res.body.signalId, attempt: 1, maxAttempts: 5 }), 'failed');
       const signal = (await svc.api(`/api/signals/${res.body.signalId}`)).body.signal;
       assert.equal(signal.status, 'failed');

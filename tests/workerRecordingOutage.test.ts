@@ -37,16 +37,17 @@ async function startCuttableProxy(databaseUrl: string) {
 }
 
 describe('worker: Postgres away while an order that went out is recorded', () => {
-  it('keeps trying within the attempt, holding the job: sent once, recorded once Postgres is back, and the worker lives on', async () => {
+  it('keeps trying within the attempt, holding the job, for as long as Postgres is away: sent once, recorded once it is back, and the worker lives on', async () => {
     const svc = await startTestService(); // its own worker off: the one below reaches Postgres through the proxy
     const proxy = await startCuttableProxy(svc.db.url);
     let calls = 0;
-    // The bridge takes the order, and Postgres goes away for 1.5 s just before the answer arrives.
+    // The bridge takes the order, and Postgres goes away for 2.5 s (longer than EXECUTION_RECORD_RETRY_MS) just before
+    // the answer arrives: neither the execution nor the kept order can be written until it is back.
     const bridge = http.createServer((req, res) => {
       req.resume();
       req.on('end', () => {
         calls += 1;
-        proxy.cut(1_500);
+        proxy.cut(2_500);
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"orderId":"B-11"}');
       });
     });
@@ -57,7 +58,7 @@ describe('worker: Postgres away while an order that went out is recorded', () =>
       executor: makeForwardExecutor({ url: `http://127.0.0.1:${(bridge.address() as net.AddressInfo).port}/orders`, timeoutMs: 1_000 }),
       logger: quietLogger,
       pollIntervalMs: 100,
-      recordRetryMs: 10_000,
+      recordRetryMs: 500,
     });
     try {
       const res = await svc.post(alert({ price: 130 }));

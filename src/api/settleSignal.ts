@@ -13,6 +13,8 @@ export interface SettleDeps {
   executor: ExecutorName;
   /** HEALTH_QUEUE_MAX_AGE_SECONDS: how long a signal must be unchanged before it counts as stuck. */
   stuckAfterSeconds: number;
+  /** A job locked more recently than this is an attempt still running (liveAttemptSeconds). */
+  liveAttemptSeconds: number;
 }
 
 export interface SettleOutcome {
@@ -23,6 +25,8 @@ export interface SettleOutcome {
   previousError: string | null;
   outcome: ManualOutcome;
   note: string;
+  /** The order an attempt sent and could not record, kept in the execution row; null when there was none. */
+  unrecordedOrder: unknown;
 }
 
 export const SETTLE_SIGNAL_SPAN = 'settle_signal';
@@ -41,7 +45,9 @@ export async function settleSignal(
 ): Promise<SettleOutcome> {
   const row = await getSignal(deps.pool, signalId);
   if (!row) throw new WebhookError('WH_ERR_NOT_FOUND', `No signal ${signalId}.`);
-  if (options.outcome === 'executed' && deps.executor === 'paper') {
+  const unrecorded = row.unrecorded_effect !== null;
+  // With an order kept as unrecorded, the signal was forwarded whatever this process's EXECUTOR says.
+  if (options.outcome === 'executed' && deps.executor === 'paper' && !unrecorded) {
     throw new WebhookError(
       'WH_ERR_BAD_REQUEST',
       'outcome=executed is for orders at a forward target; a paper fill is made by the paper book: settle it as failed, then retry it.',
@@ -50,8 +56,9 @@ export async function settleSignal(
   const notStuck = () =>
     new WebhookError(
       'WH_ERR_CONFLICT',
-      `Signal ${signalId} is ${row.status}: only a stuck signal can be settled by hand (executing and unchanged for ` +
-        `${deps.stuckAfterSeconds} s, HEALTH_QUEUE_MAX_AGE_SECONDS, or queued with no job left to run it).`,
+      `Signal ${signalId} is ${row.status}: only a stuck signal can be settled by hand: queued or executing, unchanged for ` +
+        `${deps.stuckAfterSeconds} s (HEALTH_QUEUE_MAX_AGE_SECONDS), with no job waiting for its run or retry and none ` +
+        `running (a job locked for less than ${deps.liveAttemptSeconds} s is an attempt still running).`,
     );
   if (row.status !== 'queued' && row.status !== 'executing') throw notStuck();
   const span = deps.tracer.startSpan(
@@ -74,8 +81,10 @@ export async function settleSignal(
     const settled = await settleStuckSignal(deps.pool, {
       signalId,
       afterSeconds: deps.stuckAfterSeconds,
+      liveAttemptSeconds: deps.liveAttemptSeconds,
       outcome: options.outcome,
-      executor: deps.executor,
+      // The order kept as unrecorded names its executor: it was forwarded.
+      executor: unrecorded ? 'forward' : deps.executor,
       note: options.note,
       clientAddress: options.clientAddress,
       traceId: span.spanContext().traceId,
@@ -89,6 +98,7 @@ export async function settleSignal(
       previousError: row.last_error,
       outcome: options.outcome,
       note: options.note,
+      unrecordedOrder: settled.unrecordedOrder ?? null,
     };
   } catch (err) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: toError(err).message });

@@ -28,11 +28,13 @@ export interface SignalRow {
   executing_at: Date | null;
   executed_at: Date | null;
   failed_at: Date | null;
+  /** An order an attempt sent and could not record (SentEffect), kept for the next attempt or an operator. */
+  unrecorded_effect: unknown;
 }
 
 export const SIGNAL_COLUMNS = `id, webhook_id, ticker, exchange, action, quantity, price, strategy, interval, alert_time,
   alert_id, order_id, market_position, position_size, prev_market_position, prev_position_size, extra, status, decline_reason, attempts, retries, last_error, trace_id,
-  received_at, updated_at, executing_at, executed_at, failed_at`;
+  received_at, updated_at, executing_at, executed_at, failed_at, unrecorded_effect`;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -65,6 +67,7 @@ export function signalJson(row: SignalRow) {
     executingAt: iso(row.executing_at),
     executedAt: iso(row.executed_at),
     failedAt: iso(row.failed_at),
+    unrecordedOrder: row.unrecorded_effect ?? null,
     extra: row.extra,
   };
 }

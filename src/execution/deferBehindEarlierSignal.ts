@@ -15,7 +15,8 @@ WITH me AS (
 ), earlier AS (
   SELECT max(j.run_at) AS run_at
     FROM me
-    JOIN signals s ON s.ticker = me.ticker AND s.id < me.id AND s.status IN ('queued', 'executing')
+    -- An earlier signal whose order went out already (kept as unrecorded, for its retry to record) holds nothing up.
+    JOIN signals s ON s.ticker = me.ticker AND s.id < me.id AND s.status IN ('queued', 'executing') AND s.unrecorded_effect IS NULL
     JOIN graphile_worker.jobs j ON j.key = s.id::text AND j.task_identifier = $2
    -- A retry still to come: not a job that used up its attempts (kept by graphile-worker, never run again: waiting
    -- for it would put this signal back for ever), nor one locked by a worker (its queue is then locked too).

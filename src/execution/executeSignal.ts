@@ -13,7 +13,6 @@ import { markSignalExecuting } from './markSignalExecuting.js';
 import { markSignalExecuted } from './markSignalExecuted.js';
 import { markSignalFailed } from './markSignalFailed.js';
 import { markSignalForRetry } from './markSignalForRetry.js';
-import type { UnrecordedEffects } from './makeUnrecordedEffects.js';
 import { recordSentEffect } from './recordSentEffect.js';
 import type { SentEffect } from './sentEffect.js';
 
@@ -27,14 +26,12 @@ export interface ExecuteDeps {
    * it can grow old waiting: retries over hours, a queue held by a job a dead worker locked (4 hours).
    */
   maxAlertAgeSeconds?: number;
-  /** Sent orders whose recording failed, in this process (see makeUnrecordedEffects). */
-  unrecordedEffects: UnrecordedEffects;
   /**
    * EXECUTION_RECORD_RETRY_MS: how long an attempt keeps trying to record an order that went out (Postgres away),
-   * holding its job, before it leaves the order to the next attempt (see recordSentEffect).
+   * holding its job, before it keeps the order with the signal for the next attempt (see recordSentEffect).
    */
   recordRetryMs: number;
-  /** True once the worker is stopping: recording is tried once more, not waited for. */
+  /** True once the worker is stopping: recording an order that went out is not waited for any more. */
   stopping: () => boolean;
 }
 
@@ -90,23 +87,20 @@ async function runAttempt(
     log.error('job for a signal that does not exist; dropping it');
     return { result: 'missing', outcome: 'missing' };
   }
-  // An order of this run sent by an earlier attempt (this worker's, or any worker's) and not recorded: it is
-  // recorded now, never sent again, and nothing waits for an earlier signal (the order is out already).
-  const runKey = `${signal.id}:${signal.retries}`;
-  const stored = signal.unrecordedEffect?.run === signal.retries ? signal.unrecordedEffect : null;
-  const sent = stored ?? deps.unrecordedEffects.take(runKey);
-  if (sent === undefined && signal.status === 'queued' && (await deferBehindEarlierSignal(deps.pool, job))) {
+  // An order of this run sent by an earlier attempt (on any worker) and not recorded: it is recorded now, never
+  // sent again, and it waits for no earlier signal (the order is out already).
+  const sent = signal.unrecordedEffect?.run === signal.retries ? signal.unrecordedEffect : null;
+  if (sent === null && signal.status === 'queued' && (await deferBehindEarlierSignal(deps.pool, job))) {
     log.info({ ticker: signal.ticker }, 'an earlier signal of this ticker waits for its retry; put back behind it');
     return { result: 'deferred', outcome: 'deferred' };
   }
   if (!(await markSignalExecuting(deps.pool, signal.id, job.attempt))) {
-    deps.unrecordedEffects.forget(runKey);
     log.info({ status: signal.status }, 'signal already settled; nothing to do');
     return { result: 'already_settled', outcome: 'already_settled' };
   }
-  if (sent !== undefined) {
+  if (sent !== null) {
     log.warn({ outcome: sent.outcome, sentAttempt: sent.attempt }, 'recording the order an earlier attempt sent (not sending it again)');
-    return recordSentEffect(deps, { ...job, signal, runKey, log }, sent);
+    return recordSentEffect(deps, { ...job, signal, log }, sent);
   }
   const startedAt = new Date();
   const base = { signal, executor: deps.executor.name, attempt: job.attempt, startedAt, traceId: job.traceId ?? signal.traceId };
@@ -149,5 +143,5 @@ async function runAttempt(
     log.warn({ err, nextAttempt: job.attempt + 1, maxAttempts: job.maxAttempts }, 'execution failed; will retry');
     throw err;
   }
-  return recordSentEffect(deps, { ...job, signal, runKey, log }, effectSent);
+  return recordSentEffect(deps, { ...job, signal, log }, effectSent);
 }

@@ -7,28 +7,31 @@ import { markSignalExecuted } from './markSignalExecuted.js';
 import { saveUnrecordedEffect } from './saveUnrecordedEffect.js';
 import { effectOf, type SentEffect } from './sentEffect.js';
 
-/** Waits between tries to record an order that went out: short first (a blip), then at most 2 s (a restart). */
+/** Waits between tries to record an order that went out: short first (a blip), then every 2 s (a restart). */
 const RETRY_DELAYS_MS = [50, 100, 250, 500, 1_000, 2_000];
 
 /**
  * Records an order that went out. Its failure is not the execution's: the order is at the target, so it is never
  * sent again from here, nor failed (an operator's retry of a "failed" signal would send it again).
- * - The attempt keeps trying for `recordRetryMs`, holding its job, so no other worker can take the signal and the
- *   order waits in this process alone. A Postgres restart is over within that.
- * - Past that (or when the worker stops), the order is kept with the signal (`unrecorded_effect`, for the next
- *   attempt on any worker) and in this worker's memory (in case Postgres refuses that too), and the attempt is
- *   retried to record it.
- * - At the last attempt the signal stays `executing`, with the reason and the order kept: counted as
- *   `unrecorded`, stuck for the health check, to be settled by an operator who has checked the target.
+ * - The attempt keeps trying to record it for `recordRetryMs`, holding its job, so no other worker can take the
+ *   signal. A Postgres restart is over within that.
+ * - Past that, the order is kept with the signal (`unrecorded_effect`) for its next attempt, on any worker, and the
+ *   attempt ends: retried, or at the last attempt the signal stays `executing` (counted as `unrecorded`, stuck for
+ *   the health check, settled by an operator who has checked the target).
+ * - While Postgres takes neither, the attempt goes on trying both: ending it then would help nothing, since
+ *   graphile-worker could not record the failed attempt either (which stops the worker, its job locked for 4 hours).
+ *   Only the worker stopping ends it: the order is then in no database, which the log says.
  */
 export async function recordSentEffect(
   deps: ExecuteDeps,
-  job: { signalId: string; attempt: number; maxAttempts: number; signal: StoredSignal; runKey: string; log: Logger },
+  job: { signalId: string; attempt: number; maxAttempts: number; signal: StoredSignal; log: Logger },
   sent: SentEffect,
 ): Promise<{ result: ExecuteResult; outcome: string; error?: string }> {
   const { log } = job;
   const deadline = Date.now() + deps.recordRetryMs;
-  let lastError: Error;
+  const what = `the order was ${sent.outcome} (attempt ${sent.attempt}), but recording it failed`;
+  const last = job.attempt >= job.maxAttempts;
+  let message = '';
   for (let tries = 0; ; tries++) {
     try {
       const recorded = await markSignalExecuted(deps.pool, {
@@ -40,30 +43,33 @@ export async function recordSentEffect(
         completedAt: new Date(sent.completedAt),
         traceId: sent.traceId,
       });
-      deps.unrecordedEffects.forget(job.runKey);
-      log.info({ executor: deps.executor.name, outcome: sent.outcome, recorded, tries: tries + 1 }, 'signal executed');
+      if (!recorded) log.error({ outcome: sent.outcome }, 'order went out, but its signal was settled meanwhile (by hand?); check it against the target');
+      else log.info({ executor: deps.executor.name, outcome: sent.outcome, tries: tries + 1 }, 'signal executed');
       return recorded ? { result: 'executed', outcome: sent.outcome } : { result: 'already_settled', outcome: 'already_settled' };
     } catch (thrown) {
-      lastError = toError(thrown);
-      const delayMs = RETRY_DELAYS_MS[Math.min(tries, RETRY_DELAYS_MS.length - 1)]!;
-      if (deps.stopping() || Date.now() + delayMs > deadline) break;
-      if (tries === 0) log.warn({ err: lastError }, 'recording an order that went out failed; trying again');
-      await sleep(delayMs);
+      const err = toError(thrown);
+      if (tries === 0) log.warn({ err }, 'recording an order that went out failed; trying again');
+      if (Date.now() >= deadline || deps.stopping()) {
+        message = last
+          ? `${what} at the last attempt (${job.attempt} of ${job.maxAttempts}): ${err.message}: not sent again; reconcile it with the target`
+          : `${what}: ${err.message}; it is recorded at the next attempt, not sent again`;
+        try {
+          await saveUnrecordedEffect(deps.pool, job.signalId, sent, message);
+          break;
+        } catch (saveThrown) {
+          if (deps.stopping()) {
+            log.error({ err, saveErr: toError(saveThrown), outcome: sent.outcome, response: sent.response }, 'order went out and the worker stops before Postgres took it: check it against the target');
+            throw new Error(`${what}, and the worker stopped before Postgres was back: ${err.message}`);
+          }
+        }
+      }
+      await sleep(RETRY_DELAYS_MS[Math.min(tries, RETRY_DELAYS_MS.length - 1)]!);
     }
   }
-  const what = `the order was ${sent.outcome} (attempt ${sent.attempt}), but recording it failed`;
-  const last = job.attempt >= job.maxAttempts;
-  const message = last
-    ? `${what} at the last attempt (${job.attempt} of ${job.maxAttempts}): ${lastError.message}: not sent again; reconcile it with the target`
-    : `${what}: ${lastError.message}; it is recorded at the next attempt, not sent again`;
-  deps.unrecordedEffects.remember(job.runKey, sent);
-  await saveUnrecordedEffect(deps.pool, job.signalId, sent, message).catch((e: unknown) =>
-    log.warn({ err: toError(e) }, 'could not keep the unrecorded order with its signal; this worker keeps it in memory'),
-  );
   if (!last) {
-    log.error({ err: lastError, outcome: sent.outcome, nextAttempt: job.attempt + 1 }, 'order went out but was not recorded; the next attempt records it');
+    log.error({ outcome: sent.outcome, nextAttempt: job.attempt + 1 }, 'order went out but was not recorded; kept with the signal for the next attempt');
     throw new Error(message);
   }
-  log.error({ err: lastError, outcome: sent.outcome }, 'order went out but was not recorded at the last attempt; the signal stays executing');
+  log.error({ outcome: sent.outcome }, 'order went out but was not recorded at the last attempt; the signal stays executing');
   return { result: 'unrecorded', outcome: 'unrecorded', error: message };
 }

@@ -5,9 +5,10 @@ import type { SentEffect } from './sentEffect.js';
 /**
  * Keeps a sent order whose execution could not be recorded with its signal, with the reason, for the signal's
  * next attempt on any worker (see migration 0014). The signal stays `executing`: its order is out, so no later
- * signal of its symbol waits behind it, and the health check counts it as stuck if no attempt records it.
+ * signal of its symbol waits behind it (deferBehindEarlierSignal skips it), and the health check counts it as stuck
+ * once no job of it will run again.
  * A smaller statement than the execution's row, so it can succeed where that one failed (a value Postgres
- * refused); with Postgres away it fails too, and the worker's memory is what is left.
+ * refused); with Postgres away it fails too, and recordSentEffect keeps trying both.
  */
 export async function saveUnrecordedEffect(pool: Pool, id: string, sent: SentEffect, error: string): Promise<void> {
   await pool.query(

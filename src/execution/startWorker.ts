@@ -6,8 +6,8 @@ import { EXECUTE_SIGNAL_TASK, parseExecuteSignalPayload } from '../domain/execut
 import { toError } from '../domain/errors.js';
 import { toStorableText } from '../domain/storableText.js';
 import { executeSignal } from './executeSignal.js';
+import { WORKER_DB_TIMEOUT_MS } from './stuckSignalCondition.js';
 import type { Executor } from './executor.js';
-import { makeUnrecordedEffects } from './makeUnrecordedEffects.js';
 
 export interface WorkerOptions {
   connectionString: string;
@@ -65,9 +65,6 @@ function summariseMeta(meta: Record<string, unknown> | undefined): Record<string
   return out;
 }
 
-/** Executions waiting for their next attempt to be recorded (see makeUnrecordedEffects), at most. */
-const MAX_UNRECORDED_EFFECTS = 10_000;
-
 /** Starts the background worker in this process: graphile-worker running `execute_signal` jobs. */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   // Its own pool: the request pool's short statement timeout is for the request path, and jobs must not
@@ -75,7 +72,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const pool = makePool({
     connectionString: options.connectionString,
     max: options.concurrency + 2,
-    timeoutMs: 30_000,
+    timeoutMs: WORKER_DB_TIMEOUT_MS,
     logger: options.logger,
     applicationName: 'tv-webhook-worker',
   });
@@ -87,11 +84,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     logger,
     tracer: options.tracer ?? trace.getTracer('tv-webhook'),
     maxAlertAgeSeconds: options.maxAlertAgeSeconds,
-    unrecordedEffects: makeUnrecordedEffects({
-      limit: MAX_UNRECORDED_EFFECTS,
-      onDrop: (key, droppedTotal) =>
-        logger.error({ run: key, droppedTotal, limit: MAX_UNRECORDED_EFFECTS }, 'forgot an order that went out and was not recorded (signals.unrecorded_effect may still hold it)'),
-    }),
     recordRetryMs: options.recordRetryMs ?? 30_000,
     stopping: () => stopping,
   };

@@ -8,6 +8,7 @@ import type { HealthDeps } from '../monitoring/checkHealth.js';
 import type { RateLimiter } from '../pipeline/makeRateLimiter.js';
 import type { PipelineDeps } from '../pipeline/processWebhook.js';
 import { registerSignalsRoutes } from '../api/signalsRoutes.js';
+import { liveAttemptSeconds } from '../execution/stuckSignalCondition.js';
 import type { Config } from '../config/parseConfig.js';
 import type { Pool } from '../db/makePool.js';
 import type { Lifecycle } from '../domain/lifecycle.js';
@@ -120,6 +121,7 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
       tracer: deps.telemetry.tracer,
       executor: config.execution.executor,
       stuckAfterSeconds: config.monitoring.healthQueueMaxAgeSeconds,
+      liveAttemptSeconds: liveAttemptSeconds(config.execution),
     },
   });
   registerExecutionRoutes(admin, { pool: deps.pool, requireAdmin });

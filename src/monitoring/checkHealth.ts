@@ -18,7 +18,14 @@ export interface Check {
 
 export interface HealthDeps {
   pool: Pool;
-  thresholds: { dbLatencyWarnMs: number; queueMaxDepth: number; queueMaxAgeSeconds: number; executionFailureWindowSeconds: number };
+  thresholds: {
+    dbLatencyWarnMs: number;
+    queueMaxDepth: number;
+    queueMaxAgeSeconds: number;
+    executionFailureWindowSeconds: number;
+    /** A job locked more recently than this is an attempt still running (liveAttemptSeconds). */
+    liveAttemptSeconds: number;
+  };
   worker: { enabled: boolean; alive: () => boolean };
   sink: () => SinkStats | undefined;
   exporter: () => ExportHealth | undefined;
@@ -146,7 +153,7 @@ async function checkExecutions(deps: HealthDeps, now: number): Promise<Check> {
   try {
     const [failed, stuck] = await Promise.all([
       listFailedSignals(deps.pool, { since: new Date(now - windowSeconds * 1000), limit: 100 }),
-      countStuckSignals(deps.pool, deps.thresholds.queueMaxAgeSeconds),
+      countStuckSignals(deps.pool, deps.thresholds.queueMaxAgeSeconds, deps.thresholds.liveAttemptSeconds),
     ]);
     const problems: string[] = [];
     const latest = failed[0];
@@ -159,7 +166,9 @@ async function checkExecutions(deps: HealthDeps, now: number): Promise<Check> {
     }
     if (stuck.stuck > 0) {
       problems.push(
-        `${stuck.stuck} signal(s) stuck: executing or queued without a job for more than ${deps.thresholds.queueMaxAgeSeconds} s (oldest ${stuck.oldestSignalId})`,
+        `${stuck.stuck} signal(s) stuck: executing or queued, unchanged for more than ${deps.thresholds.queueMaxAgeSeconds} s, with no job ` +
+          `waiting or running for them (oldest ${stuck.oldestSignalId}); check each against the target, then ` +
+          'POST /api/signals/<id>/settle?outcome=executed|failed&note=...',
       );
     }
     return {

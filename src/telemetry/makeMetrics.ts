@@ -29,7 +29,7 @@ const KNOWN_LABELS = {
   ],
   declines: ['stale_alert', 'symbol_not_allowed', 'quantity_above_limit', 'notional_above_limit'].map((reason) => ({ reason })),
   executions: [
-    ...['filled', 'retry', 'failed', 'unrecorded'].map((outcome) => ({ executor: 'paper', outcome })),
+    ...['filled', 'retry', 'failed'].map((outcome) => ({ executor: 'paper', outcome })),
     ...['forwarded', 'retry', 'failed', 'unrecorded'].map((outcome) => ({ executor: 'forward', outcome })),
   ],
   signalRetries: ['queued', 'declined'].map((result) => ({ result })),

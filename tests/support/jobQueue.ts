@@ -73,9 +73,9 @@ export async function readJobPayload(db: Db, key: string): Promise<Record<string
 export async function lockAsDeadWorker(db: Db, key: string, hoursAgo: number): Promise<void> {
   await db.query(
     `WITH j AS (
-       UPDATE ${PRIVATE_JOBS_TABLE} SET locked_at = now() - make_interval(hours => $2), locked_by = 'dead-worker', attempts = 1
+       UPDATE ${PRIVATE_JOBS_TABLE} SET locked_at = now() - make_interval(secs => $2::float8 * 3600), locked_by = 'dead-worker', attempts = 1
         WHERE key = $1 RETURNING job_queue_id)
-     UPDATE graphile_worker._private_job_queues SET locked_at = now() - make_interval(hours => $2), locked_by = 'dead-worker'
+     UPDATE graphile_worker._private_job_queues SET locked_at = now() - make_interval(secs => $2::float8 * 3600), locked_by = 'dead-worker'
       WHERE id IN (SELECT job_queue_id FROM j)`,
     [key, hoursAgo],
   );
