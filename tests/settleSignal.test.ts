@@ -12,21 +12,30 @@ async function age(svc: TestService, signalId: string) {
 
 const settle = (svc: TestService, signalId: string, query: string) => svc.api(`/api/signals/${signalId}/settle?${query}`, { method: 'POST' });
 
+/**
+ * A forward worker whose bridge takes every order (answering with `orderId`) and whose executions Postgres refuses
+ * to record: each order goes out and is kept as unrecorded.
+ */
+async function startUnrecordable(orderId: string, maxAttempts: number) {
+  const target = await startTargetServer([{ status: 200, body: JSON.stringify({ orderId }) }]);
+  const svc = await startTestService({
+    WORKER_ENABLED: 'true',
+    EXECUTOR: 'forward',
+    FORWARD_URL: target.url,
+    FORWARD_TIMEOUT_MS: '300',
+    EXECUTION_MAX_ATTEMPTS: String(maxAttempts),
+    EXECUTION_RECORD_RETRY_MS: '0',
+    WORKER_POLL_INTERVAL_MS: '100',
+    HEALTH_QUEUE_MAX_AGE_SECONDS: '60',
+  });
+  await failRecordingForwards(svc.pool, 1_000);
+  return { target, svc };
+}
+
 describe('POST /api/signals/:id/settle: a stuck signal settled by hand', () => {
   it('an order that went out but could not be recorded: settled as executed, once stuck, with the note kept; health recovers', async () => {
-    const target = await startTargetServer([{ status: 200, body: '{"orderId":"B-9"}' }]);
-    const svc = await startTestService({
-      WORKER_ENABLED: 'true',
-      EXECUTOR: 'forward',
-      FORWARD_URL: target.url,
-      FORWARD_TIMEOUT_MS: '300',
-      EXECUTION_MAX_ATTEMPTS: '1',
-      EXECUTION_RECORD_RETRY_MS: '0',
-      WORKER_POLL_INTERVAL_MS: '100',
-      HEALTH_QUEUE_MAX_AGE_SECONDS: '60',
-    });
+    const { target, svc } = await startUnrecordable('B-9', 1);
     try {
-      await failRecordingForwards(svc.pool, 1_000);
       const res = await svc.post(alert({ price: 120 }));
       const id = res.body.signalId as string;
       await waitFor(async () => (await findJob(svc.pool, id)) === undefined, { what: 'the only attempt to end' });
@@ -76,19 +85,8 @@ describe('POST /api/signals/:id/settle: a stuck signal settled by hand', () => {
   });
 
   it('never cuts in on an attempt still running or a retry still to come; a job held by a dead worker can be settled, keeping the order', async () => {
-    const target = await startTargetServer([{ status: 200, body: '{"orderId":"B-12"}' }]);
-    const svc = await startTestService({
-      WORKER_ENABLED: 'true',
-      EXECUTOR: 'forward',
-      FORWARD_URL: target.url,
-      FORWARD_TIMEOUT_MS: '300',
-      EXECUTION_MAX_ATTEMPTS: '3',
-      EXECUTION_RECORD_RETRY_MS: '0',
-      WORKER_POLL_INTERVAL_MS: '100',
-      HEALTH_QUEUE_MAX_AGE_SECONDS: '60',
-    });
+    const { target, svc } = await startUnrecordable('B-12', 3);
     try {
-      await failRecordingForwards(svc.pool, 1_000);
       const res = await svc.post(alert({ price: 123 }));
       const id = res.body.signalId as string;
       await waitFor(async () => {
