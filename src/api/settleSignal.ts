@@ -5,11 +5,16 @@ import type { ExecutorName } from '../execution/executor.js';
 import { type ManualOutcome, settleStuckSignal } from '../execution/settleStuckSignal.js';
 import { ATTR } from '../telemetry/attributes.js';
 import { getSignal } from './getSignal.js';
+import { listExecutions } from './listExecutions.js';
+import type { SignalRow } from './signalJson.js';
 
 export interface SettleDeps {
   pool: Pool;
   tracer: Tracer;
-  /** EXECUTOR: a paper signal cannot be settled as executed (its fill is the paper book's to make). */
+  /**
+   * EXECUTOR, for a signal nothing else names the executor of (no kept order, no earlier execution row): a paper
+   * signal cannot be settled as executed (its fill is the paper book's to make).
+   */
   executor: ExecutorName;
   /** HEALTH_QUEUE_MAX_AGE_SECONDS: how long a signal must be unchanged before it counts as stuck. */
   stuckAfterSeconds: number;
@@ -45,9 +50,8 @@ export async function settleSignal(
 ): Promise<SettleOutcome> {
   const row = await getSignal(deps.pool, signalId);
   if (!row) throw new WebhookError('WH_ERR_NOT_FOUND', `No signal ${signalId}.`);
-  const unrecorded = row.unrecorded_effect !== null;
-  // With an order kept as unrecorded, the signal was forwarded whatever this process's EXECUTOR says.
-  if (options.outcome === 'executed' && deps.executor === 'paper' && !unrecorded) {
+  const executor = await executorOf(deps, row);
+  if (options.outcome === 'executed' && executor === 'paper') {
     throw new WebhookError(
       'WH_ERR_BAD_REQUEST',
       'outcome=executed is for orders at a forward target; a paper fill is made by the paper book: settle it as failed, then retry it.',
@@ -83,8 +87,7 @@ export async function settleSignal(
       afterSeconds: deps.stuckAfterSeconds,
       liveAttemptSeconds: deps.liveAttemptSeconds,
       outcome: options.outcome,
-      // The order kept as unrecorded names its executor: it was forwarded.
-      executor: unrecorded ? 'forward' : deps.executor,
+      executor,
       note: options.note,
       clientAddress: options.clientAddress,
       traceId: span.spanContext().traceId,
@@ -106,4 +109,15 @@ export async function settleSignal(
   } finally {
     span.end();
   }
+}
+
+/**
+ * Which executor ran the signal: the one that sent its kept order, or that of its latest execution row; only when
+ * neither exists, this process's EXECUTOR (a web process may run with a worker elsewhere, on another executor).
+ */
+async function executorOf(deps: SettleDeps, row: SignalRow): Promise<ExecutorName> {
+  const kept = (row.unrecorded_effect as { executor?: ExecutorName } | null)?.executor;
+  if (kept) return kept;
+  const [latest] = await listExecutions(deps.pool, { signalId: row.id, limit: 1 });
+  return (latest?.executor as ExecutorName | undefined) ?? deps.executor;
 }

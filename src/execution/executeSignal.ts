@@ -121,6 +121,7 @@ async function runAttempt(
       return recorded ? { result: 'executed', outcome: effect.outcome } : { result: 'already_settled', outcome: 'already_settled' };
     }
     effectSent = {
+      executor: deps.executor.name,
       outcome: effect.outcome,
       response: effect.response,
       quantity: effect.quantity ?? null,

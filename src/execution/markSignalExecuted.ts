@@ -7,7 +7,8 @@ import type { ExecutionEffect, ExecutorName, StoredSignalRef } from './executor.
  * Settles the signal as `executed` and stores its execution row, in one transaction with the executor's
  * own database effects. A signal has at most one execution with an effect (unique index executions_one_effect,
  * across operator retries too) and one settlement row per run: a second run is a no-op, its effects rolled back.
- * Returns false when the signal already had an execution.
+ * Returns false when the signal already had an execution, other than this one: for a sent order (with its
+ * `completedAt`), finding its own row (a COMMIT that went through while its answer was lost) returns true.
  */
 export async function markSignalExecuted(
   pool: Pool,
@@ -54,7 +55,13 @@ export async function markSignalExecuted(
     );
     if (inserted.rowCount !== 1) {
       await tx.query('ROLLBACK');
-      return false;
+      if (input.completedAt === undefined) return false;
+      const { rowCount } = await tx.query(
+        `SELECT 1 FROM executions
+          WHERE signal_id = $1 AND retry = $2 AND attempt = $3 AND started_at = $4 AND completed_at = $5 AND outcome = $6`,
+        [input.signal.id, input.signal.retries, input.attempt, input.startedAt, input.completedAt, input.effect.outcome],
+      );
+      return rowCount === 1;
     }
     await tx.query(
       `UPDATE signals SET status = 'executed', executed_at = $2, last_error = NULL, unrecorded_effect = NULL, updated_at = now() WHERE id = $1`,

@@ -1,11 +1,13 @@
-import type { ExecutionEffect } from './executor.js';
+import type { ExecutionEffect, ExecutorName } from './executor.js';
 
 /**
  * An execution with an effect outside our database (an order at the target), from the moment it happened: what
- * recording it needs, kept until it is recorded (in the worker's memory, and in `signals.unrecorded_effect` when
- * recording fails), so that no later attempt sends the order again. Plain JSON.
+ * recording it needs, kept until it is recorded (in `signals.unrecorded_effect` when recording fails), so that no
+ * later attempt sends the order again. Plain JSON.
  */
 export interface SentEffect {
+  /** The executor that sent it (another attempt may run where EXECUTOR says otherwise). */
+  executor: ExecutorName;
   outcome: ExecutionEffect['outcome'];
   response?: unknown;
   quantity: number | null;

@@ -43,7 +43,7 @@ export async function settleStuckSignal(
   const error = executed ? null : `settled by hand as failed${input.clientAddress ? ` (from ${input.clientAddress})` : ''}: ${input.note}`;
   const { rows } = await pool.query<SettledSignal>(
     `WITH before AS (
-       SELECT id, unrecorded_effect FROM signals WHERE id = $1 FOR UPDATE
+       SELECT id, unrecorded_effect, COALESCE(executing_at, updated_at) AS started_at FROM signals WHERE id = $1 FOR UPDATE
      ), settled AS (
        UPDATE signals s
           SET status = $4, updated_at = now(), unrecorded_effect = NULL,
@@ -51,7 +51,7 @@ export async function settleStuckSignal(
          FROM before
         WHERE s.id = before.id AND ${stuckSignalCondition('$2', '$3')}
        RETURNING s.id, s.ticker, s.action, s.quantity, s.price, s.attempts, s.retries, before.unrecorded_effect AS kept,
-                 COALESCE(s.executing_at, s.updated_at) AS started_at
+                 before.started_at
      ), recorded AS (
        INSERT INTO executions (id, signal_id, executor, outcome, ticker, action, quantity, price, response, error, attempt,
                                trace_id, started_at, completed_at, duration_ms, retry)

@@ -3,9 +3,9 @@
  * with two parameters: `$afterSeconds` (unchanged for at least that long) and `$liveAttemptSeconds` (a job locked
  * more recently than that is an attempt still running; see liveAttemptSeconds). Stuck means `queued` or
  * `executing`, unchanged, and no job of the signal that will still run: none waiting for its run or its retry
- * (unlocked, attempts left), none running. Left over are: no job at all (removed, or done without settling the
- * signal), a job that used up its attempts (an order kept as unrecorded at the last attempt), and a job locked by
- * a worker that died (graphile-worker frees it only after 4 hours). Read through graphile-worker's public jobs
+ * (unlocked, attempts left), none running. Left over are: no job at all (removed; done without settling the
+ * signal, as after an order kept as unrecorded at the last attempt), a job that used up its attempts, and a job
+ * locked by a worker that died (graphile-worker frees it only after 4 hours). Read through graphile-worker's public jobs
  * view (our job key is the signal id). The health check counts these; only these can be settled by hand.
  */
 export function stuckSignalCondition(afterSecondsParam: string, liveAttemptSecondsParam: string): string {
@@ -22,11 +22,15 @@ export function stuckSignalCondition(afterSecondsParam: string, liveAttemptSecon
 export const WORKER_DB_TIMEOUT_MS = 30_000;
 
 /**
- * The longest an attempt can run: its forward, then recording the order for EXECUTION_RECORD_RETRY_MS, plus the
- * statements around them, each bounded by the worker pool's timeout (and its grace): marking it executing, a
- * recording try begun at the deadline (its statement and the rollback after it), keeping the order. A job locked
- * for longer is held by a worker that died.
+ * How long a job may stay locked before it counts as held by a worker that died: an attempt's forward, recording
+ * its order for EXECUTION_RECORD_RETRY_MS, the wait before the last try, and the six statements around them
+ * (loading, ordering, marking it executing, a recording try begun at the deadline and its rollback, keeping the
+ * order), each of which may wait the worker pool's timeout for a connection and again for its answer. An attempt
+ * that goes on longer (one whose worker cannot reach Postgres while the API can: recordSentEffect then keeps
+ * trying) is treated as dead too: settling it is then the operator's decision after checking the target, and the
+ * execution's unique index lets only one of the two settle the signal.
  */
 export function liveAttemptSeconds(options: { forwardTimeoutMs: number; recordRetryMs: number }): number {
-  return Math.ceil((options.forwardTimeoutMs + options.recordRetryMs + 4 * (WORKER_DB_TIMEOUT_MS + 1_000)) / 1000);
+  const statementMs = 2 * WORKER_DB_TIMEOUT_MS + 1_000;
+  return Math.ceil((options.forwardTimeoutMs + options.recordRetryMs + 2_000 + 6 * statementMs) / 1000);
 }
