@@ -1,5 +1,5 @@
 /** ES2024 String methods (Node 20 and later); the project's TypeScript lib is ES2022. */
-export type WellFormedString = string & { isWellFormed(): boolean; toWellFormed(): string };
+type WellFormedString = string & { isWellFormed(): boolean; toWellFormed(): string };
 
 /**
  * True when Postgres can store the text: no NUL character (`text` refuses a 0 byte, `jsonb` the `\u0000` escape)

@@ -9,8 +9,6 @@ export type ManualOutcome = 'executed' | 'failed';
 export interface SettledSignal {
   ticker: string;
   action: string;
-  /** The run the settlement belongs to (0 = the webhook's). */
-  retry: number;
   /** The order an attempt sent and could not record (SentEffect), now kept in the execution row; or null. */
   unrecordedOrder: unknown;
 }
@@ -60,7 +58,7 @@ export async function settleStuckSignal(
               $6::text, attempts, $9, started_at, now(), GREATEST(0, extract(epoch FROM now() - started_at) * 1000), retries
          FROM settled
      )
-     SELECT ticker, action, retries AS retry, kept AS "unrecordedOrder" FROM settled`,
+     SELECT ticker, action, kept AS "unrecordedOrder" FROM settled`,
     [
       input.signalId,
       input.afterSeconds,
