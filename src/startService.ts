@@ -133,6 +133,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           rhythmRefreshMs: config.monitoring.strategyRhythmRefreshMs,
           logger,
           onError: () => telemetry.metrics?.watchErrors.inc(),
+          stuck: {
+            afterSeconds: config.monitoring.healthQueueMaxAgeSeconds,
+            liveAttemptSeconds: liveAttemptSeconds(config.execution),
+            onCount: (stuck) => telemetry.metrics?.signalsStuck.set(stuck),
+          },
         })
       : undefined;
     steps.telemetry = async () => {

@@ -14,8 +14,8 @@ const ALERTS = 20;
 const LIMIT_PER_MINUTE = 10;
 const PROCESSES = 2;
 const SHARE = LIMIT_PER_MINUTE / PROCESSES;
-/** Gauges every web process reads from the shared database at scrape time. */
-const SHARED_GAUGES = ['signal_queue_depth', 'signal_queue_oldest_job_age_seconds', 'tradingview_last_signal_timestamp_seconds'];
+/** Gauges every web process reads from the shared database (at scrape time, or signals_stuck at its signal watch's runs). */
+const SHARED_GAUGES = ['signal_queue_depth', 'signal_queue_oldest_job_age_seconds', 'signals_stuck', 'tradingview_last_signal_timestamp_seconds'];
 
 /** One POST to a process's webhook endpoint, from loopback source address `from` (a distinct client IP). */
 function send(proc: ServiceProcess, from: string, body: unknown): Promise<Answer> {

@@ -68,6 +68,7 @@ const LINKED_PANEL: Record<string, string> = {
   SignalQueueOldestJobTooOld: 'Queue',
   SignalExecutionsFailing: 'Executions by outcome',
   SignalExecutionsUnrecorded: 'Executions by outcome',
+  SignalsStuck: 'Queue',
   MonitoringSinkDroppingRecords: 'Sink records by outcome',
   TradingViewDeliveryLagHigh: 'TradingView delivery lag',
   TraceExportFailing: 'Instrumentation errors',

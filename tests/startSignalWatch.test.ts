@@ -177,3 +177,59 @@ describe('startSignalWatch: gap detection and the strategies\' rhythm fail apart
     }
   });
 });
+
+describe('startSignalWatch: stuck signals counted at every run, apart from the rest', function () {
+  this.timeout(30_000);
+
+  /** A queued signal whose last change was `minutesAgo` ago (no job of it yet). */
+  async function insertQueued(pool: Pool, minutesAgo: number): Promise<string> {
+    const { rows } = await pool.query(
+      `INSERT INTO signals (id, webhook_id, dedupe_key, dedupe_until, ticker, action, status, received_at, updated_at)
+       SELECT u, u, 'k:' || u::text, now(), 'BTCUSDT', 'buy', 'queued', now(), now() - make_interval(mins => $1)
+         FROM (SELECT gen_random_uuid() AS u) g RETURNING id`,
+      [minutesAgo],
+    );
+    return rows[0].id;
+  }
+
+  it('counts a signal with no job, not one whose job waits or one that changed lately; a failed count is counted and stops nothing', async () => {
+    const base = Date.now();
+    const db = await createTestDatabase();
+    const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 5_000, logger: pino({ level: 'silent' }) });
+    const counts: number[] = [];
+    let errors = 0;
+    const watch = startSignalWatch({
+      pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, logger: pino({ level: 'silent' }), now: () => base,
+      onError: () => (errors += 1),
+      stuck: { afterSeconds: 60, liveAttemptSeconds: 403, onCount: (n) => counts.push(n) },
+    });
+    try {
+      const waiting = await insertQueued(pool, 5);
+      await pool.query(`SELECT graphile_worker.add_job('execute_signal', json_build_object('signalId', $1::text), job_key := $1::text)`, [waiting]);
+      await insertQueued(pool, 0); // changed lately: its worker may be about to write
+      await watch.runOnce();
+      assert.deepEqual(counts, [0]);
+
+      const orphan = await insertQueued(pool, 5);
+      await watch.runOnce();
+      assert.deepEqual(counts, [0, 1]);
+      await pool.query(`UPDATE signals SET status = 'failed' WHERE id = $1`, [orphan]);
+      await watch.runOnce();
+      assert.deepEqual(counts, [0, 1, 0]);
+      assert.equal(errors, 0);
+
+      // The count's statement fails (here: the queue's view is gone): counted, and the strategies' rhythm still moves.
+      await insertQueued(pool, 5);
+      await insertHistory(pool, 'steady', 2, MINUTE, base - MINUTE);
+      await pool.query('ALTER VIEW graphile_worker.jobs RENAME TO jobs_elsewhere');
+      await watch.runOnce();
+      assert.deepEqual(counts, [0, 1, 0], 'the gauge keeps its last count');
+      assert.equal(errors, 1);
+      assert.equal((await activity(pool)).steady!.last, base - MINUTE);
+    } finally {
+      await watch.stop();
+      await pool.end();
+      await db.drop();
+    }
+  });
+});

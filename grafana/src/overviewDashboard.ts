@@ -65,10 +65,11 @@ export function makeOverviewDashboard() {
     ]))
 
     .withRow(new RowBuilder('Execution').gridPos({ h: 1, w: 24, x: 0, y: 30 }))
-    .withPanel(timeseries('Queue', 'Signals waiting to execute, and how long the oldest due one has waited (seconds).', 'short', { h: 8, w: 8, x: 0, y: 31 }, [
+    .withPanel(timeseries('Queue', 'Signals waiting to execute, how long the oldest due one has waited (seconds), and stuck signals: queued or executing with no job that will settle them (its attempts used up, or its worker dead). Settle each by hand once its order is checked at the target (POST /api/signals/<id>/settle).', 'short', { h: 8, w: 8, x: 0, y: 31 }, [
       // Every web process reads the same queue from the shared database: max, not sum, over several processes.
       prom('max(signal_queue_depth)', 'depth', 0),
       prom('max(signal_queue_oldest_job_age_seconds)', 'oldest job age (s)', 1),
+      prom('max(signals_stuck)', 'stuck signals', 2),
     ]))
     .withPanel(timeseries('Executions by outcome', 'Execution attempts settled by the worker: filled (paper), forwarded, retry, failed (attempts exhausted: a trade that did not happen), unrecorded (the order went out but recording it failed).', 'ops', { h: 8, w: 8, x: 8, y: 31 }, [
       prom(`sum by (executor, outcome) (rate(signal_executions_total${RATE}))`, '{{executor}} {{outcome}}', 0),

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Pool } from '../db/makePool.js';
 import { toError } from '../domain/errors.js';
+import { countStuckSignals } from './countStuckSignals.js';
 import { detectPositionGaps } from './detectPositionGaps.js';
 import { refreshStrategyActivity } from './refreshStrategyActivity.js';
 import { touchStrategyActivity } from './touchStrategyActivity.js';
@@ -25,11 +26,16 @@ export interface SignalWatchOptions {
   now?: () => number;
   /** Counts a failed run (tradingview_watch_errors_total). */
   onError?: () => void;
+  /**
+   * Stuck signals (countStuckSignals), counted at every run for `signals_stuck`: the only signals no other metric
+   * sees (their job is gone, used up, or held by a dead worker), and the worst state a trade can be in.
+   */
+  stuck?: { afterSeconds: number; liveAttemptSeconds: number; onCount: (stuck: number) => void };
 }
 
 /**
  * The periodic job that reads the signals for what did not arrive: position gaps (missed alerts) and each
- * strategy's rhythm (silence). It runs off the request path, first a second after start, then every
+ * strategy's rhythm (silence); and for what will not settle by itself: stuck signals. It runs off the request path, first a second after start, then every
  * `intervalMs`; a part of a run that fails (the gaps, the rhythm) is logged and counted, the other part still runs, and
  * the next run tries again. The first run, and one
  * every `rhythmRefreshMs`, learns usual intervals from the whole window; the others read only the signals since
@@ -85,10 +91,24 @@ export function startSignalWatch(options: SignalWatchOptions): { stop(): Promise
     }
   }
 
+  /** Stuck signals: a probe of the jobs per signal unchanged for afterSeconds, so on this cadence, not per scrape. */
+  async function watchStuck(): Promise<void> {
+    const stuck = options.stuck;
+    if (!stuck) return;
+    try {
+      const counted = await countStuckSignals(options.pool, stuck.afterSeconds, stuck.liveAttemptSeconds);
+      stuck.onCount(counted.stuck);
+    } catch (err) {
+      // The gauge keeps its last count (a stuck signal stays stuck until someone settles it); the error is counted.
+      report(err, 'counting stuck signals');
+    }
+  }
+
   const run = () => {
     running ??= (async () => {
       try {
         const at = now();
+        await watchStuck();
         await watchGaps(at);
         await watchRhythm(at);
       } finally {

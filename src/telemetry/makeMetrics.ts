@@ -139,6 +139,11 @@ function defineMetrics() {
       help: 'Age of the oldest job that is due and not running (0 when none).',
       registers,
     }),
+    signalsStuck: new client.Gauge({
+      name: 'signals_stuck',
+      help: 'Signals that will not settle by themselves: queued or executing, unchanged for HEALTH_QUEUE_MAX_AGE_SECONDS, with no job waiting or running (used up, removed, or locked by a worker that died). Counted by the signal watch every SIGNAL_WATCH_INTERVAL_MS; settle each by hand (POST /api/signals/:id/settle) once its order is checked at the target.',
+      registers,
+    }),
     lastSignalTimestampSeconds: new client.Gauge({
       name: 'tradingview_last_signal_timestamp_seconds',
       help: 'Unix time at which the latest signal (an authenticated, valid alert) was received; read from the database at scrape time. Absent until the first signal.',
@@ -224,7 +229,7 @@ function defineMetrics() {
     }),
     watchErrors: new client.Counter({
       name: 'tradingview_watch_errors_total',
-      help: 'Failed runs of the signal watch (gap detection, strategy rhythm) and failed reads of its tables at scrape time.',
+      help: 'Failed runs of the signal watch (gap detection, strategy rhythm, stuck signals) and failed reads of its tables at scrape time.',
       registers,
     }),
     streamConnections: new client.Gauge({
