@@ -194,12 +194,18 @@ describe('startSignalWatch: stuck signals counted at every run, apart from the r
 
   it('counts a signal with no job, not one whose job waits or one that changed lately; a failed count is counted and stops nothing', async () => {
     const base = Date.now();
+    const clock = { now: base };
+    /** The next run, a minute later (as the watch's timer would run it). */
+    const nextRun = () => {
+      clock.now += MINUTE;
+      return watch.runOnce();
+    };
     const db = await createTestDatabase();
     const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 5_000, logger: pino({ level: 'silent' }) });
     const counts: number[] = [];
     let errors = 0;
     const watch = startSignalWatch({
-      pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, logger: pino({ level: 'silent' }), now: () => base,
+      pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, logger: pino({ level: 'silent' }), now: () => clock.now,
       onError: () => (errors += 1),
       stuck: { afterSeconds: 60, liveAttemptSeconds: 403, onCount: (n) => counts.push(n) },
     });
@@ -207,25 +213,74 @@ describe('startSignalWatch: stuck signals counted at every run, apart from the r
       const waiting = await insertQueued(pool, 5);
       await pool.query(`SELECT graphile_worker.add_job('execute_signal', json_build_object('signalId', $1::text), job_key := $1::text)`, [waiting]);
       await insertQueued(pool, 0); // changed lately: its worker may be about to write
-      await watch.runOnce();
+      await nextRun();
       assert.deepEqual(counts, [0]);
 
       const orphan = await insertQueued(pool, 5);
-      await watch.runOnce();
+      await nextRun();
       assert.deepEqual(counts, [0, 1]);
       await pool.query(`UPDATE signals SET status = 'failed' WHERE id = $1`, [orphan]);
-      await watch.runOnce();
+      await nextRun();
       assert.deepEqual(counts, [0, 1, 0]);
       assert.equal(errors, 0);
 
       // The count's statement fails (here: the queue's view is gone): counted, and the strategies' rhythm still moves.
       await insertQueued(pool, 5);
-      await insertHistory(pool, 'steady', 2, MINUTE, base - MINUTE);
+      await insertHistory(pool, 'steady', 2, MINUTE, base + 3 * MINUTE);
       await pool.query('ALTER VIEW graphile_worker.jobs RENAME TO jobs_elsewhere');
-      await watch.runOnce();
+      await nextRun();
       assert.deepEqual(counts, [0, 1, 0], 'the gauge keeps its last count');
       assert.equal(errors, 1);
-      assert.equal((await activity(pool)).steady!.last, base - MINUTE);
+      assert.equal((await activity(pool)).steady!.last, base + 3 * MINUTE);
+    } finally {
+      await watch.stop();
+      await pool.end();
+      await db.drop();
+    }
+  });
+});
+
+describe('startSignalWatch: the stuck-signal count spaced by what it cost', function () {
+  this.timeout(60_000);
+
+  it('a count that took Postgres d ms is not run again for d × 1,000 ms (a backlog of waiting signals makes it dear), nor later than 15 minutes', async () => {
+    const base = Date.now();
+    const clock = { now: base };
+    const db = await createTestDatabase();
+    const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 30_000, logger: pino({ level: 'silent' }) });
+    const counts: number[] = [];
+    const watch = startSignalWatch({
+      pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, logger: pino({ level: 'silent' }), now: () => clock.now,
+      stuck: { afterSeconds: 60, liveAttemptSeconds: 403, onCount: (n) => counts.push(n) },
+    });
+    try {
+      // 20,000 signals waiting for an hour, each with its job waiting: each is looked up among the jobs (tens of ms).
+      await pool.query(
+        `WITH s AS (
+           INSERT INTO signals (id, webhook_id, dedupe_key, dedupe_until, ticker, action, status, received_at, updated_at)
+           SELECT u, u, 'w:' || u::text, now(), 'BTCUSDT', 'buy', 'queued', now() - interval '1 hour', now() - interval '1 hour'
+             FROM generate_series(1, 20000) i, LATERAL (SELECT gen_random_uuid() AS u WHERE i > 0) g
+           RETURNING id)
+         SELECT count(*) FROM graphile_worker.add_jobs((
+           SELECT array_agg(ROW('execute_signal', json_build_object('signalId', id::text), 'symbol:BTCUSDT', NULL, 25, id::text, NULL, NULL)::graphile_worker.job_spec)
+             FROM s))`,
+      );
+      await watch.runOnce();
+      assert.deepEqual(counts, [0]);
+      await pool.query(
+        `INSERT INTO signals (id, webhook_id, dedupe_key, dedupe_until, ticker, action, status, received_at, updated_at)
+         SELECT u, u, 'k:' || u::text, now(), 'ETHUSDT', 'buy', 'executing', now(), now() - interval '5 minutes' FROM (SELECT gen_random_uuid() AS u) g`,
+      );
+      clock.now += 2_000; // sooner than 1,000 times the count's tens of ms
+      await watch.runOnce();
+      assert.deepEqual(counts, [0], 'not counted again so soon');
+      clock.now += 15 * MINUTE;
+      await watch.runOnce();
+      assert.deepEqual(counts, [0, 1], 'counted again within 15 minutes, whatever the count cost');
+      // A clock set back does not put the count off.
+      clock.now = base - MINUTE;
+      await watch.runOnce();
+      assert.deepEqual(counts, [0, 1, 1]);
     } finally {
       await watch.stop();
       await pool.end();

@@ -3,7 +3,9 @@ import { provesRollback } from '../db/queryKnowingOutcome.js';
 import { toError } from '../domain/errors.js';
 import { stuckSignalCondition } from '../execution/stuckSignalCondition.js';
 
-const COUNT_STUCK_SQL = `SELECT count(*)::int AS stuck, (array_agg(s.id ORDER BY s.id))[1] AS oldest
+// took_ms: the statement's own time in Postgres (from its start to its result), without the round trips around it.
+const COUNT_STUCK_SQL = `SELECT count(*)::int AS stuck, (array_agg(s.id ORDER BY s.id))[1] AS oldest,
+        extract(epoch FROM clock_timestamp() - statement_timestamp())::float8 * 1000 AS took_ms
    FROM signals s
   WHERE ${stuckSignalCondition('$1', '$2')}`;
 
@@ -15,13 +17,14 @@ const COUNT_STUCK_SQL = `SELECT count(*)::int AS stuck, (array_agg(s.id ORDER BY
  * Its cost grows with the signals waiting: every one unchanged for `afterSeconds` is looked up among the jobs. With
  * 250,000 of them waiting (the bench's database after a run without a worker) it takes 270-290 ms, the same with
  * Postgres's parallel workers as without: they only spread it over three processes, which on two cores took both
- * from the service for that time. So it runs in one process (parallel workers off for its transaction).
+ * from the service for that time. So it runs in one process (parallel workers off for its transaction). Returns
+ * the statement's time in Postgres too (`tookMs`), by which the signal watch spaces its counts.
  */
 export async function countStuckSignals(
   pool: Pool,
   afterSeconds: number,
   liveAttemptSeconds: number,
-): Promise<{ stuck: number; oldestSignalId: string | null }> {
+): Promise<{ stuck: number; oldestSignalId: string | null; tookMs: number }> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -29,7 +32,7 @@ export async function countStuckSignals(
     await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
     const { rows } = await client.query(COUNT_STUCK_SQL, [afterSeconds, liveAttemptSeconds]);
     await client.query('COMMIT');
-    return { stuck: rows[0].stuck, oldestSignalId: rows[0].oldest };
+    return { stuck: rows[0].stuck, oldestSignalId: rows[0].oldest, tookMs: rows[0].took_ms };
   } catch (err) {
     // As detectPositionGaps: a session that answered an error is rolled back and handed back; any other is closed.
     if (provesRollback(err)) await client.query('ROLLBACK').catch((failed: unknown) => void (broken = toError(failed)));

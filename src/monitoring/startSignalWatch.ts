@@ -12,6 +12,17 @@ import { touchStrategyActivity } from './touchStrategyActivity.js';
  */
 export const TOUCH_OVERLAP_MS = 5 * 60_000;
 
+/**
+ * The stuck-signal count looks up every signal waiting longer than HEALTH_QUEUE_MAX_AGE_SECONDS among the jobs: about
+ * 1 ms with a worker keeping up, 390 ms of Postgres CPU with 250,000 waiting (a worker down for days, or the bench's
+ * services, which run none; `node dist/bench/signalWatchCost.js`). A count that took Postgres d ms is not run again for
+ * d × STUCK_COUNT_SPACING (at most 0.1% of a core, then: every 6.5 minutes at 250,000), and never later than
+ * STUCK_COUNT_MAX_SPACING_MS after the last; the gauge keeps its count meanwhile. A backlog that grows while the
+ * worker is down must not make the watch a load of its own on the database the service writes to.
+ */
+export const STUCK_COUNT_SPACING = 1_000;
+export const STUCK_COUNT_MAX_SPACING_MS = 15 * 60_000;
+
 export interface SignalWatchOptions {
   pool: Pool;
   intervalMs: number;
@@ -91,24 +102,34 @@ export function startSignalWatch(options: SignalWatchOptions): { stop(): Promise
     }
   }
 
+  let lastStuckAt = -Infinity;
+  let nextStuckAt = -Infinity;
   /** Stuck signals: a probe of the jobs per signal unchanged for afterSeconds, so on this cadence, not per scrape. */
-  async function watchStuck(): Promise<void> {
+  async function watchStuck(at: number): Promise<void> {
     const stuck = options.stuck;
-    if (!stuck) return;
+    // Spaced by what the last count cost (STUCK_COUNT_SPACING); a clock set back does not put it off.
+    if (!stuck || (at < nextStuckAt && at >= lastStuckAt)) return;
+    // What the count cost Postgres; a count that failed, as long as it took here (a timeout: the longest).
+    const started = performance.now();
+    let tookMs: number;
     try {
       const counted = await countStuckSignals(options.pool, stuck.afterSeconds, stuck.liveAttemptSeconds);
+      tookMs = counted.tookMs;
       stuck.onCount(counted.stuck);
     } catch (err) {
+      tookMs = performance.now() - started;
       // The gauge keeps its last count (a stuck signal stays stuck until someone settles it); the error is counted.
       report(err, 'counting stuck signals');
     }
+    lastStuckAt = at;
+    nextStuckAt = at + Math.min(STUCK_COUNT_MAX_SPACING_MS, tookMs * STUCK_COUNT_SPACING);
   }
 
   const run = () => {
     running ??= (async () => {
       try {
         const at = now();
-        await watchStuck();
+        await watchStuck(at);
         await watchGaps(at);
         await watchRhythm(at);
       } finally {
