@@ -136,7 +136,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           stuck: {
             afterSeconds: config.monitoring.healthQueueMaxAgeSeconds,
             liveAttemptSeconds: liveAttemptSeconds(config.execution),
-            onCount: (stuck) => telemetry.metrics?.signalsStuck.set(stuck),
+            onCount: ({ stuck }) => telemetry.metrics?.signalsStuck.set(stuck),
           },
         })
       : undefined;

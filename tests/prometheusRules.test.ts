@@ -69,6 +69,7 @@ const LINKED_PANEL: Record<string, string> = {
   SignalExecutionsFailing: 'Executions by outcome',
   SignalExecutionsUnrecorded: 'Executions by outcome',
   SignalsStuck: 'Queue',
+  SignalWatchFailing: 'Instrumentation errors',
   MonitoringSinkDroppingRecords: 'Sink records by outcome',
   TradingViewDeliveryLagHigh: 'TradingView delivery lag',
   TraceExportFailing: 'Instrumentation errors',

@@ -15,9 +15,10 @@ const COUNT_STUCK_SQL = `SELECT count(*)::int AS stuck, (array_agg(s.id ORDER BY
  * worker, is not stuck: the queue check sees it.
  *
  * Its cost grows with the signals waiting: every one unchanged for `afterSeconds` is looked up among the jobs. With
- * 250,000 of them waiting (the bench's database after a run without a worker) it takes 270-290 ms, the same with
- * Postgres's parallel workers as without: they only spread it over three processes, which on two cores took both
- * from the service for that time. So it runs in one process (parallel workers off for its transaction). Returns
+ * 250,000 of them waiting (the bench's database after a run without a worker) it takes 270-290 ms (jobs without a
+ * queue; 390 ms of Postgres CPU with a queue per ticker, as the service adds them: bench/signalWatchCost.ts), the
+ * same with Postgres's parallel workers as without: they only spread it over three processes, which on two cores
+ * took both from the service for that time. So it runs in one process (parallel workers off for its transaction). Returns
  * the statement's time in Postgres too (`tookMs`), by which the signal watch spaces its counts.
  */
 export async function countStuckSignals(

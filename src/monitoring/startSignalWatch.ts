@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Pool } from '../db/makePool.js';
+import { sqlStateOf } from '../db/sqlStateOf.js';
 import { toError } from '../domain/errors.js';
 import { countStuckSignals } from './countStuckSignals.js';
 import { detectPositionGaps } from './detectPositionGaps.js';
@@ -15,13 +16,15 @@ export const TOUCH_OVERLAP_MS = 5 * 60_000;
 /**
  * The stuck-signal count looks up every signal waiting longer than HEALTH_QUEUE_MAX_AGE_SECONDS among the jobs: about
  * 1 ms with a worker keeping up, 390 ms of Postgres CPU with 250,000 waiting (a worker down for days, or the bench's
- * services, which run none; `node dist/bench/signalWatchCost.js`). A count that took Postgres d ms is not run again for
- * d × STUCK_COUNT_SPACING (at most 0.1% of a core, then: every 6.5 minutes at 250,000), and never later than
- * STUCK_COUNT_MAX_SPACING_MS after the last; the gauge keeps its count meanwhile. A backlog that grows while the
- * worker is down must not make the watch a load of its own on the database the service writes to.
+ * services, which run none; `node dist/bench/signalWatchCost.js`). A count whose statement took d ms in Postgres is
+ * not run again for d × STUCK_COUNT_SPACING (about 0.1% of a core a process, then: every 6.5 minutes at 250,000), and
+ * never later than STUCK_COUNT_MAX_SPACING_MS after the last; the gauge keeps its count meanwhile. A backlog that grows
+ * while the worker is down must not make the watch a load of its own on the database the service writes to.
  */
 export const STUCK_COUNT_SPACING = 1_000;
 export const STUCK_COUNT_MAX_SPACING_MS = 15 * 60_000;
+/** SQLSTATE of a statement cancelled at statement_timeout. */
+const QUERY_CANCELED = '57014';
 
 export interface SignalWatchOptions {
   pool: Pool;
@@ -37,11 +40,13 @@ export interface SignalWatchOptions {
   now?: () => number;
   /** Counts a failed run (tradingview_watch_errors_total). */
   onError?: () => void;
+  /** When the first run starts (1,000 ms after start unless given; tests, which ask for every run, put it off). */
+  firstRunDelayMs?: number;
   /**
    * Stuck signals (countStuckSignals), counted at every run for `signals_stuck`: the only signals no other metric
    * sees (their job is gone, used up, or held by a dead worker), and the worst state a trade can be in.
    */
-  stuck?: { afterSeconds: number; liveAttemptSeconds: number; onCount: (stuck: number) => void };
+  stuck?: { afterSeconds: number; liveAttemptSeconds: number; onCount: (counted: { stuck: number; tookMs: number }) => void };
 }
 
 /**
@@ -109,16 +114,17 @@ export function startSignalWatch(options: SignalWatchOptions): { stop(): Promise
     const stuck = options.stuck;
     // Spaced by what the last count cost (STUCK_COUNT_SPACING); a clock set back does not put it off.
     if (!stuck || (at < nextStuckAt && at >= lastStuckAt)) return;
-    // What the count cost Postgres; a count that failed, as long as it took here (a timeout: the longest).
+    // What the count cost Postgres. A count that failed is tried again at the next run, unless Postgres cancelled it
+    // at its statement timeout: that one cost the timeout (a pool busy with signals, or a lost connection, cost it
+    // nothing). Meanwhile the gauge keeps its last count, and the failure is counted (alert SignalWatchFailing).
     const started = performance.now();
-    let tookMs: number;
+    let tookMs = 0;
     try {
       const counted = await countStuckSignals(options.pool, stuck.afterSeconds, stuck.liveAttemptSeconds);
       tookMs = counted.tookMs;
-      stuck.onCount(counted.stuck);
+      stuck.onCount(counted);
     } catch (err) {
-      tookMs = performance.now() - started;
-      // The gauge keeps its last count (a stuck signal stays stuck until someone settles it); the error is counted.
+      if (sqlStateOf(err) === QUERY_CANCELED) tookMs = performance.now() - started;
       report(err, 'counting stuck signals');
     }
     lastStuckAt = at;
@@ -129,16 +135,17 @@ export function startSignalWatch(options: SignalWatchOptions): { stop(): Promise
     running ??= (async () => {
       try {
         const at = now();
-        await watchStuck(at);
         await watchGaps(at);
         await watchRhythm(at);
+        // Last: the dearest of the three in a backlog, it never holds up the other two.
+        await watchStuck(at);
       } finally {
         running = undefined;
       }
     })();
     return running;
   };
-  const first = setTimeout(() => void run(), 1_000);
+  const first = setTimeout(() => void run(), options.firstRunDelayMs ?? 1_000);
   const every = setInterval(() => void run(), options.intervalMs);
   first.unref();
   every.unref();
