@@ -12,6 +12,13 @@ async function main(): Promise<void> {
   logger.info({ url: service.url, opsUrl: service.opsUrl }, 'service ready');
 
   stopOnSignals(logger, () => service.stop(), { timeoutMs: config.service.shutdownTimeoutMs });
+  // Without its database the service would answer 503 for ever, and a supervisor (systemd's Restart=on-failure)
+  // would never restart it: it stops what it can and exits 1.
+  void service.embedded?.exitedUnexpectedly.then(async ({ code, signal }) => {
+    logger.fatal({ code, signal }, 'the embedded PostgreSQL exited; stopping (exit code 1) so that a supervisor restarts the service');
+    await service.stop().catch(() => undefined);
+    process.exit(1);
+  });
 }
 
 main().catch((err: unknown) => {

@@ -108,19 +108,32 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     embeddedDatabase: !config.database.url,
   });
   const database = await resolveDatabase(config, secrets, logger);
-  // Stopped in this order: HTTP (no new webhooks, in-flight ones finish), worker (running jobs finish),
-  // telemetry (the last records and spans are flushed), pool, embedded Postgres.
+  // Stopped in this order: HTTP (no new webhooks, in-flight ones finish) and, at the same time, the worker
+  // (no new jobs, running ones finish), then telemetry (the last records and spans are flushed), pool, embedded
+  // Postgres. The worker no longer waits for HTTP: a client holding a request open (REQUEST_TIMEOUT_MS, as long
+  // as SHUTDOWN_TIMEOUT_MS by default) left it 100 ms, and a forward in flight was abandoned with Postgres
+  // stopped under it: its order in no database, its job locked for 4 hours, then sent again.
   type Step = () => Promise<void>;
   const steps: { app?: Step; worker?: Step; telemetry?: Step; pool?: Step; database?: Step } = {};
-  const cleanups = () => [steps.app, steps.worker, steps.telemetry, steps.pool, steps.database].filter((f): f is Step => f !== undefined);
+  const together = (...parts: Array<Step | undefined>): Step | undefined => {
+    const present = parts.filter((f): f is Step => f !== undefined);
+    if (present.length <= 1) return present[0];
+    return async () => {
+      const failed = (await Promise.allSettled(present.map((f) => f()))).filter((r) => r.status === 'rejected');
+      if (failed.length > 0) throw (failed[0] as PromiseRejectedResult).reason;
+    };
+  };
+  const cleanups = () => [together(steps.app, steps.worker), steps.telemetry, steps.pool, steps.database].filter((f): f is Step => f !== undefined);
   if (database.embedded) steps.database = () => database.embedded!.stop();
   try {
-    await migrate(database.url, logger);
+    // The embedded server asks only for SCRAM: a connection asked for anything else is refused (ScramOnlyClient).
+    const scramOnly = database.embedded !== undefined;
+    await migrate(database.url, logger, { scramOnly });
     // One connection stays open through quiet spells: the signal writer uses one at a time, and TradingView's
     // alerts often come after minutes of quiet (a bar's close), when opening one would add about 10 ms to the answer (node dist/bench/coldConnection.js).
-    const pool = makePool({ connectionString: database.url, max: config.database.poolMax, timeoutMs: config.database.timeoutMs, logger, minOpen: 1 });
+    const pool = makePool({ connectionString: database.url, max: config.database.poolMax, timeoutMs: config.database.timeoutMs, logger, minOpen: 1, scramOnly });
     steps.pool = () => closePool(pool);
-    const telemetry = makeTelemetry(config, database.url, logger);
+    const telemetry = makeTelemetry(config, database.url, logger, { scramOnly });
     const eventLoop = makeEventLoopMonitor();
     const retention = config.monitoring.enabled
       ? startRetention({ pool, days: config.monitoring.retentionDays, intervalMs: config.monitoring.retentionIntervalMs, logger })
@@ -201,6 +214,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     if (config.worker.enabled) {
       worker = await startWorker({
         connectionString: database.url,
+        scramOnly,
         concurrency: config.worker.concurrency,
         executor: makeExecutor(config),
         logger,

@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   const config = parseConfigOrExit();
   const logger = makeLogger(config.service.logLevel);
   let url = config.database.url;
+  // The embedded server asks only for SCRAM: a connection asked for anything else is refused (ScramOnlyClient).
+  const scramOnly = !url;
   if (!url) {
     // The web process generated the embedded server's passwords into DATA_DIR/secrets.json on its first start.
     const password = (await readStoredSecrets(config.service.dataDir))?.embeddedDbAppPassword;
@@ -26,7 +28,7 @@ async function main(): Promise<void> {
     url = appUrl(config.database.embeddedPort, password);
   }
   try {
-    await migrate(url, logger);
+    await migrate(url, logger, { scramOnly });
   } catch (err) {
     throw new Error(
       config.database.url
@@ -36,13 +38,14 @@ async function main(): Promise<void> {
     );
   }
   // Execution spans feed the same consumers as in the web process: metrics, records, OTLP export.
-  const telemetry = makeTelemetry(config, url, logger);
+  const telemetry = makeTelemetry(config, url, logger, { scramOnly });
   const metricsServer =
     telemetry.metrics && config.worker.metricsPort > 0
       ? await serveWorkerMetrics({ metrics: telemetry.metrics, host: config.http.opsHost, port: config.worker.metricsPort, logger })
       : undefined;
   const worker = await startWorker({
     connectionString: url,
+    scramOnly,
     concurrency: config.worker.concurrency,
     executor: makeExecutor(config),
     logger,

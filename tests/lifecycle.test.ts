@@ -11,7 +11,8 @@ import { startEmbeddedPostgres } from '../src/db/startEmbeddedPostgres.js';
 import { startService } from '../src/startService.js';
 import { freePort } from './support/freePort.js';
 import { alert, startTestService, TEST_SECRET, type TestService } from './support/startTestService.js';
-import { quietLogger, TEST_PG_PASSWORD } from './support/testDatabase.js';
+import { startTargetServer } from './support/startTargetServer.js';
+import { createTestDatabase, quietLogger, TEST_PG_PASSWORD } from './support/testDatabase.js';
 import { waitFor } from './support/waitFor.js';
 
 async function tempDir(): Promise<string> {
@@ -70,7 +71,10 @@ describe('lifecycle: embedded database, outages, shutdown', function () {
       const down = await svc.post(alert({ price: 2 }));
       assert.equal(down.status, 503);
       assert.equal(down.body.error.code, 'WH_ERR_UNAVAILABLE');
-      assert.equal((await svc.api('/readyz', { token: null })).status, 503);
+      const notReady = await svc.api('/readyz', { token: null });
+      assert.equal(notReady.status, 503);
+      // Nothing of the driver's error (the database's address, its user) reaches a caller without a token.
+      assert.deepEqual(notReady.body.checks.database, { ok: false, detail: 'not reachable (the service log says why)' });
       // Refusals need no database: they keep their normal answers during the outage.
       const refused = await svc.post(alert({ secret: 'wrong-secret' }));
       assert.equal(refused.status, 401);
@@ -204,6 +208,46 @@ describe('lifecycle: embedded database, outages, shutdown', function () {
       });
     } finally {
       await svc.db.drop();
+    }
+  });
+
+  it('on shutdown the worker takes no new job while a request holds the HTTP drain open: none is cut off with Postgres stopped under it', async () => {
+    // Two alerts of one ticker: the second's job runs after the first's (the symbol's queue). The bridge takes 1.5 s
+    // to answer each. A stranger holds a request open with half a body, so the HTTP drain takes all 3 s.
+    const target = await startTargetServer([{ status: 200, body: '{"orderId":"S-1"}', delayMs: 1_500 }]);
+    const db = await createTestDatabase();
+    const svc = await startTestService(
+      { WORKER_ENABLED: 'true', EXECUTOR: 'forward', FORWARD_URL: target.url, FORWARD_TIMEOUT_MS: '2500', SHUTDOWN_TIMEOUT_MS: '3000', WORKER_POLL_INTERVAL_MS: '100' },
+      { db },
+    );
+    const { port } = new URL(svc.url);
+    const slow = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/webhooks/tradingview', headers: { 'content-type': 'application/json', 'content-length': 1000 } });
+    slow.on('error', () => undefined);
+    try {
+      const first = await svc.post(alert({ price: 77 }));
+      const second = await svc.post(alert({ price: 78 }));
+      assert.deepEqual([first.status, second.status], [200, 200]);
+      await target.received(1);
+      slow.write('{"ticker":');
+      await new Promise((r) => setTimeout(r, 100));
+      await svc.stop();
+      const check = new pg.Client({ connectionString: db.url });
+      await check.connect();
+      try {
+        const status = async (id: string) => (await check.query('SELECT status FROM signals WHERE id = $1', [id])).rows[0].status;
+        // Before, the worker was stopped only after the drain, with 100 ms left: the second order went out at 1.5 s
+        // and was cut off at 3 s, its signal left executing with no execution, its job locked for 4 hours.
+        assert.equal(await status(first.body.signalId), 'executed', 'the order in flight finished and is recorded');
+        assert.equal(await status(second.body.signalId), 'queued', 'the next waits for the next start');
+        assert.equal((await check.query('SELECT count(*)::int AS n FROM executions')).rows[0].n, 1);
+      } finally {
+        await check.end();
+      }
+      assert.equal(target.calls.length, 1);
+    } finally {
+      slow.destroy();
+      await target.close();
+      await db.drop();
     }
   });
 

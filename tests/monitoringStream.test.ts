@@ -148,6 +148,24 @@ describe('live stream: GET /api/monitoring/stream pushes each webhook as it happ
     }
   });
 
+  it('stays open through a quiet spell longer than REQUEST_TIMEOUT_MS, the listener\'s idle bound for connections', async () => {
+    // The idle bound at its least (1 s): a quiet spell is a real one here, a wait on the socket's own timer.
+    const own = await startTestService({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '1000' }, { db: svc.db });
+    const sse = await openStream(own);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const sent = await own.post(alert({ price: '321' }));
+      await waitFor(async () => sse.events.some((e) => e.event === 'webhook' && e.data.id === sent.body.webhookId), {
+        what: 'the webhook sent after the quiet spell, on the same stream',
+        timeoutMs: 5_000,
+      });
+    } finally {
+      sse.close();
+      await sse.ended;
+      await own.close();
+    }
+  });
+
   it('ends open streams when the service shuts down, so that shutdown is not held open', async () => {
     const own = await startTestService({}, { db: svc.db });
     const res = await fetch(`${own.url}/api/monitoring/stream`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 
 describe('signals API', () => {
@@ -44,6 +45,34 @@ describe('signals API', () => {
     assert.match(bad.body.error.message, /limit/);
     const missing = await svc.api('/api/signals/01890a5d-ac96-774b-bcce-b302099a8057');
     assert.equal(missing.status, 404);
+  });
+
+  it('a filter with a NUL character is a 400 naming it, never a 500 from Postgres', async () => {
+    for (const path of ['/api/signals?ticker=%00', '/api/webhooks?ticker=A%00', '/api/executions?ticker=%00', '/api/monitoring/gaps?strategy=%00', '/api/monitoring/gaps?ticker=B%00B']) {
+      const res = await svc.api(path);
+      assert.equal(res.status, 400, `${path}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, 'WH_ERR_BAD_REQUEST', path);
+      assert.match(res.body.error.message, /(ticker|strategy): must not contain a NUL character/, path);
+    }
+  });
+
+  it('a read the database does not answer within DB_TIMEOUT_MS is a 503 WH_ERR_UNAVAILABLE saying so, not a 500', async () => {
+    const own = await startTestService({ DB_TIMEOUT_MS: '300' }, { db: svc.db });
+    const locker = new pg.Client({ connectionString: svc.db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE signals IN ACCESS EXCLUSIVE MODE');
+      const res = await own.api('/api/signals');
+      assert.equal(res.status, 503, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, 'WH_ERR_UNAVAILABLE');
+      assert.match(res.body.error.message, /did not answer in time \(DB_TIMEOUT_MS\)/);
+      assert.equal(res.body.error.errorId, undefined, 'not an internal error to quote');
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+      await own.close();
+    }
   });
 
   it('shows one signal with its executions list', async () => {

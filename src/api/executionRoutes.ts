@@ -5,9 +5,10 @@ import { executionJson } from './executionJson.js';
 import { listExecutions } from './listExecutions.js';
 import { listPositions, positionJson } from './listPositions.js';
 import { parseQuery } from './parseQuery.js';
+import { tickerFilter } from './filterText.js';
 
 const listQuery = z.object({
-  ticker: z.string().trim().min(1).max(40).transform((s) => s.toUpperCase()).optional(),
+  ticker: tickerFilter.optional(),
   outcome: z.enum(['filled', 'forwarded', 'failed']).optional(),
   cursor: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

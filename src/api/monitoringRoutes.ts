@@ -18,6 +18,7 @@ import { listExecutions } from './listExecutions.js';
 import { parseQuery } from './parseQuery.js';
 import { replayWebhook, type ReplayDeps } from './replayWebhook.js';
 import { signalJson } from './signalJson.js';
+import { filterText, tickerFilter } from './filterText.js';
 
 export interface MonitoringRouteDeps {
   pool: Pool;
@@ -45,7 +46,7 @@ const listQuery = z.object({
   status: statusFilter.optional(),
   execution: z.enum(SIGNAL_STATUSES).optional(),
   code: z.string().regex(/^WH_ERR_[A-Z_]+$/, 'must be an error code such as WH_ERR_AUTH_INVALID').optional(),
-  ticker: z.string().trim().min(1).max(40).transform((s) => s.toUpperCase()).optional(),
+  ticker: tickerFilter.optional(),
   since: isoDate.optional(),
   until: isoDate.optional(),
   cursor: z.uuid().optional(),
@@ -54,8 +55,8 @@ const listQuery = z.object({
 const replayQuery = z.object({ force: z.enum(['true', 'false']).default('false') });
 const gapsQuery = z.object({
   state: z.enum(['open', 'closed', 'all']).default('open'),
-  strategy: z.string().trim().min(1).max(200).optional(),
-  ticker: z.string().trim().min(1).max(40).transform((s) => s.toUpperCase()).optional(),
+  strategy: filterText(200).optional(),
+  ticker: tickerFilter.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 

@@ -14,12 +14,13 @@ import { retryFailedSignals } from './retryFailedSignals.js';
 import { type RetryDeps, retrySignal } from './retrySignal.js';
 import { type SettleDeps, settleSignal } from './settleSignal.js';
 import { toStorableText } from '../domain/storableText.js';
+import { tickerFilter } from './filterText.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const listQuery = z.object({
   status: z.enum(SIGNAL_STATUSES).optional(),
-  ticker: z.string().trim().min(1).max(40).transform((s) => s.toUpperCase()).optional(),
+  ticker: tickerFilter.optional(),
   since: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
   cursor: z.string().regex(UUID, 'must be a signal id (nextCursor of the previous page)').optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -35,6 +35,12 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
     }
     reply.hijack();
     const raw: ServerResponse = reply.raw;
+    const heartbeatMs = deps.heartbeatMs ?? 15_000;
+    // The listener closes a connection idle for REQUEST_TIMEOUT_MS (10 s; its connectionTimeout), and a quiet
+    // service sends nothing for minutes: the stream was cut after 10 s without a webhook, and a browser lost the
+    // events of every reconnection's gap. A stream is idle only while its client does not read (heartbeats wait for
+    // the socket to drain): after three heartbeats' time that client is gone, and its connection is closed.
+    request.raw.socket.setTimeout(3 * heartbeatMs);
     // Fastify's headers (the security headers among them) are only written for answers it sends itself.
     raw.writeHead(200, {
       ...(reply.getHeaders() as OutgoingHttpHeaders),
@@ -79,7 +85,7 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
     });
     const heartbeat = setInterval(() => {
       if (!waitingForDrain) raw.write(': heartbeat\n\n');
-    }, deps.heartbeatMs ?? 15_000);
+    }, heartbeatMs);
     heartbeat.unref();
 
     let ended = false;

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { ScramOnlyClient } from './ScramOnlyClient.js';
 import { verifyBackendPid } from './backendPid.js';
 import type { Logger } from 'pino';
 
@@ -49,8 +50,11 @@ export function makePool(options: {
   minOpen?: number;
   /** How long a connection beyond `minOpen` may stay idle before it is closed: 30 s unless given. */
   idleTimeoutMs?: number;
+  /** The embedded server: log in only by a completed SCRAM exchange (ScramOnlyClient). */
+  scramOnly?: boolean;
 }): Pool {
   const pool = new pg.Pool({
+    ...(options.scramOnly ? { Client: ScramOnlyClient } : {}),
     // Each new connection's session pid, checked before it is lent (backendPid.ts), for queryKnowingOutcome.
     onConnect: verifyBackendPid,
     connectionString: options.connectionString,

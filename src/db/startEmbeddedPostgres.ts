@@ -13,6 +13,11 @@ export interface EmbeddedServer {
   port: number;
   /** The folder Postgres was given (DATA_DIR/pg, or where DATA_DIR/pg links to). */
   clusterDir: string;
+  /**
+   * Settles if Postgres exits without `stop` (killed, crashed, out of memory): the service cannot go on without
+   * it, and while its port is free another local program may take it. Never settles otherwise.
+   */
+  exitedUnexpectedly: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
 }
 
@@ -65,10 +70,16 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     throw err;
   }
   let stopping: Promise<void> | undefined;
+  const exitedUnexpectedly = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      if (!stopping) resolve({ code, signal });
+    });
+  });
   return {
     adminUrl: superuserUrl(port, options.superuserPassword),
     port,
     clusterDir,
+    exitedUnexpectedly,
     stop: () =>
       (stopping ??= (async () => {
         process.removeListener('exit', killOnExit);

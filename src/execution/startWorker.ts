@@ -11,6 +11,8 @@ import type { Executor } from './executor.js';
 
 export interface WorkerOptions {
   connectionString: string;
+  /** The embedded server: log in only by a completed SCRAM exchange (ScramOnlyClient). */
+  scramOnly?: boolean;
   concurrency: number;
   executor: Executor;
   logger: Logger;
@@ -75,6 +77,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     timeoutMs: WORKER_DB_TIMEOUT_MS,
     logger: options.logger,
     applicationName: 'tv-webhook-worker',
+    scramOnly: options.scramOnly,
   });
   const logger = options.logger.child({ component: 'executor' });
   let stopping = false;

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { clientAborted, clientErrorOf } from './answerClientError.js';
+import { isDatabaseUnavailable } from '../db/isDatabaseUnavailable.js';
 import { WebhookError, toError } from '../domain/errors.js';
 import { type ErrorBody, statusOf } from './errors.js';
 
@@ -30,6 +31,15 @@ export function toWebhookError(thrown: unknown): WebhookError {
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     if (err.code === 'ECONNRESET') return clientAborted(err);
     return new WebhookError('WH_ERR_BAD_REQUEST', 'The request could not be read: send a well-formed HTTP/1.1 request.', { cause: err });
+  }
+  // A read of the admin API that outlasted the statement timeout (a long window over millions of records) or met the
+  // database down is the database's state, not a fault of ours: 503 saying so, where it was 500 WH_ERR_INTERNAL.
+  if (isDatabaseUnavailable(err)) {
+    return new WebhookError(
+      'WH_ERR_UNAVAILABLE',
+      'The database did not answer in time (DB_TIMEOUT_MS) or could not be reached: try again; for a long window or a large limit, ask for less.',
+      { cause: err },
+    );
   }
   return new WebhookError('WH_ERR_INTERNAL', 'Internal error. Quote the error id when reporting it.', {
     cause: err,

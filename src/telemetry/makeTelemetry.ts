@@ -51,7 +51,7 @@ const noopTracer = new ProxyTracerProvider().getTracer('disabled');
  * and the execution metrics. With MONITORING_ENABLED=false there are no spans, no records and no metrics: the
  * tracer is a no-op and webhooks are not traced.
  */
-export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logger: Logger): Telemetry {
+export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logger: Logger, options: { scramOnly?: boolean } = {}): Telemetry {
   if (!config.monitoring.enabled) {
     return {
       enabled: false,
@@ -76,6 +76,7 @@ export function makeTelemetry(config: TelemetryConfig, databaseUrl: string, logg
     timeoutMs: config.monitoring.sinkWriteTimeoutMs,
     logger,
     applicationName: 'tv-webhook-monitoring',
+    scramOnly: options.scramOnly,
     // Records are diagnostics: a Postgres crash may lose their last fraction of a second (wal_writer_delay),
     // never a signal (signals commit synchronously on the request pool). The sink then never waits for a WAL
     // flush, and the flushes of signal commits are not shared with records.

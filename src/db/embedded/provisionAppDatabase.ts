@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { superuserUrl } from '../startEmbeddedPostgres.js';
+import { ScramOnlyClient } from '../ScramOnlyClient.js';
 
 /** The service's own role and database in the embedded cluster: not a superuser, owner of its database only. */
 export const APP_ROLE = 'tvwebhook';
@@ -13,7 +14,8 @@ export function appUrl(port: number, password: string): string {
 }
 
 async function connect(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, application_name: 'tv-webhook-provision' });
+  // Always the embedded server here: only a completed SCRAM exchange (see ScramOnlyClient).
+  const client = new ScramOnlyClient({ connectionString: url, application_name: 'tv-webhook-provision' });
   // A connection lost mid-provisioning fails the query that was running; it must not also be an uncaught event.
   client.on('error', () => undefined);
   try {
