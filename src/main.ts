@@ -7,7 +7,31 @@ import { startService } from './startService.js';
 async function main(): Promise<void> {
   const config = parseConfigOrExit();
   const logger = makeLogger(config.service.logLevel);
+  // A signal during start-up (the first cluster, migrations: they can take minutes) used to end the process at once
+  // with Node's default action: the embedded Postgres, in a process group of its own, was left running, and every
+  // later start refused its data folder. The first signal now stops the service as soon as it has started; a second
+  // exits at once, and the exit hook stops the embedded Postgres.
+  let startSignal: NodeJS.Signals | undefined;
+  const onStartSignal = (signal: NodeJS.Signals) => {
+    if (startSignal) {
+      logger.warn({ signal }, 'second signal during start-up: exiting now');
+      process.exit(1);
+    }
+    startSignal = signal;
+    logger.info({ signal }, 'signal during start-up: stopping as soon as the service has started');
+  };
+  process.on('SIGTERM', onStartSignal);
+  process.on('SIGINT', onStartSignal);
   const service = await startService(config, logger);
+  process.removeListener('SIGTERM', onStartSignal);
+  process.removeListener('SIGINT', onStartSignal);
+  if (startSignal) {
+    await service.stop().then(
+      () => logger.info('stopped'),
+      (err: unknown) => logger.error({ err: toError(err) }, 'shutdown failed'),
+    );
+    process.exit(0);
+  }
   printBanner(config, service.secrets, service.url);
   logger.info({ url: service.url, opsUrl: service.opsUrl }, 'service ready');
 

@@ -178,64 +178,81 @@ describe('startSignalWatch: gap detection and the strategies\' rhythm fail apart
   });
 });
 
+/**
+ * A watch that counts stuck signals on a fresh database (made ready by `setUp` first), whose clock the test moves;
+ * its counts and failures are kept. Its timers stay an hour away, so every run is asked for.
+ */
+async function startStuckWatch(setUp?: (pool: Pool) => Promise<unknown>) {
+  const base = Date.now();
+  const clock = { now: base };
+  const db = await createTestDatabase();
+  const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 30_000, logger: pino({ level: 'silent' }) });
+  await setUp?.(pool);
+  const counted: Array<{ stuck: number; tookMs: number }> = [];
+  let errors = 0;
+  const watch = startSignalWatch({
+    pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, firstRunDelayMs: 3_600_000, logger: pino({ level: 'silent' }), now: () => clock.now,
+    onError: () => (errors += 1),
+    stuck: { afterSeconds: 60, liveAttemptSeconds: 403, onCount: (c) => counted.push(c) },
+  });
+  return {
+    base, clock, pool, watch, counted,
+    counts: () => counted.map((c) => c.stuck),
+    errors: () => errors,
+    close: async () => {
+      await watch.stop();
+      await pool.end();
+      await db.drop();
+    },
+  };
+}
+
+/** A queued signal whose last change was `minutesAgo` ago (no job of it yet). */
+async function insertQueued(pool: Pool, minutesAgo: number): Promise<string> {
+  const { rows } = await pool.query(
+    `INSERT INTO signals (id, webhook_id, dedupe_key, dedupe_until, ticker, action, status, received_at, updated_at)
+     SELECT u, u, 'k:' || u::text, now(), 'BTCUSDT', 'buy', 'queued', now(), now() - make_interval(mins => $1)
+       FROM (SELECT gen_random_uuid() AS u) g RETURNING id`,
+    [minutesAgo],
+  );
+  return rows[0].id;
+}
+
 describe('startSignalWatch: stuck signals counted at every run, apart from the rest', function () {
   this.timeout(30_000);
 
-  /** A queued signal whose last change was `minutesAgo` ago (no job of it yet). */
-  async function insertQueued(pool: Pool, minutesAgo: number): Promise<string> {
-    const { rows } = await pool.query(
-      `INSERT INTO signals (id, webhook_id, dedupe_key, dedupe_until, ticker, action, status, received_at, updated_at)
-       SELECT u, u, 'k:' || u::text, now(), 'BTCUSDT', 'buy', 'queued', now(), now() - make_interval(mins => $1)
-         FROM (SELECT gen_random_uuid() AS u) g RETURNING id`,
-      [minutesAgo],
-    );
-    return rows[0].id;
-  }
-
   it('counts a signal with no job, not one whose job waits or one that changed lately; a failed count is counted and stops nothing', async () => {
-    const base = Date.now();
-    const clock = { now: base };
+    const { base, clock, pool, watch, counts, errors, close } = await startStuckWatch();
     /** The next run, a minute later (as the watch's timer would run it). */
     const nextRun = () => {
       clock.now += MINUTE;
       return watch.runOnce();
     };
-    const db = await createTestDatabase();
-    const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 5_000, logger: pino({ level: 'silent' }) });
-    const counts: number[] = [];
-    let errors = 0;
-    const watch = startSignalWatch({
-      pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, firstRunDelayMs: 3_600_000, logger: pino({ level: 'silent' }), now: () => clock.now,
-      onError: () => (errors += 1),
-      stuck: { afterSeconds: 60, liveAttemptSeconds: 403, onCount: ({ stuck }) => counts.push(stuck) },
-    });
     try {
       const waiting = await insertQueued(pool, 5);
       await pool.query(`SELECT graphile_worker.add_job('execute_signal', json_build_object('signalId', $1::text), job_key := $1::text)`, [waiting]);
       await insertQueued(pool, 0); // changed lately: its worker may be about to write
       await nextRun();
-      assert.deepEqual(counts, [0]);
+      assert.deepEqual(counts(), [0]);
 
       const orphan = await insertQueued(pool, 5);
       await nextRun();
-      assert.deepEqual(counts, [0, 1]);
+      assert.deepEqual(counts(), [0, 1]);
       await pool.query(`UPDATE signals SET status = 'failed' WHERE id = $1`, [orphan]);
       await nextRun();
-      assert.deepEqual(counts, [0, 1, 0]);
-      assert.equal(errors, 0);
+      assert.deepEqual(counts(), [0, 1, 0]);
+      assert.equal(errors(), 0);
 
       // The count's statement fails (here: the queue's view is gone): counted, and the strategies' rhythm still moves.
       await insertQueued(pool, 5);
       await insertHistory(pool, 'steady', 2, MINUTE, base + 3 * MINUTE);
       await pool.query('ALTER VIEW graphile_worker.jobs RENAME TO jobs_elsewhere');
       await nextRun();
-      assert.deepEqual(counts, [0, 1, 0], 'the gauge keeps its last count');
-      assert.equal(errors, 1);
+      assert.deepEqual(counts(), [0, 1, 0], 'the gauge keeps its last count');
+      assert.equal(errors(), 1);
       assert.equal((await activity(pool)).steady!.last, base + 3 * MINUTE);
     } finally {
-      await watch.stop();
-      await pool.end();
-      await db.drop();
+      await close();
     }
   });
 });
@@ -244,29 +261,22 @@ describe('startSignalWatch: the stuck-signal count spaced by what it cost', func
   this.timeout(60_000);
 
   it('a count whose statement took d ms in Postgres is not run again for d × 1,000 ms (a backlog of waiting signals makes it dear)', async () => {
-    const base = Date.now();
-    const clock = { now: base };
-    const db = await createTestDatabase();
-    const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 30_000, logger: pino({ level: 'silent' }) });
     // 20,000 signals waiting for an hour, each with its job waiting: each is looked up among the jobs.
-    await pool.query(
-      `WITH s AS (
-         INSERT INTO signals (id, webhook_id, dedupe_key, dedupe_until, ticker, action, status, received_at, updated_at)
-         SELECT u, u, 'w:' || u::text, now(), 'BTCUSDT', 'buy', 'queued', now() - interval '1 hour', now() - interval '1 hour'
-           FROM generate_series(1, 20000) i, LATERAL (SELECT gen_random_uuid() AS u WHERE i > 0) g
-         RETURNING id)
-       SELECT count(*) FROM graphile_worker.add_jobs((
-         SELECT array_agg(ROW('execute_signal', json_build_object('signalId', id::text), 'symbol:BTCUSDT', NULL, 25, id::text, NULL, NULL)::graphile_worker.job_spec)
-           FROM s))`,
+    const { base, clock, pool, watch, counted, counts, close } = await startStuckWatch((pool) =>
+      pool.query(
+        `WITH s AS (
+           INSERT INTO signals (id, webhook_id, dedupe_key, dedupe_until, ticker, action, status, received_at, updated_at)
+           SELECT u, u, 'w:' || u::text, now(), 'BTCUSDT', 'buy', 'queued', now() - interval '1 hour', now() - interval '1 hour'
+             FROM generate_series(1, 20000) i, LATERAL (SELECT gen_random_uuid() AS u WHERE i > 0) g
+           RETURNING id)
+         SELECT count(*) FROM graphile_worker.add_jobs((
+           SELECT array_agg(ROW('execute_signal', json_build_object('signalId', id::text), 'symbol:BTCUSDT', NULL, 25, id::text, NULL, NULL)::graphile_worker.job_spec)
+             FROM s))`,
+      ),
     );
-    const counted: Array<{ stuck: number; tookMs: number }> = [];
-    const watch = startSignalWatch({
-      pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, firstRunDelayMs: 3_600_000, logger: pino({ level: 'silent' }), now: () => clock.now,
-      stuck: { afterSeconds: 60, liveAttemptSeconds: 403, onCount: (c) => counted.push(c) },
-    });
     try {
       await watch.runOnce();
-      assert.deepEqual(counted.map((c) => c.stuck), [0]);
+      assert.deepEqual(counts(), [0]);
       const spacingMs = counted[0]!.tookMs * 1_000;
       assert.ok(spacingMs > 1_000 && spacingMs < 15 * MINUTE, `20,000 lookups take more than a millisecond: ${counted[0]!.tookMs} ms`);
       await pool.query(
@@ -275,45 +285,31 @@ describe('startSignalWatch: the stuck-signal count spaced by what it cost', func
       );
       clock.now = base + Math.floor(spacingMs) - 1;
       await watch.runOnce();
-      assert.deepEqual(counted.map((c) => c.stuck), [0], 'not counted again so soon');
+      assert.deepEqual(counts(), [0], 'not counted again so soon');
       clock.now = base + Math.ceil(spacingMs);
       await watch.runOnce();
-      assert.deepEqual(counted.map((c) => c.stuck), [0, 1]);
+      assert.deepEqual(counts(), [0, 1]);
       // A clock set back does not put the count off.
       clock.now = base - MINUTE;
       await watch.runOnce();
-      assert.deepEqual(counted.map((c) => c.stuck), [0, 1, 1]);
+      assert.deepEqual(counts(), [0, 1, 1]);
     } finally {
-      await watch.stop();
-      await pool.end();
-      await db.drop();
+      await close();
     }
   });
 
   it('a count that failed is tried again at the next run', async () => {
-    const base = Date.now();
-    const clock = { now: base };
-    const db = await createTestDatabase();
-    const pool = makePool({ connectionString: db.url, max: 2, timeoutMs: 5_000, logger: pino({ level: 'silent' }) });
-    const counts: number[] = [];
-    let errors = 0;
-    const watch = startSignalWatch({
-      pool, intervalMs: 3_600_000, lookbackMs: WEEK_MS, rhythmRefreshMs: 60 * MINUTE, firstRunDelayMs: 3_600_000, logger: pino({ level: 'silent' }), now: () => clock.now,
-      onError: () => (errors += 1),
-      stuck: { afterSeconds: 60, liveAttemptSeconds: 403, onCount: ({ stuck }) => counts.push(stuck) },
-    });
+    const { clock, pool, watch, counts, errors, close } = await startStuckWatch();
     try {
       await pool.query('ALTER VIEW graphile_worker.jobs RENAME TO jobs_elsewhere');
       await watch.runOnce();
-      assert.deepEqual([counts, errors], [[], 1]);
+      assert.deepEqual([counts(), errors()], [[], 1]);
       await pool.query('ALTER VIEW graphile_worker.jobs_elsewhere RENAME TO jobs');
       clock.now += 1;
       await watch.runOnce();
-      assert.deepEqual([counts, errors], [[0], 1]);
+      assert.deepEqual([counts(), errors()], [[0], 1]);
     } finally {
-      await watch.stop();
-      await pool.end();
-      await db.drop();
+      await close();
     }
   });
 });

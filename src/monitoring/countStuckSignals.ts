@@ -1,6 +1,5 @@
 import type { Pool } from '../db/makePool.js';
-import { provesRollback } from '../db/queryKnowingOutcome.js';
-import { toError } from '../domain/errors.js';
+import { inTransaction } from '../db/inTransaction.js';
 import { stuckSignalCondition } from '../execution/stuckSignalCondition.js';
 
 // took_ms: the statement's own time in Postgres (from its start to its result), without the round trips around it.
@@ -26,20 +25,9 @@ export async function countStuckSignals(
   afterSeconds: number,
   liveAttemptSeconds: number,
 ): Promise<{ stuck: number; oldestSignalId: string | null; tookMs: number }> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
     const { rows } = await client.query(COUNT_STUCK_SQL, [afterSeconds, liveAttemptSeconds]);
-    await client.query('COMMIT');
     return { stuck: rows[0].stuck, oldestSignalId: rows[0].oldest, tookMs: rows[0].took_ms };
-  } catch (err) {
-    // As detectPositionGaps: a session that answered an error is rolled back and handed back; any other is closed.
-    if (provesRollback(err)) await client.query('ROLLBACK').catch((failed: unknown) => void (broken = toError(failed)));
-    else broken = toError(err);
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  });
 }

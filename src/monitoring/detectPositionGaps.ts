@@ -1,6 +1,5 @@
 import type { Pool } from '../db/makePool.js';
-import { provesRollback } from '../db/queryKnowingOutcome.js';
-import { toError } from '../domain/errors.js';
+import { inTransaction } from '../db/inTransaction.js';
 import { uuidv7Floor } from './uuidv7Floor.js';
 
 /** An arbitrary constant naming "position gap detection in progress" among advisory locks. */
@@ -66,22 +65,9 @@ export interface GapDetection {
 /** Detects gaps over the signals received in the `lookbackMs` before `now`. */
 export async function detectPositionGaps(pool: Pool, options: { lookbackMs: number; now?: Date }): Promise<GapDetection> {
   const since = uuidv7Floor(new Date((options.now ?? new Date()).getTime() - options.lookbackMs));
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [DETECTION_LOCK_ID]);
     const { rows } = await client.query(SQL, [since]);
-    await client.query('COMMIT');
     return rows[0] as GapDetection;
-  } catch (err) {
-    // Postgres answered with an error: the session is usable once rolled back. Anything else (no answer within the
-    // client's bound, a lost connection) leaves a session that may still be running the statement: it is closed, not
-    // handed back, or the next query from the pool (a signal batch) would wait behind it.
-    if (provesRollback(err)) await client.query('ROLLBACK').catch((failed: unknown) => void (broken = toError(failed)));
-    else broken = toError(err);
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  });
 }
