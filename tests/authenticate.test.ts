@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { chmod, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { loadGeneratedSecrets } from '../src/config/loadGeneratedSecrets.js';
@@ -165,6 +165,16 @@ describe('authenticate: generated secret and operator-set secret length', () => 
       () => parseConfig({ ADMIN_TOKEN: token }),
       (err: Error) => /ADMIN_TOKEN.*at least 16 characters/.test(err.message) && !err.message.includes(token),
     );
+  });
+
+  it('makes a secrets.json written by hand private (0644 let every local user read the secrets)', async () => {
+    const dataDir = await makeTempDir('tvw-mode-');
+    const file = path.join(dataDir, 'secrets.json');
+    await writeFile(file, JSON.stringify({ webhookSecret: 'w'.repeat(43), adminToken: 'y'.repeat(43) }), { mode: 0o644 });
+    await chmod(file, 0o644);
+    const secrets = await loadGeneratedSecrets(dataDir, { webhookSecrets: undefined, adminToken: undefined });
+    assert.deepEqual(secrets.webhookSecrets, ['w'.repeat(43)]);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
   });
 
   it('refuses to start with a webhook secret shorter than 16 characters in DATA_DIR/secrets.json', async () => {

@@ -274,6 +274,9 @@ describe('configuration', () => {
     assert.throws(() => parseConfig({ IP_ALLOWLIST: '10.0.0.0/33' }), /IP_ALLOWLIST.*prefix/);
     assert.throws(() => parseConfig({ EXECUTOR: 'forward' }), /FORWARD_URL: required/);
     assert.throws(() => parseConfig({ WEBHOOK_SIGNING_SECRET: 'abc' }), /WEBHOOK_SIGNING_SECRET.*whsec_/);
+    assert.throws(() => parseConfig({ DB_POOL_MAX: '1' }), /DB_POOL_MAX=1: must be larger than SIGNAL_BATCHES_IN_FLIGHT \(1\)/);
+    assert.throws(() => parseConfig({ DB_POOL_MAX: '4', SIGNAL_BATCHES_IN_FLIGHT: '4' }), /DB_POOL_MAX=4: must be larger than SIGNAL_BATCHES_IN_FLIGHT \(4\)/);
+    assert.equal(parseConfig({ DB_POOL_MAX: '2' }).database.poolMax, 2);
   });
 
   it('refuses a record buffer larger than half of the V8 heap the process was started with, naming the setting and the flag', () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MIN_SECRET_CHARS } from './parseConfig.js';
 
@@ -86,6 +86,8 @@ export async function loadGeneratedSecrets(
     await mkdir(dataDir, { recursive: true });
     await writeFile(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 });
     await chmod(file, 0o600);
+  } else {
+    await keepPrivate(file);
   }
   return {
     webhookSecrets: configured.webhookSecrets ?? [stored.webhookSecret as string],
@@ -96,6 +98,22 @@ export async function loadGeneratedSecrets(
         ? { superuserPassword: stored.embeddedDbSuperuserPassword, appPassword: stored.embeddedDbAppPassword }
         : undefined,
   };
+}
+
+/**
+ * A secrets.json written by hand (or restored from a backup) keeps the mode it was given: 0644 let every local user
+ * read the webhook secret, the admin token and the database passwords. It is made 0600, or start-up stops saying so.
+ */
+async function keepPrivate(file: string): Promise<void> {
+  const mode = (await stat(file).catch(() => undefined))?.mode;
+  if (mode === undefined || (mode & 0o077) === 0) return;
+  try {
+    await chmod(file, 0o600);
+  } catch (err) {
+    throw new Error(
+      `${file} can be read by other users (mode ${(mode & 0o777).toString(8)}) and could not be made private (${(err as Error).message}): chmod 600 it.`,
+    );
+  }
 }
 
 /** DATA_DIR/secrets.json as stored, or undefined when there is none yet. */

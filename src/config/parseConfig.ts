@@ -76,6 +76,15 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, options: { hea
         'so that a forward in flight finishes before a shutdown stops the worker (a job cut off stays locked for 4 hours, and its symbol with it)',
     );
   }
+  // The signal writer holds up to SIGNAL_BATCHES_IN_FLIGHT connections of the request pool; the signal watch,
+  // retention and the admin API take theirs from it too. With no connection left beside the writer's, a minute's
+  // watch run held the writer's only one and webhooks waited for it (503 past DB_TIMEOUT_MS).
+  if (config.database.poolMax <= config.database.signalBatchesInFlight) {
+    throw new ConfigError(
+      `Invalid configuration:\n  DB_POOL_MAX=${config.database.poolMax}: must be larger than SIGNAL_BATCHES_IN_FLIGHT (${config.database.signalBatchesInFlight}), ` +
+        'so that the signal watch, retention and the admin API never take the connections the signal writer stores webhooks with',
+    );
+  }
   if (config.http.opsPort !== 0 && config.http.opsPort === config.http.port) {
     throw new ConfigError(`Invalid configuration:\n  OPS_PORT=${config.http.opsPort}: must differ from PORT (the operations listener is a second server)`);
   }
