@@ -30,6 +30,7 @@ import { makeSecretScrubber } from './pipeline/makeSecretScrubber.js';
 import { makeLoadShedder } from './pipeline/makeLoadShedder.js';
 import { DEFAULT_SIGNAL_WRITER_OPTIONS, makeSignalWriter } from './pipeline/makeSignalWriter.js';
 import type { PipelineDeps } from './pipeline/processWebhook.js';
+import { isEmbeddedServerUrl } from './db/isEmbeddedServerUrl.js';
 
 export interface Service {
   /** The public listener (HOST:PORT): the webhook, and the admin API unless ADMIN_API_ON_OPS. */
@@ -127,20 +128,25 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   if (database.embedded) steps.database = () => database.embedded!.stop();
   try {
     // The embedded server asks only for SCRAM: a connection asked for anything else is refused (ScramOnlyClient).
-    const scramOnly = database.embedded !== undefined;
+    const scramOnly = database.embedded !== undefined || isEmbeddedServerUrl(database.url, config.database.embeddedPort);
     await migrate(database.url, logger, { scramOnly });
     // One connection stays open through quiet spells: the signal writer uses one at a time, and TradingView's
     // alerts often come after minutes of quiet (a bar's close), when opening one would add about 10 ms to the answer (node dist/bench/coldConnection.js).
     const pool = makePool({ connectionString: database.url, max: config.database.poolMax, timeoutMs: config.database.timeoutMs, logger, minOpen: 1, scramOnly });
-    steps.pool = () => closePool(pool);
+    // Reads and writes of the admin API, the signal watch and retention: a dashboard's slow reads (a 30-day window)
+    // held the request pool's connections for up to DB_TIMEOUT_MS, and webhooks waited for one (503 past it).
+    const adminPool = makePool({
+      connectionString: database.url, max: config.database.adminPoolMax, timeoutMs: config.database.timeoutMs, logger, applicationName: 'tv-webhook-admin', scramOnly,
+    });
+    steps.pool = async () => void (await Promise.all([closePool(pool), closePool(adminPool)]));
     const telemetry = makeTelemetry(config, database.url, logger, { scramOnly });
     const eventLoop = makeEventLoopMonitor();
     const retention = config.monitoring.enabled
-      ? startRetention({ pool, days: config.monitoring.retentionDays, intervalMs: config.monitoring.retentionIntervalMs, logger })
+      ? startRetention({ pool: adminPool, days: config.monitoring.retentionDays, intervalMs: config.monitoring.retentionIntervalMs, logger })
       : undefined;
     const signalWatch = config.monitoring.enabled
       ? startSignalWatch({
-          pool,
+          pool: adminPool,
           intervalMs: config.monitoring.signalWatchIntervalMs,
           lookbackMs: config.monitoring.strategyLookbackDays * 86_400_000,
           rhythmRefreshMs: config.monitoring.strategyRhythmRefreshMs,
@@ -175,8 +181,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       lifecycle,
       expectedMigrations,
       telemetry,
+      adminPool,
       health: {
-        pool,
+        pool: adminPool,
         thresholds: {
           dbLatencyWarnMs: config.monitoring.healthDbLatencyWarnMs,
           queueMaxDepth: config.monitoring.healthQueueMaxDepth,

@@ -8,6 +8,7 @@ import { makeLogger } from './makeLogger.js';
 import { parseConfigOrExit, stopOnSignals } from './processEntry.js';
 import { serveWorkerMetrics } from './execution/serveWorkerMetrics.js';
 import { makeTelemetry } from './telemetry/makeTelemetry.js';
+import { isEmbeddedServerUrl } from './db/isEmbeddedServerUrl.js';
 
 /**
  * `npm run worker`: the background worker alone, so that web and worker scale separately. It uses
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   const logger = makeLogger(config.service.logLevel);
   let url = config.database.url;
   // The embedded server asks only for SCRAM: a connection asked for anything else is refused (ScramOnlyClient).
-  const scramOnly = !url;
+  const scramOnly = !url || isEmbeddedServerUrl(url, config.database.embeddedPort);
   if (!url) {
     // The web process generated the embedded server's passwords into DATA_DIR/secrets.json on its first start.
     const password = (await readStoredSecrets(config.service.dataDir))?.embeddedDbAppPassword;

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import pg from 'pg';
 import { ScramOnlyClient } from '../src/db/ScramOnlyClient.js';
+import { isEmbeddedServerUrl } from '../src/db/isEmbeddedServerUrl.js';
 import { createTestDatabase } from './support/testDatabase.js';
 
 /** An Authentication message (backend 'R') with its code and extra bytes. */
@@ -89,6 +90,18 @@ describe('ScramOnlyClient: the embedded Postgres\'s password goes only to a serv
       }
     } finally {
       await db.drop();
+    }
+  });
+});
+
+describe('isEmbeddedServerUrl: a DATABASE_URL that reaches the embedded Postgres logs in as carefully', () => {
+  it('is a loopback address at EMBEDDED_PG_PORT, nothing else', () => {
+    const port = 54329;
+    for (const url of ['postgres://u:p@127.0.0.1:54329/tvwebhook', 'postgresql://u:p@localhost:54329/x', 'postgres://u:p@[::1]:54329/x']) {
+      assert.equal(isEmbeddedServerUrl(url, port), true, url);
+    }
+    for (const url of ['postgres://u:p@127.0.0.1:5432/tvwebhook', 'postgres://u:p@db.example.com:54329/x', 'postgres://u:p@127.0.0.1/x', 'not a url']) {
+      assert.equal(isEmbeddedServerUrl(url, port), false, url);
     }
   });
 });

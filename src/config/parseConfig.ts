@@ -76,13 +76,13 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, options: { hea
         'so that a forward in flight finishes before a shutdown stops the worker (a job cut off stays locked for 4 hours, and its symbol with it)',
     );
   }
-  // The signal writer holds up to SIGNAL_BATCHES_IN_FLIGHT connections of the request pool; the signal watch,
-  // retention and the admin API take theirs from it too. With no connection left beside the writer's, a minute's
-  // watch run held the writer's only one and webhooks waited for it (503 past DB_TIMEOUT_MS).
+  // The signal writer holds up to SIGNAL_BATCHES_IN_FLIGHT connections of the request pool; a webhook's duplicate
+  // lookup, a write's outcome check and /readyz take theirs from it too, and with none left beside the writer's
+  // they waited for a batch to commit (503 past DB_TIMEOUT_MS).
   if (config.database.poolMax <= config.database.signalBatchesInFlight) {
     throw new ConfigError(
       `Invalid configuration:\n  DB_POOL_MAX=${config.database.poolMax}: must be larger than SIGNAL_BATCHES_IN_FLIGHT (${config.database.signalBatchesInFlight}), ` +
-        'so that the signal watch, retention and the admin API never take the connections the signal writer stores webhooks with',
+        'so that a connection is left beside the signal writer\'s for duplicate lookups, outcome checks and /readyz',
     );
   }
   if (config.http.opsPort !== 0 && config.http.opsPort === config.http.port) {

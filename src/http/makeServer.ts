@@ -32,7 +32,10 @@ export interface ServerDeps {
   rateLimit: RateLimiter;
   adminToken: string;
   authFailureLimiter: AuthFailureLimiter;
+  /** The request pool: the webhook path and /readyz. */
   pool: Pool;
+  /** The admin API's own pool (DB_ADMIN_POOL_MAX), and /metrics' reads at scrape time. */
+  adminPool: Pool;
   logger: Logger;
   lifecycle: Lifecycle;
   expectedMigrations: number;
@@ -106,27 +109,27 @@ export async function makeServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (deps.telemetry.metrics) {
     registerMetricsRoute(deps.ops, {
       metrics: deps.telemetry.metrics,
-      pool: deps.pool,
+      pool: deps.adminPool,
       watch: { maxStrategies: config.monitoring.strategyLabelsMax, lookbackMs: config.monitoring.strategyLookbackDays * 86_400_000 },
     });
   }
   // Everything but the webhook: on the public listener by default, only on the operations one when asked.
   const admin = config.http.adminApiOnOps ? deps.ops : app;
   registerSignalsRoutes(admin, {
-    pool: deps.pool,
+    pool: deps.adminPool,
     requireAdmin,
-    retry: { pool: deps.pool, policy: pipeline.policy, tracer: deps.telemetry.tracer, maxAttempts: pipeline.executionMaxAttempts },
+    retry: { pool: deps.adminPool, policy: pipeline.policy, tracer: deps.telemetry.tracer, maxAttempts: pipeline.executionMaxAttempts },
     settle: {
-      pool: deps.pool,
+      pool: deps.adminPool,
       tracer: deps.telemetry.tracer,
       executor: config.execution.executor,
       stuckAfterSeconds: config.monitoring.healthQueueMaxAgeSeconds,
       liveAttemptSeconds: liveAttemptSeconds(config.execution),
     },
   });
-  registerExecutionRoutes(admin, { pool: deps.pool, requireAdmin });
+  registerExecutionRoutes(admin, { pool: deps.adminPool, requireAdmin });
   registerMonitoringRoutes(admin, {
-    pool: deps.pool,
+    pool: deps.adminPool,
     requireAdmin,
     telemetry: deps.telemetry,
     health: deps.health,
