@@ -23,15 +23,16 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onStartSignal);
   process.on('SIGINT', onStartSignal);
   const service = await startService(config, logger);
-  process.removeListener('SIGTERM', onStartSignal);
-  process.removeListener('SIGINT', onStartSignal);
   if (startSignal) {
+    // Still listening: a second signal during this stop exits at once (and the exit hook stops Postgres).
     await service.stop().then(
       () => logger.info('stopped'),
       (err: unknown) => logger.error({ err: toError(err) }, 'shutdown failed'),
     );
     process.exit(0);
   }
+  process.removeListener('SIGTERM', onStartSignal);
+  process.removeListener('SIGINT', onStartSignal);
   printBanner(config, service.secrets, service.url);
   logger.info({ url: service.url, opsUrl: service.opsUrl }, 'service ready');
 

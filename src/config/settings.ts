@@ -130,7 +130,8 @@ export const SETTINGS = {
     embeddedPort: setting('EMBEDDED_PG_PORT', int(1, 65535).default(54329)),
     poolMax: setting('DB_POOL_MAX', int(1, 200).default(10)),
     /** The admin API's, the signal watch's and retention's own pool, so that none of them takes the webhooks' connections. */
-    adminPoolMax: setting('DB_ADMIN_POOL_MAX', int(1, 50).default(3)),
+    // 5: the realtime view runs five queries at once, the performance view four.
+    adminPoolMax: setting('DB_ADMIN_POOL_MAX', int(1, 50).default(5)),
     timeoutMs: setting('DB_TIMEOUT_MS', int(50, 60_000).default(2_000)),
     /** How long a signal may wait for its write (group commit) before it is refused with 503 WH_ERR_OVERLOADED; 0 = no bound. */
     signalMaxQueueDelayMs: setting('SIGNAL_MAX_QUEUE_DELAY_MS', int(0, 60_000).default(250)),

@@ -10,7 +10,7 @@ export function isEmbeddedServerUrl(connectionString: string, embeddedPort: numb
   } catch {
     return false;
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = Number(url.port || 5432);
   return port === embeddedPort && (host === '127.0.0.1' || host === 'localhost' || host === '::1');
 }

@@ -6,6 +6,7 @@ import { initCluster } from './embedded/initCluster.js';
 import { locatePostgresBinaries } from './embedded/locatePostgresBinaries.js';
 import { placeBinaries, placeCluster } from './embedded/placeForRunAs.js';
 import { prepareRunAs } from './embedded/prepareRunAs.js';
+import { requireScramAuth } from './embedded/requireScramAuth.js';
 
 export interface EmbeddedServer {
   /** Superuser connection string (database `postgres`): for provisioning and tests, never for the service. */
@@ -49,6 +50,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     logger.info({ clusterDir }, 'initialising the embedded PostgreSQL cluster (first start)');
     await initCluster({ binDir, clusterDir, password: options.superuserPassword, runAs, logger });
   }
+  await requireScramAuth(clusterDir, logger);
   const child = spawn(
     path.join(binDir, 'postgres'),
     ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'lc_messages=C'],

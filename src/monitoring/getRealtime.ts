@@ -6,12 +6,6 @@ import { listFailedSignals } from './listFailedSignals.js';
 const round = (n: number | null) => (n === null ? null : Math.round(n * 1000) / 1000);
 
 /**
- * The seed's getRealTimeMetrics(): the last minute from the records (written within about a flush interval),
- * plus live figures: requests in flight, the queue, the last minute's executions, the latest errors. The latest
- * errors are webhooks refused or failed (`source: webhook`) and signals whose execution failed after their 200
- * (`source: execution`), newest first.
- */
-/**
  * The 10 latest webhooks that did not succeed, newest first: the newest 10 of each unsuccessful status (a backward
  * scan of the partial index on (status, created_at) each) merged. As `status <> 'success' ORDER BY created_at`
  * it read and sorted every unsuccessful record kept (up to RETENTION_DAYS of them, and a stranger without the
@@ -25,6 +19,12 @@ export const LATEST_ERRORS_SQL = `SELECT * FROM (
      FROM webhook_requests WHERE status = 'rejected' ORDER BY created_at DESC LIMIT 10)
 ) latest ORDER BY created_at DESC LIMIT 10`;
 
+/**
+ * The seed's getRealTimeMetrics(): the last minute from the records (written within about a flush interval),
+ * plus live figures: requests in flight, the queue, the last minute's executions, the latest errors. The latest
+ * errors are webhooks refused or failed (`source: webhook`) and signals whose execution failed after their 200
+ * (`source: execution`), newest first.
+ */
 export async function getRealtime(pool: Pool, live: { inFlight: number; sinkBufferedRecords: number | null }, now = new Date()) {
   const from = new Date(now.getTime() - 60_000);
   const [minute, errors, queue, executions, failedSignals] = await Promise.all([
