@@ -142,7 +142,10 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const telemetry = makeTelemetry(config, database.url, logger, { scramOnly });
     const eventLoop = makeEventLoopMonitor();
     const retention = config.monitoring.enabled
-      ? startRetention({ pool: adminPool, days: config.monitoring.retentionDays, intervalMs: config.monitoring.retentionIntervalMs, logger })
+      ? startRetention({
+          pool: adminPool, days: config.monitoring.retentionDays, intervalMs: config.monitoring.retentionIntervalMs, logger,
+          onError: () => telemetry.metrics?.retentionErrors.inc(),
+        })
       : undefined;
     const signalWatch = config.monitoring.enabled
       ? startSignalWatch({

@@ -70,6 +70,7 @@ const LINKED_PANEL: Record<string, string> = {
   SignalExecutionsUnrecorded: 'Executions by outcome',
   SignalsStuck: 'Queue',
   SignalWatchFailing: 'Instrumentation errors',
+  MonitoringRetentionFailing: 'Instrumentation errors',
   MonitoringSinkDroppingRecords: 'Sink records by outcome',
   TradingViewDeliveryLagHigh: 'TradingView delivery lag',
   TraceExportFailing: 'Instrumentation errors',

@@ -87,12 +87,13 @@ export function makeOverviewDashboard() {
       prom('sum(monitoring_sink_buffer_records)', 'buffered records', 0),
       prom(quantile(0.99, 'monitoring_sink_write_duration_seconds'), 'write p99 (s)', 1),
     ]))
-    .withPanel(timeseries('Instrumentation errors', 'Spans the OTLP exporter failed to deliver or dropped at its queue bound, errors inside span consumers, failed queue reads at scrape time, failed parts of the signal watch (missed alerts, silent strategies, stuck signals). All are isolated from the request path.', 'ops', { h: 8, w: 8, x: 16, y: 40 }, [
+    .withPanel(timeseries('Instrumentation errors', 'Spans the OTLP exporter failed to deliver or dropped at its queue bound, errors inside span consumers, failed queue reads at scrape time, failed parts of the signal watch (missed alerts, silent strategies, stuck signals), failed retention runs. All are isolated from the request path.', 'ops', { h: 8, w: 8, x: 16, y: 40 }, [
       prom(`sum(rate(trace_export_failures_total${RATE}))`, 'span export failures', 0),
       prom(`sum by (component) (rate(monitoring_instrumentation_errors_total${RATE}))`, '{{component}} errors', 1),
       prom(`sum(rate(signal_queue_scrape_errors_total${RATE}))`, 'queue scrape errors', 2),
       prom(`sum(rate(trace_export_dropped_spans_total${RATE}))`, 'spans dropped (export queue full)', 3),
       prom(`sum(rate(tradingview_watch_errors_total${RATE}))`, 'signal watch errors', 4),
+      prom(`sum(rate(monitoring_retention_errors_total${RATE}))`, 'retention errors', 5),
     ]))
 
     .withRow(new RowBuilder('Process').gridPos({ h: 1, w: 24, x: 0, y: 48 }))

@@ -227,6 +227,11 @@ function defineMetrics() {
       help: 'Strategies active in the lookback window but beyond STRATEGY_LABELS_MAX: not reported by strategy, so not watched for silence.',
       registers,
     }),
+    retentionErrors: new client.Counter({
+      name: 'monitoring_retention_errors_total',
+      help: 'Failed runs of the monitoring records\' retention (RETENTION_DAYS, every RETENTION_INTERVAL_MS): one that keeps failing lets webhook_requests grow for good.',
+      registers,
+    }),
     watchErrors: new client.Counter({
       name: 'tradingview_watch_errors_total',
       help: 'Failed runs of the signal watch (gap detection, strategy rhythm, stuck signals) and failed reads of its tables at scrape time.',
