@@ -1,7 +1,7 @@
 import { toError } from './domain/errors.js';
 import { makeLogger } from './makeLogger.js';
 import { printBanner } from './printBanner.js';
-import { parseConfigOrExit, stopOnSignals } from './processEntry.js';
+import { parseConfigOrExit, stopOnSignals, stopThenExit } from './processEntry.js';
 import { startService } from './startService.js';
 
 async function main(): Promise<void> {
@@ -25,11 +25,7 @@ async function main(): Promise<void> {
   const service = await startService(config, logger);
   if (startSignal) {
     // Still listening: a second signal during this stop exits at once (and the exit hook stops Postgres).
-    await service.stop().then(
-      () => logger.info('stopped'),
-      (err: unknown) => logger.error({ err: toError(err) }, 'shutdown failed'),
-    );
-    process.exit(0);
+    await stopThenExit(logger, () => service.stop());
   }
   process.removeListener('SIGTERM', onStartSignal);
   process.removeListener('SIGINT', onStartSignal);

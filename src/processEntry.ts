@@ -18,6 +18,18 @@ export function parseConfigOrExit(): Config {
   }
 }
 
+/** Runs `stop` (which bounds itself), then exits 0 when it is done, 1 when it failed. */
+export async function stopThenExit(logger: Logger, stop: () => Promise<void>): Promise<never> {
+  try {
+    await stop();
+    logger.info('stopped');
+    process.exit(0);
+  } catch (err) {
+    logger.error({ err: toError(err) }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+
 /**
  * The first SIGTERM/SIGINT runs `stop` (which bounds itself) and exits 0 when it is done, 1 when it failed;
  * a second signal exits 1 at once, without waiting for the drain.
@@ -31,16 +43,7 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>, details
       process.exit(1);
     }
     logger.info({ signal, ...details }, 'shutting down');
-    stop().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err: toError(err) }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    void stopThenExit(logger, stop);
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 import { startTargetServer, type Reply } from './support/startTargetServer.js';
 import { waitFor } from './support/waitFor.js';
-import { findJob, rescheduleJob } from './support/jobQueue.js';
+import { findJob, rescheduleJob, waitForAttemptEnd } from './support/jobQueue.js';
 import { sampleValue, scrape } from './support/metricsText.js';
 import { trace } from '@opentelemetry/api';
 import { quietLogger } from './support/testDatabase.js';
@@ -38,10 +38,7 @@ describe('forward executor', () => {
 
   /** Moves the retry time of the signal's job to now, instead of waiting out the backoff. */
   async function retryNow(svc: TestService, signalId: string, attempt: number) {
-    await waitFor(async () => {
-      const job = await findJob(svc.pool, signalId);
-      return job?.attempts === attempt && job.lockedAt === null;
-    }, { what: `attempt ${attempt} to end` });
+    await waitForAttemptEnd(svc.pool, signalId, attempt, `attempt ${attempt} to end`);
     await rescheduleJob(svc.pool, signalId);
   }
 
@@ -171,10 +168,7 @@ describe('forward executor', () => {
     const { target, svc, close } = await setup([{ status: 503 }, { status: 200 }]);
     try {
       const buy = await svc.post(alert({ price: 110, action: 'buy' }));
-      await waitFor(async () => {
-        const job = await findJob(svc.pool, buy.body.signalId);
-        return job?.attempts === 1 && job.lockedAt === null;
-      }, { what: 'the buy to wait for its retry' });
+      await waitForAttemptEnd(svc.pool, buy.body.signalId, 1, 'the buy to wait for its retry');
       // The queue of the symbol is free while the buy waits: its close must still not go first.
       const close1 = await svc.post(alert({ price: 111, action: 'close' }));
       await waitFor(async () => {
@@ -251,10 +245,7 @@ describe('forward executor', () => {
       await failRecordingForwards(svc.pool, 1);
       const res = await svc.post(alert({ price: 116 }));
       const id = res.body.signalId as string;
-      await waitFor(async () => {
-        const job = await findJob(svc.pool, id);
-        return job?.attempts === 1 && job.lockedAt === null;
-      }, { what: 'the first attempt to end' });
+      await waitForAttemptEnd(svc.pool, id, 1, 'the first attempt to end');
       const { body } = await svc.api(`/api/signals/${id}`);
       assert.equal(body.signal.status, 'executing', 'its order is out: nothing of its symbol waits behind it');
       assert.deepEqual([body.signal.unrecordedOrder.attempt, body.signal.unrecordedOrder.response.body], [1, '{"orderId":"B-10"}']);

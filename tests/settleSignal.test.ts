@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { alert, startTestService, type TestService } from './support/startTestService.js';
 import { startTargetServer } from './support/startTargetServer.js';
 import { failRecordingForwards } from './support/failRecording.js';
-import { findJob, lockAsDeadWorker, removeJob } from './support/jobQueue.js';
+import { findJob, lockAsDeadWorker, removeJob, waitForAttemptEnd } from './support/jobQueue.js';
 import { waitFor } from './support/waitFor.js';
 
 /** Ages the signal past HEALTH_QUEUE_MAX_AGE_SECONDS (60) instead of waiting for it. */
@@ -89,10 +89,7 @@ describe('POST /api/signals/:id/settle: a stuck signal settled by hand', () => {
     try {
       const res = await svc.post(alert({ price: 123 }));
       const id = res.body.signalId as string;
-      await waitFor(async () => {
-        const job = await findJob(svc.pool, id);
-        return job?.attempts === 1 && job.lockedAt === null;
-      }, { what: 'the first attempt to end, its order kept for the next' });
+      await waitForAttemptEnd(svc.pool, id, 1, 'the first attempt to end, its order kept for the next');
       await age(svc, id);
       // Its retry is still to come: not stuck, and not to be settled.
       assert.equal((await svc.api('/api/monitoring/health')).body.checks.executions.stuck, 0);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { waitFor } from './waitFor.js';
 
 /**
  * What tests need from graphile-worker's queue, in one place. graphile-worker documents its tables as private
@@ -25,6 +26,17 @@ export async function findJob(db: Db, key: string): Promise<QueuedJob | undefine
   );
   const row = rows[0];
   return row ? { id: row.id, attempts: row.attempts, runAt: row.run_at, lockedAt: row.locked_at } : undefined;
+}
+
+/**
+ * Waits until the job with this key has ended its `attempts`-th attempt and waits, unlocked, for the next (its
+ * retry, or an order kept for it).
+ */
+export async function waitForAttemptEnd(db: Db, key: string, attempts: number, what: string): Promise<void> {
+  await waitFor(async () => {
+    const job = await findJob(db, key);
+    return job?.attempts === attempts && job.lockedAt === null;
+  }, { what });
 }
 
 /** Jobs in the queue: all of them, or those with one of these keys. */
