@@ -81,7 +81,11 @@ describe('several service processes on one database', function () {
     await waitFor(
       async () => (await count("SELECT count(*)::int AS n FROM signals WHERE id = ANY($1::uuid[]) AND status = 'executed'", [signalIds])) === ALERTS,
       { timeoutMs: 30_000, what: `${ALERTS} signals executed by the worker in process a` },
-    );
+    ).catch(async (err: unknown) => {
+      const jobs = (await sql.query('SELECT id, key, run_at, attempts, locked_at, locked_by, last_error FROM graphile_worker.jobs ORDER BY id')).rows;
+      const signals = (await sql.query('SELECT id, status, last_error FROM signals WHERE id = ANY($1::uuid[]) ORDER BY id', [signalIds])).rows;
+      throw new Error(`${(err as Error).message}\njobs: ${JSON.stringify(jobs)}\nsignals: ${JSON.stringify(signals)}\nprocess a:\n${a.output().slice(-4000)}`);
+    });
     assert.equal(await count('SELECT count(*)::int AS n FROM executions WHERE signal_id = ANY($1::uuid[])', [signalIds]), ALERTS);
     const position = await sql.query("SELECT quantity::float8 AS q FROM positions WHERE ticker = 'ETHUSDT'");
     assert.equal(position.rows[0]?.q, ALERTS, 'the paper position moved once per alert');

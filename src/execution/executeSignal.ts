@@ -91,7 +91,7 @@ async function runAttempt(
   // sent again, and it waits for no earlier signal (the order is out already).
   const sent = signal.unrecordedEffect?.run === signal.retries ? signal.unrecordedEffect : null;
   if (sent === null && signal.status === 'queued' && (await deferBehindEarlierSignal(deps.pool, job))) {
-    log.info({ ticker: signal.ticker }, 'an earlier signal of this ticker waits for its retry; put back behind it');
+    log.info({ ticker: signal.ticker }, 'an earlier signal of this ticker has still to run; put back behind it');
     return { result: 'deferred', outcome: 'deferred' };
   }
   if (!(await markSignalExecuting(deps.pool, signal.id, job.attempt))) {
