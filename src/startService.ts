@@ -194,7 +194,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           executionFailureWindowSeconds: config.monitoring.healthExecutionFailureWindowSeconds,
           liveAttemptSeconds: liveAttemptSeconds(config.execution),
         },
-        worker: { enabled: config.worker.enabled, alive: () => worker?.alive() ?? false },
+        worker: { enabled: config.worker.enabled, alive: () => worker?.alive() ?? false, restarts: () => worker?.restarts() ?? 0 },
         sink: () => telemetry.sink?.getStats(),
         exporter: () => telemetry.exportHealth,
         eventLoop,
@@ -232,6 +232,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         tracer: telemetry.tracer,
         maxAlertAgeSeconds: config.pipeline.maxAlertAgeSeconds,
         recordRetryMs: config.execution.recordRetryMs,
+        onUnexpectedStop: () => telemetry.metrics?.workerRestarts.inc(),
       });
       steps.worker = () => worker!.stop();
     }

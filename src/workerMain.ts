@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     tracer: telemetry.tracer,
     maxAlertAgeSeconds: config.pipeline.maxAlertAgeSeconds,
     recordRetryMs: config.execution.recordRetryMs,
+    onUnexpectedStop: () => telemetry.metrics?.workerRestarts.inc(),
   });
   logger.info({ executor: config.execution.executor, concurrency: config.worker.concurrency, metrics: metricsServer?.url }, 'worker ready');
   // Running jobs finish first; past SHUTDOWN_TIMEOUT_MS the process exits anyway (graphile-worker frees

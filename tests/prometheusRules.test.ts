@@ -68,6 +68,7 @@ const LINKED_PANEL: Record<string, string> = {
   SignalQueueOldestJobTooOld: 'Queue',
   SignalExecutionsFailing: 'Executions by outcome',
   SignalExecutionsUnrecorded: 'Executions by outcome',
+  SignalWorkerRestarting: 'Executions by outcome',
   SignalsStuck: 'Queue',
   SignalWatchFailing: 'Instrumentation errors',
   MonitoringRetentionFailing: 'Instrumentation errors',

@@ -71,9 +71,10 @@ export function makeOverviewDashboard() {
       prom('max(signal_queue_oldest_job_age_seconds)', 'oldest job age (s)', 1),
       prom('max(signals_stuck)', 'stuck signals', 2),
     ]))
-    .withPanel(timeseries('Executions by outcome', 'Execution attempts settled by the worker: filled (paper), forwarded, retry, failed (attempts exhausted: a trade that did not happen), unrecorded (the order went out but recording it failed).', 'ops', { h: 8, w: 8, x: 8, y: 31 }, [
+    .withPanel(timeseries('Executions by outcome', 'Execution attempts settled by the worker: filled (paper), forwarded, retry, failed (attempts exhausted: a trade that did not happen), unrecorded (the order went out but recording it failed); and restarts of the worker\'s job runner, which stops on its own when a job\'s done or failed update fails (started again within seconds, its jobs run again).', 'ops', { h: 8, w: 8, x: 8, y: 31 }, [
       prom(`sum by (executor, outcome) (rate(signal_executions_total${RATE}))`, '{{executor}} {{outcome}}', 0),
-      prom(quantile(0.95, 'signal_execution_duration_seconds', 'executor'), '{{executor}} p95 duration (s)', 1, true),
+      prom(`sum(rate(signal_worker_restarts_total${RATE}))`, 'worker restarts', 1),
+      prom(quantile(0.95, 'signal_execution_duration_seconds', 'executor'), '{{executor}} p95 duration (s)', 2, true),
     ]))
     .withPanel(timeseries('Declines by reason', 'Signals the policy declined (stale alert, symbol not allowed, size limits).', 'ops', { h: 8, w: 8, x: 16, y: 31 }, [
       prom(`sum by (reason) (rate(signal_declines_total${RATE}))`, '{{reason}}'),

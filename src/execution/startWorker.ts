@@ -1,5 +1,6 @@
 import { type Tracer, trace } from '@opentelemetry/api';
-import { Logger as WorkerLogger, run, type Runner, type Task } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import { Logger as WorkerLogger, run, type Task, type WorkerEvents } from 'graphile-worker';
 import type { Logger } from 'pino';
 import { closePool, makePool, type Pool } from '../db/makePool.js';
 import { EXECUTE_SIGNAL_TASK, parseExecuteSignalPayload } from '../domain/executeSignalJob.js';
@@ -8,6 +9,7 @@ import { toStorableText } from '../domain/storableText.js';
 import { executeSignal } from './executeSignal.js';
 import { WORKER_DB_TIMEOUT_MS } from './stuckSignalCondition.js';
 import type { Executor } from './executor.js';
+import { superviseRunner, type RestartDelayMs, type StartedRunner, type SupervisedRunner } from './superviseRunner.js';
 
 export interface WorkerOptions {
   connectionString: string;
@@ -26,12 +28,18 @@ export interface WorkerOptions {
   maxAlertAgeSeconds?: number;
   /** EXECUTION_RECORD_RETRY_MS (see ExecuteDeps); its default when absent. */
   recordRetryMs?: number;
+  /** How long after a runner stopped on its own a new one starts (doubling while starts fail). */
+  restartDelayMs?: RestartDelayMs;
+  /** Called for each runner that stopped on its own (the `signal_worker_restarts_total` counter). */
+  onUnexpectedStop?: (err: Error | undefined) => void;
 }
 
 export interface RunningWorker {
   pool: Pool;
-  /** False once the runner has stopped or crashed. */
+  /** False from a runner's unexpected stop until its replacement runs (see superviseRunner). */
   alive(): boolean;
+  /** Runners started again after one stopped on its own. */
+  restarts(): number;
   /** Stops taking jobs and lets running ones finish. */
   stop(): Promise<void>;
 }
@@ -100,43 +108,51 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       throw new Error(toStorableText(toError(err).message), { cause: err });
     }
   };
-  let runner: Runner;
-  try {
-    runner = await run({
+  const startRunner = async (): Promise<StartedRunner> => {
+    // The pool's id is what its jobs and queues are locked with: a runner that stops on its own leaves them locked.
+    const events = new EventEmitter() as WorkerEvents;
+    let poolId: string | undefined;
+    events.on('pool:create', ({ workerPool }) => (poolId = workerPool.id));
+    const runner = await run({
       pgPool: pool,
       concurrency: options.concurrency,
       noHandleSignals: true,
       pollInterval: options.pollIntervalMs ?? 2000,
       taskList: { [EXECUTE_SIGNAL_TASK]: task },
       logger: makeWorkerLogger(options.logger),
+      events,
       // Since graphile-worker 0.17 a finished job's "done"/"failed" update is not awaited unless these batch
       // delays are >= 0 (its default, -1): a graceful stop returned before the update was written (the job
       // stayed locked for 4 hours, then ran again), and an update that failed was an unhandled rejection
       // that ended the process. With 0 the updates of one tick share a statement, stop() waits for them, and a
-      // failed one stops the worker (alive() turns false), as in 0.16.
+      // failed one stops the runner, which superviseRunner then starts again.
       preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
       ...(options.resetLockedIntervalMs
         ? { minResetLockedInterval: options.resetLockedIntervalMs.min, maxResetLockedInterval: options.resetLockedIntervalMs.max }
         : {}),
     });
+    return { runner, poolId };
+  };
+  let supervised: SupervisedRunner;
+  try {
+    supervised = await superviseRunner({
+      start: startRunner,
+      unlock: async (poolId) => void (await pool.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [[poolId]])),
+      logger: options.logger.child({ component: 'worker' }),
+      restartDelayMs: options.restartDelayMs,
+      onUnexpectedStop: options.onUnexpectedStop,
+    });
   } catch (err) {
     await pool.end();
     throw err;
   }
-  let alive = true;
-  runner.promise.then(
-    () => (alive = false),
-    (err: unknown) => {
-      alive = false;
-      options.logger.error({ err }, 'worker stopped on an error');
-    },
-  );
   return {
     pool,
-    alive: () => alive,
+    alive: () => supervised.alive(),
+    restarts: () => supervised.restarts(),
     stop: async () => {
       stopping = true;
-      await runner.stop();
+      await supervised.stop();
       await closePool(pool);
     },
   };

@@ -26,7 +26,7 @@ export interface HealthDeps {
     /** A job locked more recently than this is an attempt still running (liveAttemptSeconds). */
     liveAttemptSeconds: number;
   };
-  worker: { enabled: boolean; alive: () => boolean };
+  worker: { enabled: boolean; alive: () => boolean; restarts: () => number };
   sink: () => SinkStats | undefined;
   exporter: () => ExportHealth | undefined;
   /** Event-loop delay, sampled continuously; reset after each health check. */
@@ -92,8 +92,8 @@ export async function checkHealth(deps: HealthDeps, now = Date.now()) {
 
   checks.worker = deps.worker.enabled
     ? deps.worker.alive()
-      ? { status: 'healthy', detail: 'running in this process' }
-      : { status: 'unhealthy', detail: 'the in-process worker has stopped' }
+      ? { status: 'healthy', detail: `running in this process${deps.worker.restarts() > 0 ? ` (started again ${deps.worker.restarts()} time(s) after stopping on its own)` : ''}` }
+      : { status: 'unhealthy', detail: 'the in-process worker has stopped; it is being started again (see the log: "worker stopped on its own")' }
     : { status: 'healthy', detail: 'not in this process (WORKER_ENABLED=false); see the queue check for separate workers' };
 
   const sink = deps.sink();

@@ -133,6 +133,11 @@ function defineMetrics() {
       labelNames: ['result'] as const,
       registers,
     }),
+    workerRestarts: new client.Counter({
+      name: 'signal_worker_restarts_total',
+      help: 'Job runners of the worker started again after one stopped on its own (a job\'s done or failed update failed, which stops graphile-worker\'s pool): the jobs it held were unlocked and run again.',
+      registers,
+    }),
     queueDepth: new client.Gauge({ name: 'signal_queue_depth', help: 'Jobs waiting to execute (not yet run, or waiting for a retry).', registers }),
     queueOldestAgeSeconds: new client.Gauge({
       name: 'signal_queue_oldest_job_age_seconds',

@@ -93,5 +93,23 @@ export async function lockAsDeadWorker(db: Db, key: string, hoursAgo: number): P
   );
 }
 
+/**
+ * PRIVATE: makes the next `count` job completions fail in Postgres (graphile-worker completes a job by deleting
+ * its row), as a statement cut off by a restart or a lost connection does. A sequence counts them: its values
+ * survive the rollback of the statement that failed.
+ */
+export async function failNextJobCompletions(db: Db, count: number): Promise<void> {
+  await db.query(`
+    CREATE SEQUENCE test_failed_completions;
+    CREATE FUNCTION test_fail_completion() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF nextval('test_failed_completions') <= ${Number(count)} THEN
+        RAISE EXCEPTION 'injected by the test: this job completion fails';
+      END IF;
+      RETURN OLD;
+    END $$;
+    CREATE TRIGGER test_fail_completion BEFORE DELETE ON ${PRIVATE_JOBS_TABLE} FOR EACH ROW EXECUTE FUNCTION test_fail_completion();`);
+}
+
 /** graphile-worker's private jobs table: for checks that a role can NOT read it. */
 export const PRIVATE_JOBS_TABLE = 'graphile_worker._private_jobs';
