@@ -29,6 +29,7 @@ describe('superviseRunner: the worker starts its job runner again when it stops 
       try {
         // The job ran, its signal executed, and its completion failed: graphile-worker stopped its pool.
         await waitFor(async () => stops.length === 1, { what: 'the runner to stop on the failed completion' });
+        assert.match(String(stops[0]?.message), /injected by the test/, 'the stop names the failed statement');
         // A new runner unlocks the job the old one held and runs it again: its signal is settled already.
         await waitFor(async () => worker.alive() && (await countJobs(svc.pool, first.body.signalId)) === 0, {
           what: 'a new runner to finish the job the stopped one held',
@@ -52,7 +53,7 @@ describe('superviseRunner: the worker starts its job runner again when it stops 
     }
   });
 
-  it('stop() while a restart waits: no runner is started afterwards, and stop resolves', async () => {
+  it('stop() while a restart waits: no runner is started afterwards, stop resolves, and the dead pool\'s job is unlocked for the next process', async () => {
     const svc = await startTestService();
     try {
       const res = await svc.post(alert({ ticker: 'STOPPED', action: 'buy', quantity: '1', price: '10' }));
@@ -69,10 +70,15 @@ describe('superviseRunner: the worker starts its job runner again when it stops 
       });
       await waitFor(async () => stops === 1, { what: 'the runner to stop on the failed completion' });
       assert.equal(worker.alive(), false);
+      const locked = await svc.pool.query('SELECT locked_at FROM graphile_worker.jobs WHERE key = $1', [res.body.signalId]);
+      assert.ok(locked.rows[0]?.locked_at, 'the stopped pool still holds the job');
       await worker.stop(); // does not wait out the minute before the restart
       assert.equal(worker.restarts(), 0);
-      const job = await svc.pool.query('SELECT locked_at FROM graphile_worker.jobs WHERE key = $1', [res.body.signalId]);
-      assert.ok(job.rows[0]?.locked_at, 'the job stays locked by the stopped runner: unlocking it is the restart\'s work');
+      // Left locked, the job and its ticker's queue would wait 4 hours for graphile-worker's lock timeout.
+      const job = await svc.pool.query('SELECT locked_at, locked_by FROM graphile_worker.jobs WHERE key = $1', [res.body.signalId]);
+      assert.deepEqual(job.rows[0], { locked_at: null, locked_by: null });
+      const queue = await svc.pool.query("SELECT locked_at FROM graphile_worker._private_job_queues WHERE queue_name = 'symbol:STOPPED'");
+      assert.equal(queue.rows[0]?.locked_at ?? null, null, "the ticker's queue is free");
     } finally {
       await svc.close();
     }

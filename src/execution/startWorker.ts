@@ -9,6 +9,7 @@ import { toStorableText } from '../domain/storableText.js';
 import { executeSignal } from './executeSignal.js';
 import { WORKER_DB_TIMEOUT_MS } from './stuckSignalCondition.js';
 import type { Executor } from './executor.js';
+import { makeTaskTracker } from './makeTaskTracker.js';
 import { superviseRunner, type RestartDelayMs, type StartedRunner, type SupervisedRunner } from './superviseRunner.js';
 
 export interface WorkerOptions {
@@ -98,21 +99,25 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     recordRetryMs: options.recordRetryMs ?? 30_000,
     stopping: () => stopping,
   };
-  const task: Task = async (payload, helpers) => {
-    const { signalId, traceparent } = parseExecuteSignalPayload(payload);
-    try {
-      await executeSignal(deps, { signalId, attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts, traceparent });
-    } catch (err) {
-      // graphile-worker stores the message through JSON in its failed-job update; a lone surrogate (a bridge's
-      // answer cut mid-emoji) made Postgres refuse that update, and a refused update stops the worker.
-      throw new Error(toStorableText(toError(err).message), { cause: err });
-    }
-  };
+  const tasks = makeTaskTracker();
+  const task: Task = (payload, helpers) =>
+    tasks.track(async () => {
+      const { signalId, traceparent } = parseExecuteSignalPayload(payload);
+      try {
+        await executeSignal(deps, { signalId, attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts, traceparent });
+      } catch (err) {
+        // graphile-worker stores the message through JSON in its failed-job update; a lone surrogate (a bridge's
+        // answer cut mid-emoji) made Postgres refuse that update, and a refused update stops the worker.
+        throw new Error(toStorableText(toError(err).message), { cause: err });
+      }
+    });
   const startRunner = async (): Promise<StartedRunner> => {
     // The pool's id is what its jobs and queues are locked with: a runner that stops on its own leaves them locked.
     const events = new EventEmitter() as WorkerEvents;
     let poolId: string | undefined;
+    let cause: Error | undefined;
     events.on('pool:create', ({ workerPool }) => (poolId = workerPool.id));
+    events.on('pool:fatalError', ({ error }) => (cause ??= toError(error)));
     const runner = await run({
       pgPool: pool,
       concurrency: options.concurrency,
@@ -131,13 +136,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         ? { minResetLockedInterval: options.resetLockedIntervalMs.min, maxResetLockedInterval: options.resetLockedIntervalMs.max }
         : {}),
     });
-    return { runner, poolId };
+    return { runner, poolId, cause: () => cause };
   };
   let supervised: SupervisedRunner;
   try {
     supervised = await superviseRunner({
       start: startRunner,
       unlock: async (poolId) => void (await pool.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [[poolId]])),
+      idle: () => tasks.idle(),
       logger: options.logger.child({ component: 'worker' }),
       restartDelayMs: options.restartDelayMs,
       onUnexpectedStop: options.onUnexpectedStop,
