@@ -135,7 +135,7 @@ function defineMetrics() {
     }),
     workerRestarts: new client.Counter({
       name: 'signal_worker_restarts_total',
-      help: 'Job runners of the worker started again after one stopped on its own (a job\'s done or failed update failed, which stops graphile-worker\'s pool): the jobs it held were unlocked and run again.',
+      help: 'Job runners of the worker that stopped on their own (a job\'s done or failed update failed, which stops graphile-worker\'s pool), each started again once its jobs are unlocked.',
       registers,
     }),
     queueDepth: new client.Gauge({ name: 'signal_queue_depth', help: 'Jobs waiting to execute (not yet run, or waiting for a retry).', registers }),
